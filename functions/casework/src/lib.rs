@@ -1,0 +1,28 @@
+//! The complaint-handling core of hotline.
+//!
+//! Everything here is pure: no files, clocks, networks or stores. The shells
+//! (the `hotline` CLI, the `intake` and `remind` functions) read the rulebook
+//! text, the clock and the store, and hand them in.
+//!
+//! Where to look:
+//! - [`rules`]: `content/rules.toml`, parsed and validated with file:line:col.
+//! - [`calendar`]: working days, holidays, make-up days, and every deadline.
+//! - [`lifecycle`]: the case state machine and its audit trail.
+//! - [`submission`]: what a visitor sent, cleaned and checked field by field.
+//! - [`tracking`]: tracking numbers that survive being read over the phone.
+//! - [`due`]: what the scheduler must do next for a case, and when.
+
+pub mod calendar;
+pub mod diagnostic;
+pub mod due;
+pub mod lifecycle;
+pub mod localized;
+pub mod rules;
+pub mod submission;
+pub mod time_limit;
+pub mod tracking;
+
+pub use diagnostic::{Diagnostic, Severity as DiagnosticLevel};
+pub use localized::{Lang, Localized};
+pub use rules::Rulebook;
+pub use time_limit::{TimeLimit, TimeUnit};

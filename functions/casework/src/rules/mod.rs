@@ -1,0 +1,339 @@
+//! The rulebook: `content/rules.toml`, the one source of truth for case
+//! types, severities, categories, departments, time limits and the calendar.
+//!
+//! [`Rulebook::parse`] reads the text and checks it as a whole, reporting
+//! every problem with its line and column; the model below is what the rest
+//! of hotline reads. To add a case type, edit only `content/rules.toml`.
+
+mod parse;
+
+pub use parse::{RULES_PATH, parse as parse_rules};
+
+use crate::calendar::Calendar;
+use crate::localized::Localized;
+use crate::time_limit::TimeLimit;
+use serde::Serialize;
+use std::fmt;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(pub String);
+
+        impl $name {
+            pub fn new(id: impl Into<String>) -> Self {
+                $name(id.into())
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A case type: consultation, complaint, report, suggestion, praise.
+    CaseTypeId
+);
+id_type!(
+    /// A severity: minor, important, major.
+    SeverityId
+);
+id_type!(
+    /// A category of what the case is about, e.g. `water-supply`.
+    CategoryId
+);
+id_type!(
+    /// A department that handles cases, e.g. `housing`.
+    DepartmentId
+);
+
+/// The deadlines a case can have, in the order a case meets them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineKind {
+    /// The case must reach the responsible department.
+    Forward,
+    /// The department must accept it (or send it back).
+    Accept,
+    /// The complainant must get a first substantive answer.
+    Reply,
+    /// The case must be closed.
+    Complete,
+}
+
+impl DeadlineKind {
+    pub const ALL: [DeadlineKind; 4] = [
+        DeadlineKind::Forward,
+        DeadlineKind::Accept,
+        DeadlineKind::Reply,
+        DeadlineKind::Complete,
+    ];
+
+    /// The key editors write in `rules.toml`.
+    pub fn key(self) -> &'static str {
+        match self {
+            DeadlineKind::Forward => "forward",
+            DeadlineKind::Accept => "accept",
+            DeadlineKind::Reply => "reply",
+            DeadlineKind::Complete => "complete",
+        }
+    }
+
+    pub fn name(self) -> Localized {
+        match self {
+            DeadlineKind::Forward => Localized::new("转办", "Forward to department"),
+            DeadlineKind::Accept => Localized::new("受理", "Accept"),
+            DeadlineKind::Reply => Localized::new("答复", "Reply"),
+            DeadlineKind::Complete => Localized::new("办结", "Complete"),
+        }
+    }
+}
+
+/// Time limits, each optional: a type or severity sets only what it promises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Limits {
+    pub forward: Option<TimeLimit>,
+    pub accept: Option<TimeLimit>,
+    pub reply: Option<TimeLimit>,
+    pub complete: Option<TimeLimit>,
+}
+
+impl Limits {
+    pub fn get(&self, kind: DeadlineKind) -> Option<TimeLimit> {
+        match kind {
+            DeadlineKind::Forward => self.forward,
+            DeadlineKind::Accept => self.accept,
+            DeadlineKind::Reply => self.reply,
+            DeadlineKind::Complete => self.complete,
+        }
+    }
+
+    pub fn set(&mut self, kind: DeadlineKind, limit: Option<TimeLimit>) {
+        match kind {
+            DeadlineKind::Forward => self.forward = limit,
+            DeadlineKind::Accept => self.accept = limit,
+            DeadlineKind::Reply => self.reply = limit,
+            DeadlineKind::Complete => self.complete = limit,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        DeadlineKind::ALL.iter().all(|k| self.get(*k).is_none())
+    }
+}
+
+/// The whole rulebook.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rulebook {
+    pub office: Office,
+    pub calendar: Calendar,
+    pub case_types: Vec<CaseType>,
+    pub severities: Vec<SeverityLevel>,
+    pub categories: Vec<Category>,
+    pub departments: Vec<Department>,
+    pub reminders: Reminders,
+    pub follow_up: FollowUp,
+    pub extensions: Extensions,
+    pub retention: Retention,
+    pub form: FormLimits,
+}
+
+/// The complaint office: the central unit that owns every case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Office {
+    pub name: Localized,
+    /// The department entry that is the office itself (last escalation level,
+    /// re-routes cases that were sent back).
+    pub department: DepartmentId,
+    /// Who receives the monthly statistics besides the office.
+    pub management: Vec<String>,
+    /// First letters of every tracking number, e.g. `TS`.
+    pub tracking_prefix: String,
+    /// Public hotline number, shown on pages and in mails.
+    pub hotline: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseType {
+    pub id: CaseTypeId,
+    pub name: Localized,
+    pub description: Localized,
+    pub limits: Limits,
+    /// The complainant must leave a name and a phone number or e-mail.
+    pub contact_required: bool,
+    /// The complainant may stay anonymous.
+    pub anonymous_allowed: bool,
+    /// The complainant's identity never reaches the department (whistle-blowing).
+    pub identity_withheld: bool,
+    /// Longest extension for this type; `extensions.max` when not set.
+    pub max_extension: Option<TimeLimit>,
+}
+
+/// A severity level; the list in `rules.toml` runs from least to most severe.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeverityLevel {
+    pub id: SeverityId,
+    pub name: Localized,
+    pub description: Localized,
+    /// Limits that tighten the case type's: the earlier deadline applies.
+    pub limits: Limits,
+    /// The department's supervisor is told about the case at once.
+    pub notify_supervisor: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Category {
+    pub id: CategoryId,
+    pub name: Localized,
+    pub description: Localized,
+    pub department: DepartmentId,
+    /// Staff may raise it; visitors never choose a severity.
+    pub default_severity: SeverityId,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Department {
+    pub id: DepartmentId,
+    pub name: Localized,
+    /// Where new cases and reminders go; at least one.
+    pub inboxes: Vec<String>,
+    /// Escalation levels after the inbox, in order (supervisor first); the
+    /// complaint office is always the level after the last one.
+    pub escalation: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reminders {
+    /// A reminder goes out this long before a deadline, or half-way to it if
+    /// that is later (short limits).
+    pub before: TimeLimit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WhenUnsatisfied {
+    /// The case opens again with the same department, one escalation level up.
+    Reopen,
+    /// The case goes straight to the next escalation level.
+    Escalate,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FollowUp {
+    /// The survey goes out this long after closure.
+    pub after: TimeLimit,
+    /// How long the survey links stay valid.
+    pub open_for: TimeLimit,
+    pub when_unsatisfied: WhenUnsatisfied,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Extensions {
+    pub reason_required: bool,
+    /// An extension must be asked for before the deadline runs out.
+    pub ask_before_deadline: bool,
+    /// The longest extension, unless the case type sets its own.
+    pub max: TimeLimit,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retention {
+    /// Closed cases are kept this many years (at least 2).
+    pub years: u32,
+}
+
+/// Longest accepted length of each form field, in characters.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FormLimits {
+    pub name: usize,
+    pub phone: usize,
+    pub email: usize,
+    pub subject: usize,
+    pub location: usize,
+    pub description: usize,
+    pub desired_outcome: usize,
+}
+
+impl Default for FormLimits {
+    fn default() -> Self {
+        FormLimits {
+            name: 50,
+            phone: 20,
+            email: 254,
+            subject: 100,
+            location: 200,
+            description: 5000,
+            desired_outcome: 1000,
+        }
+    }
+}
+
+impl Rulebook {
+    /// Parses and checks a rulebook; `Err` holds every problem found.
+    pub fn parse(
+        path: &std::path::Path,
+        text: &str,
+    ) -> Result<(Rulebook, Vec<crate::Diagnostic>), Vec<crate::Diagnostic>> {
+        parse::parse(path, text)
+    }
+
+    pub fn case_type(&self, id: &str) -> Option<&CaseType> {
+        self.case_types.iter().find(|t| t.id.as_str() == id)
+    }
+
+    pub fn severity(&self, id: &str) -> Option<&SeverityLevel> {
+        self.severities.iter().find(|s| s.id.as_str() == id)
+    }
+
+    /// Position of a severity from least (0) to most severe.
+    pub fn severity_rank(&self, id: &SeverityId) -> Option<usize> {
+        self.severities.iter().position(|s| &s.id == id)
+    }
+
+    pub fn category(&self, id: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.id.as_str() == id)
+    }
+
+    pub fn department(&self, id: &str) -> Option<&Department> {
+        self.departments.iter().find(|d| d.id.as_str() == id)
+    }
+
+    pub fn office_department(&self) -> &Department {
+        self.department(self.office.department.as_str())
+            .expect("a parsed rulebook's office department exists")
+    }
+
+    /// The limit for one deadline of a case: the type's and the severity's,
+    /// whichever runs out first when both are set.
+    pub fn limit_for(
+        &self,
+        case_type: &CaseType,
+        severity: Option<&SeverityLevel>,
+        kind: DeadlineKind,
+        start: chrono::DateTime<chrono::Utc>,
+    ) -> Option<(TimeLimit, chrono::DateTime<chrono::Utc>)> {
+        let candidates = [
+            case_type.limits.get(kind),
+            severity.and_then(|s| s.limits.get(kind)),
+        ];
+        candidates
+            .into_iter()
+            .flatten()
+            .map(|limit| (limit, self.calendar.deadline(start, limit)))
+            .min_by_key(|(_, at)| *at)
+    }
+
+    /// The longest extension a case of this type may get.
+    pub fn max_extension(&self, case_type: &CaseType) -> TimeLimit {
+        case_type.max_extension.unwrap_or(self.extensions.max)
+    }
+}
