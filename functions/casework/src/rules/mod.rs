@@ -6,8 +6,9 @@
 //! of hotline reads. To add a case type, edit only `content/rules.toml`.
 
 mod parse;
+mod reader;
 
-pub use parse::{RULES_PATH, parse as parse_rules};
+pub use parse::{RULES_PATH, parse as parse_rules, parse_at as parse_rules_at};
 
 use crate::calendar::Calendar;
 use crate::localized::Localized;

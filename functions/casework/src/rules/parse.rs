@@ -1,13 +1,959 @@
 //! Reading `rules.toml` into a [`Rulebook`], collecting every problem.
+//!
+//! The reading is in two passes: each section is read on its own (shape,
+//! types, values), then the references between sections are checked
+//! (categories name departments and severities, the office is a
+//! department). A rulebook is returned only when there is no error.
 
-use super::Rulebook;
-use crate::Diagnostic;
+use super::reader::{Report, Span, TableReader, closest, expect_array, read_date};
+use super::*;
+use crate::calendar::{Holiday, HolidayYear};
+use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::time_limit::TimeLimit;
+use chrono::{Datelike, NaiveDate, NaiveTime, Weekday};
+use std::collections::HashMap;
 use std::path::Path;
+use toml::de::DeTable;
 
 /// Where the rulebook lives, relative to the project root.
 pub const RULES_PATH: &str = "content/rules.toml";
 
+const TOP_KEYS: &[&str] = &[
+    "office",
+    "calendar",
+    "case_types",
+    "severities",
+    "categories",
+    "departments",
+    "reminders",
+    "follow_up",
+    "extensions",
+    "retention",
+    "form",
+];
+
+/// Parses without the calendar-horizon check (which needs today's date).
 pub fn parse(path: &Path, text: &str) -> Result<(Rulebook, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let _ = (path, text);
-    todo!()
+    parse_at(path, text, None)
+}
+
+/// Parses and checks; with `today`, also warns when the holiday calendar ends
+/// before the longest time limit started today would run out.
+pub fn parse_at(
+    path: &Path,
+    text: &str,
+    today: Option<NaiveDate>,
+) -> Result<(Rulebook, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let mut report = Report::new(SourceFile::new(path, text));
+    let (root, syntax_errors) = DeTable::parse_recoverable(text);
+    for err in &syntax_errors {
+        let span = err.span().unwrap_or(0..0);
+        report.error(
+            &span,
+            format!("TOML syntax: {}", err.message().trim()),
+            "see the comments at the top of rules.toml for the expected layout",
+        );
+    }
+    let rulebook = read_rulebook(&mut report, root.get_ref(), root.span());
+    let mut diagnostics = report.diagnostics;
+    diagnostics.sort_by_key(|d| (d.line, d.column));
+    match rulebook {
+        Some(rulebook) if !diagnostics.iter().any(Diagnostic::is_error) => {
+            if let Some(today) = today {
+                diagnostics.extend(horizon_warning(&rulebook, path, text, today));
+            }
+            Ok((rulebook, diagnostics))
+        }
+        _ => Err(diagnostics),
+    }
+}
+
+fn read_rulebook(report: &mut Report<'_>, root: &DeTable<'_>, span: Span) -> Option<Rulebook> {
+    let mut top = TableReader::new(root, span.start..span.start, "rules.toml");
+
+    let office = top
+        .required(report, "office", "add an `[office]` table")
+        .and_then(|v| TableReader::from_value(report, v, "[office]"))
+        .and_then(|t| read_office(report, t));
+    let calendar = match top.table(report, "calendar") {
+        Some(t) => read_calendar(report, t),
+        None => Some(crate::calendar::Calendar::default()),
+    };
+    let case_types = read_list(report, &mut top, "case_types", read_case_type);
+    let severities = read_list(report, &mut top, "severities", read_severity);
+    let categories = read_list(report, &mut top, "categories", read_category);
+    let departments = read_list(report, &mut top, "departments", read_department);
+    let reminders = optional_table(report, &mut top, "reminders", read_reminders);
+    let follow_up = optional_table(report, &mut top, "follow_up", read_follow_up);
+    let extensions = optional_table(report, &mut top, "extensions", read_extensions);
+    let retention = optional_table(report, &mut top, "retention", read_retention);
+    let form = optional_table(report, &mut top, "form", read_form);
+    top.finish(report, TOP_KEYS);
+
+    let case_types = unique_ids(report, case_types, "case type");
+    let severities = unique_ids(report, severities, "severity");
+    let categories = unique_ids(report, categories, "category");
+    let departments = unique_ids(report, departments, "department");
+
+    // Cross-references: reported against the place that names the missing id.
+    let department_ids: Vec<&str> = departments.iter().map(|(d, _)| d.id.as_str()).collect();
+    let severity_ids: Vec<&str> = severities.iter().map(|(s, _)| s.id.as_str()).collect();
+    if let Some((office, office_refs)) = &office {
+        check_reference(
+            report,
+            &office.department,
+            &office_refs.department,
+            &department_ids,
+            "department",
+        );
+    }
+    for (category, refs) in &categories {
+        check_reference(
+            report,
+            &category.department,
+            &refs.department,
+            &department_ids,
+            "department",
+        );
+        check_reference(
+            report,
+            &category.default_severity,
+            &refs.default_severity,
+            &severity_ids,
+            "severity",
+        );
+    }
+    for (department, refs) in &departments {
+        let office_id = office.as_ref().map(|(o, _)| o.department.as_str());
+        let routed = categories
+            .iter()
+            .any(|(c, _)| c.department == department.id);
+        if !routed && Some(department.id.as_str()) != office_id {
+            report.warning(
+                &refs.id,
+                format!("no category routes cases to department `{}`", department.id),
+                "name it as `department` in a category, or remove it",
+            );
+        }
+    }
+    for (name, list_empty) in [
+        ("case_types", case_types.is_empty()),
+        ("severities", severities.is_empty()),
+        ("categories", categories.is_empty()),
+        ("departments", departments.is_empty()),
+    ] {
+        if list_empty && !report.has_errors() {
+            report.error(
+                &(0..0),
+                format!("rules.toml defines no `[[{name}]]`"),
+                format!("add at least one `[[{name}]]` entry"),
+            );
+        }
+    }
+
+    Some(Rulebook {
+        office: office?.0,
+        calendar: calendar?,
+        case_types: case_types.into_iter().map(|(t, _)| t).collect(),
+        severities: severities.into_iter().map(|(s, _)| s).collect(),
+        categories: categories.into_iter().map(|(c, _)| c).collect(),
+        departments: departments.into_iter().map(|(d, _)| d).collect(),
+        reminders: reminders?,
+        follow_up: follow_up?,
+        extensions: extensions?,
+        retention: retention?,
+        form: form?,
+    })
+}
+
+/// Where an entry's references were written, for errors found later.
+#[derive(Default, Clone)]
+struct Refs {
+    id: Span,
+    department: Span,
+    default_severity: Span,
+}
+
+trait HasId {
+    fn id(&self) -> &str;
+}
+macro_rules! has_id {
+    ($($t:ty),*) => {$(impl HasId for $t { fn id(&self) -> &str { self.id.as_str() } })*};
+}
+has_id!(CaseType, SeverityLevel, Category, Department);
+
+type EntryReader<T> = fn(&mut Report<'_>, TableReader<'_, '_>) -> Option<(T, Refs)>;
+
+fn read_list<T>(
+    report: &mut Report<'_>,
+    top: &mut TableReader<'_, '_>,
+    key: &str,
+    read: EntryReader<T>,
+) -> Vec<(T, Refs)> {
+    top.tables(report, key)
+        .into_iter()
+        .filter_map(|t| read(report, t))
+        .collect()
+}
+
+fn optional_table<T: Default>(
+    report: &mut Report<'_>,
+    top: &mut TableReader<'_, '_>,
+    key: &str,
+    read: fn(&mut Report<'_>, TableReader<'_, '_>) -> Option<T>,
+) -> Option<T> {
+    let present = top.has(key);
+    match top.table(report, key) {
+        Some(t) => read(report, t),
+        // Present but not a table: already reported.
+        None if present => None,
+        None => Some(T::default()),
+    }
+}
+
+fn unique_ids<T: HasId>(
+    report: &mut Report<'_>,
+    items: Vec<(T, Refs)>,
+    what: &str,
+) -> Vec<(T, Refs)> {
+    let mut seen: HashMap<String, ()> = HashMap::new();
+    let mut out = Vec::new();
+    for (item, refs) in items {
+        if seen.insert(item.id().to_string(), ()).is_some() {
+            report.error(
+                &refs.id,
+                format!("{what} `{}` is defined twice", item.id()),
+                "give each entry its own `id`",
+            );
+        } else {
+            out.push((item, refs));
+        }
+    }
+    out
+}
+
+fn check_reference(
+    report: &mut Report<'_>,
+    id: &impl std::fmt::Display,
+    span: &Span,
+    defined: &[&str],
+    what: &str,
+) {
+    let id = id.to_string();
+    if defined.contains(&id.as_str()) {
+        return;
+    }
+    let mut hint = format!("defined {what} ids: {}", defined.join(", "));
+    if let Some(near) = closest(&id, defined) {
+        hint = format!("did you mean `{near}`? {hint}");
+    }
+    report.error(span, format!("unknown {what} `{id}`"), hint);
+}
+
+fn read_id(report: &mut Report<'_>, table: &mut TableReader<'_, '_>) -> Option<(String, Span)> {
+    let (id, span) = table.required_string(report, "id", "write `id = \"lowercase-words\"`")?;
+    let ok = !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !id.starts_with('-');
+    if !ok {
+        report.error(
+            &span,
+            format!("id `{id}` may use only lowercase letters, digits and hyphens"),
+            format!("for example `id = \"{}\"`", suggest_id(&id)),
+        );
+        return None;
+    }
+    Some((id, span))
+}
+
+fn suggest_id(id: &str) -> String {
+    let s: String = id
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let s = s.trim_matches('-').to_string();
+    if s.is_empty() {
+        "water-supply".into()
+    } else {
+        s
+    }
+}
+
+fn read_limits(report: &mut Report<'_>, table: &mut TableReader<'_, '_>) -> Limits {
+    let mut limits = Limits::default();
+    for kind in DeadlineKind::ALL {
+        limits.set(kind, table.time_limit(report, kind.key()).map(|(l, _)| l));
+    }
+    limits
+}
+
+fn read_office(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option<(Office, Refs)> {
+    let name = t.required_localized(report, "name");
+    let department = t.required_string(
+        report,
+        "department",
+        "name the department entry that is the complaint office, e.g. `department = \"office\"`",
+    );
+    let hotline = t.string(report, "hotline");
+    let management = t.strings(report, "management").unwrap_or_default();
+    let prefix = t.string(report, "tracking_prefix");
+    t.finish(
+        report,
+        &[
+            "name",
+            "department",
+            "hotline",
+            "management",
+            "tracking_prefix",
+        ],
+    );
+
+    let tracking_prefix = match prefix {
+        Some((p, span)) => {
+            if (1..=4).contains(&p.len()) && p.chars().all(|c| c.is_ascii_uppercase()) {
+                p
+            } else {
+                report.error(
+                    &span,
+                    format!("tracking prefix `{p}` must be 1 to 4 capital letters A–Z"),
+                    "for example `tracking_prefix = \"TS\"`",
+                );
+                return None;
+            }
+        }
+        None => "TS".to_string(),
+    };
+    for (address, span) in &management {
+        check_email(report, address, span);
+    }
+    let (department, department_span) = department?;
+    Some((
+        Office {
+            name: name?,
+            department: DepartmentId(department),
+            management: management.into_iter().map(|(m, _)| m).collect(),
+            tracking_prefix,
+            hotline: hotline.map(|(h, _)| h).unwrap_or_else(|| "12345".into()),
+        },
+        Refs {
+            department: department_span,
+            ..Refs::default()
+        },
+    ))
+}
+
+fn read_case_type(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option<(CaseType, Refs)> {
+    let id = read_id(report, &mut t);
+    let name = t.required_localized(report, "name");
+    let description = t.localized(report, "description").unwrap_or_default();
+    let limits = read_limits(report, &mut t);
+    let contact_required = t.boolean(report, "contact_required").unwrap_or(true);
+    let anonymous_allowed = t.boolean(report, "anonymous_allowed").unwrap_or(false);
+    let identity_withheld = t.boolean(report, "identity_withheld").unwrap_or(false);
+    let max_extension = t.time_limit(report, "max_extension").map(|(l, _)| l);
+    t.finish(
+        report,
+        &[
+            "id",
+            "name",
+            "description",
+            "forward",
+            "accept",
+            "reply",
+            "complete",
+            "contact_required",
+            "anonymous_allowed",
+            "identity_withheld",
+            "max_extension",
+        ],
+    );
+    let (id, id_span) = id?;
+    if identity_withheld && !contact_required && !anonymous_allowed {
+        report.warning(
+            &id_span,
+            format!("case type `{id}` withholds an identity it never asks for"),
+            None,
+        );
+    }
+    Some((
+        CaseType {
+            id: CaseTypeId(id),
+            name: name?,
+            description,
+            limits,
+            contact_required,
+            anonymous_allowed,
+            identity_withheld,
+            max_extension,
+        },
+        Refs {
+            id: id_span,
+            ..Refs::default()
+        },
+    ))
+}
+
+fn read_severity(
+    report: &mut Report<'_>,
+    mut t: TableReader<'_, '_>,
+) -> Option<(SeverityLevel, Refs)> {
+    let id = read_id(report, &mut t);
+    let name = t.required_localized(report, "name");
+    let description = t.localized(report, "description").unwrap_or_default();
+    let limits = read_limits(report, &mut t);
+    let notify_supervisor = t.boolean(report, "notify_supervisor").unwrap_or(false);
+    t.finish(
+        report,
+        &[
+            "id",
+            "name",
+            "description",
+            "forward",
+            "accept",
+            "reply",
+            "complete",
+            "notify_supervisor",
+        ],
+    );
+    let (id, id_span) = id?;
+    Some((
+        SeverityLevel {
+            id: SeverityId(id),
+            name: name?,
+            description,
+            limits,
+            notify_supervisor,
+        },
+        Refs {
+            id: id_span,
+            ..Refs::default()
+        },
+    ))
+}
+
+fn read_category(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option<(Category, Refs)> {
+    let id = read_id(report, &mut t);
+    let name = t.required_localized(report, "name");
+    let description = t.localized(report, "description").unwrap_or_default();
+    let department = t.required_string(
+        report,
+        "department",
+        "name the department that handles this category, e.g. `department = \"housing\"`",
+    );
+    let severity = t.required_string(
+        report,
+        "default_severity",
+        "write e.g. `default_severity = \"minor\"`",
+    );
+    t.finish(
+        report,
+        &[
+            "id",
+            "name",
+            "description",
+            "department",
+            "default_severity",
+        ],
+    );
+    let (id, id_span) = id?;
+    let (department, department_span) = department?;
+    let (severity, severity_span) = severity?;
+    Some((
+        Category {
+            id: CategoryId(id),
+            name: name?,
+            description,
+            department: DepartmentId(department),
+            default_severity: SeverityId(severity),
+        },
+        Refs {
+            id: id_span,
+            department: department_span,
+            default_severity: severity_span,
+        },
+    ))
+}
+
+fn read_department(
+    report: &mut Report<'_>,
+    mut t: TableReader<'_, '_>,
+) -> Option<(Department, Refs)> {
+    let id = read_id(report, &mut t);
+    let name = t.required_localized(report, "name");
+    let inboxes = match t.strings(report, "inboxes") {
+        Some(list) => list,
+        None => {
+            report.error(
+                &t.span,
+                format!("{} has no `inboxes`", t.name),
+                "write `inboxes = [\"unit@example.org\"]`",
+            );
+            Vec::new()
+        }
+    };
+    let escalation = t.strings(report, "escalation").unwrap_or_default();
+    t.finish(report, &["id", "name", "inboxes", "escalation"]);
+    if inboxes.is_empty() {
+        report.error(
+            &t_span_or(&id),
+            "a department needs at least one inbox address",
+            "write `inboxes = [\"unit@example.org\"]`",
+        );
+    }
+    for (address, span) in inboxes.iter().chain(escalation.iter()) {
+        check_email(report, address, span);
+    }
+    let (id, id_span) = id?;
+    Some((
+        Department {
+            id: DepartmentId(id),
+            name: name?,
+            inboxes: inboxes.into_iter().map(|(a, _)| a).collect(),
+            escalation: escalation.into_iter().map(|(a, _)| a).collect(),
+        },
+        Refs {
+            id: id_span,
+            ..Refs::default()
+        },
+    ))
+}
+
+fn t_span_or(id: &Option<(String, Span)>) -> Span {
+    id.as_ref().map(|(_, s)| s.clone()).unwrap_or(0..0)
+}
+
+fn check_email(report: &mut Report<'_>, address: &str, span: &Span) {
+    let valid = match address.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !address.chars().any(char::is_whitespace)
+                && !domain.contains('@')
+        }
+        None => false,
+    };
+    if !valid {
+        report.error(
+            span,
+            format!("`{address}` is not an e-mail address"),
+            "write e.g. \"housing@example.org\"",
+        );
+    }
+}
+
+fn read_calendar(
+    report: &mut Report<'_>,
+    mut t: TableReader<'_, '_>,
+) -> Option<crate::calendar::Calendar> {
+    let mut calendar = crate::calendar::Calendar::default();
+    let mut ok = true;
+    if let Some((zone, span)) = t.string(report, "time_zone") {
+        match zone.parse::<chrono_tz::Tz>() {
+            Ok(tz) => calendar.time_zone = tz,
+            Err(_) => {
+                ok = false;
+                report.error(
+                    &span,
+                    format!("`{zone}` is not an IANA time zone"),
+                    "write e.g. `time_zone = \"Asia/Shanghai\"`",
+                );
+            }
+        }
+    }
+    if let Some(days) = t.strings(report, "working_days") {
+        let mut weekdays = Vec::new();
+        for (day, span) in days {
+            match parse_weekday(&day) {
+                Some(w) if !weekdays.contains(&w) => weekdays.push(w),
+                Some(_) => report.warning(&span, format!("`{day}` is listed twice"), None),
+                None => {
+                    ok = false;
+                    report.error(&span, format!("`{day}` is not a day of the week"), "write days as \"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"");
+                }
+            }
+        }
+        if weekdays.is_empty() {
+            ok = false;
+            report.error(
+                &t.span,
+                "`working_days` lists no day of the week",
+                "write `working_days = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]`",
+            );
+        }
+        calendar.working_weekdays = weekdays;
+    }
+    let opens = read_time(report, &mut t, "opens");
+    let closes = read_time(report, &mut t, "closes");
+    if let Some((time, _)) = opens {
+        calendar.opens = time;
+    }
+    if let Some((time, span)) = closes {
+        calendar.closes = time;
+        if calendar.closes <= calendar.opens {
+            ok = false;
+            report.error(
+                &span,
+                "closing time is not after opening time",
+                "write e.g. `opens = \"09:00\"` and `closes = \"18:00\"`",
+            );
+        }
+    }
+    if let Some(mut years) = t.table(report, "years") {
+        for (key, key_span, value) in years.entries() {
+            let year = match key.parse::<i32>() {
+                Ok(y) if (2000..=2100).contains(&y) => y,
+                _ => {
+                    ok = false;
+                    report.error(
+                        &key_span,
+                        format!("`{key}` is not a year"),
+                        "write `[calendar.years.2026]`",
+                    );
+                    continue;
+                }
+            };
+            let Some(table) =
+                TableReader::from_value(report, value, format!("[calendar.years.{year}]"))
+            else {
+                ok = false;
+                continue;
+            };
+            match read_year(report, table, year) {
+                Some(y) => {
+                    calendar.years.insert(year, y);
+                }
+                None => ok = false,
+            }
+        }
+    }
+    t.finish(
+        report,
+        &["time_zone", "working_days", "opens", "closes", "years"],
+    );
+    ok.then_some(calendar)
+}
+
+fn read_time(
+    report: &mut Report<'_>,
+    t: &mut TableReader<'_, '_>,
+    key: &str,
+) -> Option<(NaiveTime, Span)> {
+    let (text, span) = t.string(report, key)?;
+    match NaiveTime::parse_from_str(&text, "%H:%M") {
+        Ok(time) => Some((time, span)),
+        Err(_) => {
+            report.error(
+                &span,
+                format!("`{key}` = \"{text}\" is not a time of day"),
+                format!("write 24-hour time, e.g. `{key} = \"09:00\"`"),
+            );
+            None
+        }
+    }
+}
+
+fn parse_weekday(day: &str) -> Option<Weekday> {
+    Some(match day.to_ascii_lowercase().as_str() {
+        "mon" | "monday" => Weekday::Mon,
+        "tue" | "tuesday" => Weekday::Tue,
+        "wed" | "wednesday" => Weekday::Wed,
+        "thu" | "thursday" => Weekday::Thu,
+        "fri" | "friday" => Weekday::Fri,
+        "sat" | "saturday" => Weekday::Sat,
+        "sun" | "sunday" => Weekday::Sun,
+        _ => return None,
+    })
+}
+
+/// One year of the holiday calendar. `provisional = true` marks a year that
+/// was entered before the official notice was published.
+fn read_year(
+    report: &mut Report<'_>,
+    mut t: TableReader<'_, '_>,
+    year: i32,
+) -> Option<HolidayYear> {
+    let mut ok = true;
+    let mut holidays: Vec<(Holiday, Span)> = Vec::new();
+    for mut h in t.tables(report, "holidays") {
+        let name = h.required_localized(report, "name");
+        let first = h
+            .required(report, "from", "write `from = 2026-10-01`")
+            .and_then(|v| read_date(report, v, "from"));
+        let last = h
+            .required(report, "to", "write `to = 2026-10-07`")
+            .and_then(|v| read_date(report, v, "to"));
+        h.finish(report, &["name", "from", "to"]);
+        let (Some(name), Some((first, first_span)), Some((last, last_span))) = (name, first, last)
+        else {
+            ok = false;
+            continue;
+        };
+        for (date, span) in [(first, &first_span), (last, &last_span)] {
+            if date.year() != year {
+                ok = false;
+                report.error(
+                    span,
+                    format!("{date} is not in {year}"),
+                    format!("move it under `[calendar.years.{}]`", date.year()),
+                );
+            }
+        }
+        if last < first {
+            ok = false;
+            report.error(
+                &last_span,
+                format!("the holiday ends ({last}) before it starts ({first})"),
+                "`to` is the last day off, on or after `from`",
+            );
+            continue;
+        }
+        holidays.push((Holiday { name, first, last }, first_span));
+    }
+    let mut make_up = Vec::new();
+    if let Some(value) = t.get("make_up_working_days")
+        && let Some(items) = expect_array(report, value, "make_up_working_days")
+    {
+        for item in items {
+            let Some((date, span)) = read_date(report, item, "make_up_working_days") else {
+                ok = false;
+                continue;
+            };
+            if date.year() != year {
+                ok = false;
+                report.error(
+                    &span,
+                    format!("{date} is not in {year}"),
+                    format!("move it under `[calendar.years.{}]`", date.year()),
+                );
+            }
+            if let Some((h, _)) = holidays
+                .iter()
+                .find(|(h, _)| h.first <= date && date <= h.last)
+            {
+                ok = false;
+                report.error(
+                    &span,
+                    format!(
+                        "{date} is both a make-up working day and a day off ({})",
+                        h.name.zh
+                    ),
+                    "a day is either off or worked: remove it from one list",
+                );
+            }
+            if !matches!(date.weekday(), Weekday::Sat | Weekday::Sun) {
+                report.warning(
+                    &span,
+                    format!("{date} is a {}, already a working day", date.weekday()),
+                    "make-up working days are weekend days",
+                );
+            }
+            make_up.push(date);
+        }
+    }
+    let provisional = t.boolean(report, "provisional").unwrap_or(false);
+    if provisional {
+        report.warning(
+            &t.span,
+            format!("the {year} holiday calendar is marked provisional"),
+            format!("replace it with the official {year} notice and remove `provisional = true`"),
+        );
+    }
+    t.finish(report, &["holidays", "make_up_working_days", "provisional"]);
+    ok.then(|| HolidayYear {
+        holidays: holidays.into_iter().map(|(h, _)| h).collect(),
+        make_up_working_days: make_up,
+    })
+}
+
+impl Default for Reminders {
+    fn default() -> Self {
+        Reminders {
+            before: TimeLimit::working_days(1),
+        }
+    }
+}
+
+fn read_reminders(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option<Reminders> {
+    let before = t.time_limit(report, "before");
+    t.finish(report, &["before"]);
+    Some(Reminders {
+        before: before
+            .map(|(b, _)| b)
+            .unwrap_or(Reminders::default().before),
+    })
+}
+
+impl Default for FollowUp {
+    fn default() -> Self {
+        FollowUp {
+            after: TimeLimit::working_days(2),
+            open_for: TimeLimit::calendar_days(14),
+            when_unsatisfied: WhenUnsatisfied::Reopen,
+        }
+    }
+}
+
+fn read_follow_up(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option<FollowUp> {
+    let defaults = FollowUp::default();
+    let after = t.time_limit(report, "after");
+    let open_for = t.time_limit(report, "open_for");
+    let when = t.string(report, "when_unsatisfied");
+    t.finish(report, &["after", "open_for", "when_unsatisfied"]);
+    let when_unsatisfied = match when {
+        None => defaults.when_unsatisfied,
+        Some((w, _)) if w == "reopen" => WhenUnsatisfied::Reopen,
+        Some((w, _)) if w == "escalate" => WhenUnsatisfied::Escalate,
+        Some((w, span)) => {
+            report.error(
+                &span,
+                format!("`when_unsatisfied` = \"{w}\" is not a choice"),
+                "write \"reopen\" or \"escalate\"",
+            );
+            return None;
+        }
+    };
+    Some(FollowUp {
+        after: after.map(|(a, _)| a).unwrap_or(defaults.after),
+        open_for: open_for.map(|(o, _)| o).unwrap_or(defaults.open_for),
+        when_unsatisfied,
+    })
+}
+
+impl Default for Extensions {
+    fn default() -> Self {
+        Extensions {
+            reason_required: true,
+            ask_before_deadline: true,
+            max: TimeLimit::working_days(15),
+        }
+    }
+}
+
+fn read_extensions(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option<Extensions> {
+    let defaults = Extensions::default();
+    let reason_required = t
+        .boolean(report, "reason_required")
+        .unwrap_or(defaults.reason_required);
+    let ask_before_deadline = t
+        .boolean(report, "ask_before_deadline")
+        .unwrap_or(defaults.ask_before_deadline);
+    let max = t.time_limit(report, "max");
+    t.finish(report, &["reason_required", "ask_before_deadline", "max"]);
+    if let Some((limit, span)) = &max
+        && limit.amount == 0
+    {
+        report.error(
+            span,
+            "an extension of zero is no extension",
+            "write e.g. `max = \"15 working days\"`, or remove the key",
+        );
+        return None;
+    }
+    Some(Extensions {
+        reason_required,
+        ask_before_deadline,
+        max: max.map(|(m, _)| m).unwrap_or(defaults.max),
+    })
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention { years: 2 }
+    }
+}
+
+fn read_retention(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option<Retention> {
+    let present = t.has("years");
+    let years = t.integer(report, "years", 0..101);
+    t.finish(report, &["years"]);
+    match years {
+        None if present => None,
+        None => Some(Retention::default()),
+        Some((n, span)) if n < 2 => {
+            report.error(
+                &span,
+                format!("records must be kept at least 2 years, not {n}"),
+                "write `years = 2` or more",
+            );
+            None
+        }
+        Some((n, _)) => Some(Retention { years: n as u32 }),
+    }
+}
+
+fn read_form(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option<FormLimits> {
+    let mut form = FormLimits::default();
+    let mut ok = true;
+    if let Some(mut max) = t.table(report, "max_length") {
+        let fields: [(&str, &mut usize, i64); 7] = [
+            ("name", &mut form.name, 200),
+            ("phone", &mut form.phone, 40),
+            ("email", &mut form.email, 254),
+            ("subject", &mut form.subject, 500),
+            ("location", &mut form.location, 1000),
+            ("description", &mut form.description, 20000),
+            ("desired_outcome", &mut form.desired_outcome, 5000),
+        ];
+        let keys: Vec<&str> = fields.iter().map(|(k, _, _)| *k).collect();
+        for (key, slot, upper) in fields {
+            let present = max.has(key);
+            match max.integer(report, key, 1..upper + 1) {
+                Some((n, _)) => *slot = n as usize,
+                None if present => ok = false,
+                None => {}
+            }
+        }
+        max.finish(report, &keys);
+    }
+    t.finish(report, &["max_length"]);
+    ok.then_some(form)
+}
+
+/// The calendar should reach past the longest limit a case opened today can
+/// have; beyond it only weekends count and holidays would be missed.
+fn horizon_warning(
+    rules: &Rulebook,
+    path: &Path,
+    text: &str,
+    today: NaiveDate,
+) -> Option<Diagnostic> {
+    let longest = rules
+        .case_types
+        .iter()
+        .flat_map(|t| {
+            DeadlineKind::ALL
+                .iter()
+                .filter_map(|k| t.limits.get(*k))
+                .chain(Some(rules.max_extension(t)))
+        })
+        .max_by_key(TimeLimit::approx_minutes)?;
+    // Working days are at most ~7/5 calendar days, plus the longest holiday run.
+    let horizon_days = i64::from(longest.amount) * 7 / 5 + 14;
+    let horizon = today + chrono::Duration::days(horizon_days);
+    let until = rules.calendar.covered_until();
+    if until.is_some_and(|u| u >= horizon) {
+        return None;
+    }
+    let source = SourceFile::new(path, text);
+    let offset = text.find("[calendar").unwrap_or(0);
+    let message = match until {
+        Some(u) => format!(
+            "the holiday calendar ends on {u}, but a case opened today with the longest limit ({longest}) can run until about {horizon}; after {u} only weekends count"
+        ),
+        None => "the holiday calendar lists no year: only weekends count as days off".to_string(),
+    };
+    Some(source.diagnostic(
+        crate::diagnostic::Severity::Warning,
+        offset,
+        message,
+        Some(format!(
+            "add `[calendar.years.{}]` from the official holiday notice",
+            until.map(|u| u.year() + 1).unwrap_or(today.year())
+        )),
+    ))
 }
