@@ -1,1 +1,130 @@
-fn main() {}
+//! The `hotline` command: a thin shell over `hotline_site`.
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use hotline_site::{Site, Sources, output};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(
+    name = "hotline",
+    about = "Builds, checks and previews the complaint site from content/"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Builds the site into a folder (public/ by default).
+    Build {
+        #[arg(long, default_value = "public")]
+        output: PathBuf,
+    },
+    /// Checks everything a build checks, without writing anything.
+    Check,
+    /// Serves the site with live reload, rebuilding on every change.
+    Serve {
+        #[arg(long, default_value_t = 1111)]
+        port: u16,
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+    },
+    /// Creates a page of a kind (page, policy, channel, hotline, notice).
+    New { kind: String, path: String },
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn today() -> chrono::NaiveDate {
+    // Notices expire by the office's calendar, not the machine's zone.
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    let root = std::env::current_dir()?;
+    match cli.command {
+        Command::Build { output: dir } => {
+            let start = Instant::now();
+            let sources = Sources::read(&root).context("reading content/")?;
+            let site = match Site::load(&sources, today()) {
+                Ok(site) => site,
+                Err(diagnostics) => return Ok(fail(&diagnostics)),
+            };
+            eprint!("{}", output::report(&site.warnings));
+            println!(
+                "Loaded and checked {} pages in {:.2} s",
+                site.content.entries.len(),
+                start.elapsed().as_secs_f64()
+            );
+            let out = match site.render() {
+                Ok(out) => out,
+                Err(diagnostics) => return Ok(fail(&diagnostics)),
+            };
+            output::write(&out, &dir).with_context(|| format!("writing {}", dir.display()))?;
+            println!(
+                "Built {} pages (zh {}, en {}; {} shown in Chinese for want of a translation) in {:.2} s",
+                out.pages_zh + out.pages_en,
+                out.pages_zh,
+                out.pages_en,
+                out.fallbacks,
+                start.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check => {
+            let sources = Sources::read(&root).context("reading content/")?;
+            let site = match Site::load(&sources, today()) {
+                Ok(site) => site,
+                Err(diagnostics) => return Ok(fail(&diagnostics)),
+            };
+            if let Err(diagnostics) = site.render() {
+                let mut all = site.warnings.clone();
+                all.extend(diagnostics);
+                return Ok(fail(&all));
+            }
+            eprint!("{}", output::report(&site.warnings));
+            println!(
+                "No errors ({} warnings) in {} pages",
+                site.warnings.len(),
+                site.content.entries.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { port, bind } => {
+            let opts = hotline_site::serve::Options {
+                root,
+                addr: std::net::SocketAddr::new(bind, port),
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(hotline_site::serve::run(opts, axum::Router::new()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::New { kind, path } => {
+            let created = hotline_site::scaffold::create(&root, &kind, &path, today())?;
+            println!("Created {}", created.display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn fail(diagnostics: &[casework::Diagnostic]) -> ExitCode {
+    eprint!("{}", output::report(diagnostics));
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    eprintln!("{errors} error(s); nothing was written");
+    ExitCode::FAILURE
+}

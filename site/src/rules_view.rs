@@ -1,0 +1,201 @@
+//! What the templates see of the rulebook, in one language: the time-limit
+//! table, the severities, the holiday calendar and the form's choices.
+//!
+//! Built from the parsed [`Rulebook`] at every build, so the published table
+//! and the form cannot drift from what the functions enforce.
+
+use casework::rules::{DeadlineKind, Limits};
+use casework::{Lang, Rulebook};
+use chrono::{Datelike, NaiveDate, Weekday};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RulesView {
+    pub office_name: String,
+    pub hotline: String,
+    /// Column headings of the limit tables, in the order a case meets them.
+    pub deadlines: Vec<DeadlineColumn>,
+    pub case_types: Vec<CaseTypeView>,
+    pub severities: Vec<SeverityView>,
+    pub categories: Vec<ChoiceView>,
+    pub years: Vec<YearView>,
+    pub form: casework::rules::FormLimits,
+    /// Names of the case types that may be sent anonymously.
+    pub anonymous_types: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeadlineColumn {
+    pub key: &'static str,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseTypeView {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// One cell per deadline column; `None` when the type promises nothing.
+    pub limits: Vec<Option<String>>,
+    pub contact_required: bool,
+    pub anonymous_allowed: bool,
+    pub identity_withheld: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SeverityView {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub limits: Vec<Option<String>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChoiceView {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct YearView {
+    pub year: i32,
+    pub holidays: Vec<HolidayView>,
+    pub make_up_days: Vec<DateView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HolidayView {
+    pub name: String,
+    pub first: DateView,
+    pub last: DateView,
+    pub days: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DateView {
+    /// ISO date for `<time datetime>`.
+    pub iso: String,
+    pub text: String,
+}
+
+pub fn date_view(date: NaiveDate, lang: Lang) -> DateView {
+    let weekday = weekday_name(date.weekday(), lang);
+    let text = match lang {
+        Lang::Zh => format!(
+            "{}年{}月{}日（{weekday}）",
+            date.year(),
+            date.month(),
+            date.day()
+        ),
+        Lang::En => format!(
+            "{} {} {} ({weekday})",
+            date.day(),
+            month_en(date.month()),
+            date.year()
+        ),
+    };
+    DateView {
+        iso: date.format("%Y-%m-%d").to_string(),
+        text,
+    }
+}
+
+fn weekday_name(day: Weekday, lang: Lang) -> &'static str {
+    let i = day.num_days_from_monday() as usize;
+    match lang {
+        Lang::Zh => ["周一", "周二", "周三", "周四", "周五", "周六", "周日"][i],
+        Lang::En => ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][i],
+    }
+}
+
+fn month_en(month: u32) -> &'static str {
+    [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ][(month as usize + 11) % 12]
+}
+
+fn cells(limits: &Limits, lang: Lang) -> Vec<Option<String>> {
+    DeadlineKind::ALL
+        .iter()
+        .map(|k| limits.get(*k).map(|l| l.localized(lang)))
+        .collect()
+}
+
+impl RulesView {
+    pub fn new(rules: &Rulebook, lang: Lang) -> RulesView {
+        RulesView {
+            office_name: rules.office.name.get(lang).to_string(),
+            hotline: rules.office.hotline.clone(),
+            deadlines: DeadlineKind::ALL
+                .iter()
+                .map(|k| DeadlineColumn {
+                    key: k.key(),
+                    name: k.name().get(lang).to_string(),
+                })
+                .collect(),
+            case_types: rules
+                .case_types
+                .iter()
+                .map(|t| CaseTypeView {
+                    id: t.id.to_string(),
+                    name: t.name.get(lang).to_string(),
+                    description: t.description.get(lang).to_string(),
+                    limits: cells(&t.limits, lang),
+                    contact_required: t.contact_required,
+                    anonymous_allowed: t.anonymous_allowed,
+                    identity_withheld: t.identity_withheld,
+                })
+                .collect(),
+            severities: rules
+                .severities
+                .iter()
+                .map(|s| SeverityView {
+                    id: s.id.to_string(),
+                    name: s.name.get(lang).to_string(),
+                    description: s.description.get(lang).to_string(),
+                    limits: cells(&s.limits, lang),
+                })
+                .collect(),
+            categories: rules
+                .categories
+                .iter()
+                .map(|c| ChoiceView {
+                    id: c.id.to_string(),
+                    name: c.name.get(lang).to_string(),
+                    description: c.description.get(lang).to_string(),
+                })
+                .collect(),
+            years: rules
+                .calendar
+                .years
+                .iter()
+                .map(|(year, y)| YearView {
+                    year: *year,
+                    holidays: y
+                        .holidays
+                        .iter()
+                        .map(|h| HolidayView {
+                            name: h.name.get(lang).to_string(),
+                            first: date_view(h.first, lang),
+                            last: date_view(h.last, lang),
+                            days: (h.last - h.first).num_days() + 1,
+                        })
+                        .collect(),
+                    make_up_days: y
+                        .make_up_working_days
+                        .iter()
+                        .map(|d| date_view(*d, lang))
+                        .collect(),
+                })
+                .collect(),
+            form: rules.form.clone(),
+            anonymous_types: rules
+                .case_types
+                .iter()
+                .filter(|t| t.anonymous_allowed)
+                .map(|t| t.name.get(lang).to_string())
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! `hotline serve`: builds the site into memory, serves it, rebuilds when
+//! anything under `content/` changes (the theme override folder included),
+//! and tells the open pages to reload over server-sent events. A build error
+//! is printed in the terminal and shown over the page.
+//!
+//! The intake API is not part of this crate: [`run`] takes a router and
+//! mounts it under `/api`, so the same server can accept complaints locally.
+
+use crate::site::{Site, Sources};
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, Uri, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+use tokio::sync::broadcast;
+
+pub struct Options {
+    /// The project root, holding `content/`.
+    pub root: PathBuf,
+    pub addr: SocketAddr,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+    #[error("cannot watch content/: {0}")]
+    Watch(#[from] notify::Error),
+    #[error("server stopped: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The last good build, and the error of the last build if it failed.
+#[derive(Default)]
+pub struct Live {
+    pub files: BTreeMap<String, Vec<u8>>,
+    pub error: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub live: Arc<RwLock<Live>>,
+    pub reload: broadcast::Sender<()>,
+}
+
+/// Where the pages listen for reloads.
+const EVENTS_PATH: &str = "/__hotline/events";
+
+/// Builds the site in memory; `Err` is the report to show.
+pub fn build(
+    root: &std::path::Path,
+    today: chrono::NaiveDate,
+) -> Result<BTreeMap<String, Vec<u8>>, String> {
+    let sources = Sources::read(root).map_err(|e| format!("reading content/: {e}"))?;
+    let site = Site::load(&sources, today).map_err(|d| crate::output::report(&d))?;
+    let out = site.render().map_err(|d| crate::output::report(&d))?;
+    Ok(out.files)
+}
+
+/// Rebuilds and stores the result; returns how long it took.
+pub fn rebuild(root: &std::path::Path, state: &AppState) -> Duration {
+    let start = Instant::now();
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let result = build(root, today);
+    let took = start.elapsed();
+    {
+        let mut live = state.live.write().unwrap_or_else(|e| e.into_inner());
+        match result {
+            Ok(files) => {
+                live.files = files;
+                live.error = None;
+                println!("Rebuilt in {} ms", took.as_millis());
+            }
+            Err(report) => {
+                eprint!("{report}");
+                eprintln!("Build failed; still serving the last good build");
+                live.error = Some(report);
+            }
+        }
+    }
+    let _ = state.reload.send(());
+    took
+}
+
+/// The preview router; `api` is mounted under `/api`.
+pub fn router(state: AppState, api: Router) -> Router {
+    let site = Router::new()
+        .route(EVENTS_PATH, get(events))
+        .fallback(get(file))
+        .with_state(state);
+    site.nest("/api", api)
+}
+
+/// Serves until interrupted.
+pub async fn run(opts: Options, api: Router) -> Result<(), ServeError> {
+    let (reload, _) = broadcast::channel(16);
+    let state = AppState {
+        live: Arc::default(),
+        reload,
+    };
+    rebuild(&opts.root, &state);
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if let Ok(event) = event
+            && !matches!(event.kind, notify::EventKind::Access(_))
+        {
+            let _ = tx.send(());
+        }
+    })?;
+    notify::Watcher::watch(
+        &mut watcher,
+        &opts.root.join("content"),
+        notify::RecursiveMode::Recursive,
+    )?;
+    let watch_state = state.clone();
+    let root = opts.root.clone();
+    std::thread::spawn(move || {
+        while rx.recv().is_ok() {
+            // An editor's save is often several events: take them as one.
+            std::thread::sleep(Duration::from_millis(15));
+            while rx.try_recv().is_ok() {}
+            rebuild(&root, &watch_state);
+        }
+    });
+
+    let listener = tokio::net::TcpListener::bind(opts.addr)
+        .await
+        .map_err(|e| ServeError::Bind(opts.addr, e))?;
+    println!("Serving on http://{} (Ctrl+C to stop)", opts.addr);
+    axum::serve(listener, router(state, api))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    drop(watcher);
+    Ok(())
+}
+
+async fn events(
+    State(state): State<AppState>,
+) -> Sse<impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>>> {
+    use futures_util::StreamExt;
+    let stream = tokio_stream::wrappers::BroadcastStream::new(state.reload.subscribe())
+        .map(|_| Ok(Event::default().event("reload").data("")));
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next() {
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("xml") => "application/xml; charset=utf-8",
+        Some("txt") => "text/plain; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("json") => "application/json",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The reload script, and the error overlay when the last build failed.
+fn inject(html: &[u8], error: Option<&str>) -> Vec<u8> {
+    let mut extra = format!(
+        "<script>new EventSource(\"{EVENTS_PATH}\").addEventListener(\"reload\",()=>location.reload());</script>"
+    );
+    if let Some(report) = error {
+        extra.push_str(
+            "<div role=\"alert\" style=\"position:fixed;inset:auto 0 0 0;max-height:60vh;overflow:auto;\
+             background:#fff0f0;color:#600;border-top:4px solid #c00;padding:1rem;z-index:9999\">\
+             <strong>Build failed / 构建失败</strong><pre style=\"white-space:pre-wrap\">",
+        );
+        extra.push_str(&escape(report));
+        extra.push_str("</pre></div>");
+    }
+    let text = String::from_utf8_lossy(html);
+    let out = match text.rfind("</body>") {
+        Some(i) => format!("{}{}{}", &text[..i], extra, &text[i..]),
+        None => format!("{text}{extra}"),
+    };
+    out.into_bytes()
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+async fn file(State(state): State<AppState>, uri: Uri) -> Response {
+    let path = uri.path().trim_start_matches('/');
+    let live = state.live.read().unwrap_or_else(|e| e.into_inner());
+    let error = live.error.as_deref();
+    let candidate = if path.is_empty() || path.ends_with('/') {
+        format!("{path}index.html")
+    } else {
+        path.to_string()
+    };
+    if let Some(bytes) = live.files.get(&candidate) {
+        let ty = content_type(&candidate);
+        let body = if ty.starts_with("text/html") {
+            inject(bytes, error)
+        } else {
+            bytes.clone()
+        };
+        return ([(header::CONTENT_TYPE, ty)], body).into_response();
+    }
+    if live.files.contains_key(&format!("{path}/index.html")) {
+        return Redirect::permanent(&format!("/{path}/")).into_response();
+    }
+    let body = live
+        .files
+        .get("404.html")
+        .map(|b| inject(b, error))
+        .unwrap_or_else(|| inject(b"<!doctype html><title>404</title><body></body>", error));
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_overlay_goes_before_the_end_of_the_body_and_is_escaped() {
+        let out = String::from_utf8(inject(
+            b"<body><p>x</p></body>",
+            Some("a.md:1:1: error: <b>"),
+        ))
+        .unwrap();
+        assert!(out.ends_with("</div></body>"), "{out}");
+        assert!(out.contains("&lt;b&gt;"));
+        assert!(out.contains(EVENTS_PATH));
+        let clean = String::from_utf8(inject(b"<body></body>", None)).unwrap();
+        assert!(!clean.contains("role=\"alert\""));
+    }
+}

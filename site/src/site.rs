@@ -1,0 +1,620 @@
+//! The whole site in two phases: [`Site::load`] reads and checks everything
+//! (configuration, rulebook, pages, internal links, templates) and
+//! [`Site::render`] turns it into files in memory. Writing them is the shell's job.
+//!
+//! Templates get the site-wide data (navigation, hotlines, notices, the rules
+//! view) once, in Tera's global context; each page adds only its own data.
+//! Tera shares maps and lists by reference, so the build stays linear.
+
+use crate::config::{self, SiteConfig};
+use crate::content::{Content, Doc, Entry, url_for};
+use crate::frontmatter::{Kind, Layout};
+use crate::markdown::{self, Heading};
+use crate::rules_view::{RulesView, date_view};
+use crate::theme::{self, TemplateSource};
+use casework::diagnostic::{Severity, SourceFile};
+use casework::{Diagnostic, Lang, Rulebook};
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// Everything the build reads, gathered by the shell (or written by a test).
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// `content/site.toml`, if present.
+    pub config: Option<String>,
+    /// `content/rules.toml`, if present.
+    pub rules: Option<String>,
+    /// Markdown files: path inside `content/`, text.
+    pub pages: Vec<(String, String)>,
+    /// Template overrides: name, text.
+    pub templates: Vec<(String, String)>,
+    /// Static file overrides: name, bytes.
+    pub static_files: Vec<(String, Vec<u8>)>,
+}
+
+impl Sources {
+    /// Reads `content/` under the project root.
+    pub fn read(root: &Path) -> std::io::Result<Sources> {
+        let content = root.join("content");
+        let read_opt = |p: PathBuf| match std::fs::read_to_string(&p) {
+            Ok(t) => Ok(Some(t)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        };
+        let mut sources = Sources {
+            config: read_opt(content.join("site.toml"))?,
+            rules: read_opt(content.join("rules.toml"))?,
+            ..Sources::default()
+        };
+        if !content.is_dir() {
+            return Ok(sources);
+        }
+        for (rel, path) in walk(&content)? {
+            if let Some(name) = rel.strip_prefix("_theme/templates/") {
+                sources
+                    .templates
+                    .push((name.to_string(), std::fs::read_to_string(&path)?));
+            } else if let Some(name) = rel.strip_prefix("_theme/static/") {
+                sources
+                    .static_files
+                    .push((name.to_string(), std::fs::read(&path)?));
+            } else if rel.ends_with(".md") && !rel.starts_with("_theme/") {
+                sources.pages.push((rel, std::fs::read_to_string(&path)?));
+            }
+        }
+        Ok(sources)
+    }
+}
+
+/// Files under `dir`, as (path relative to `dir` with `/`, full path), sorted.
+fn walk(dir: &Path) -> std::io::Result<Vec<(String, PathBuf)>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let entry = entry?;
+            let path = entry.path();
+            let name = entry.file_name();
+            // Editors' backup and hidden files are not content.
+            if name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            if entry.file_type()?.is_dir() {
+                stack.push(path);
+            } else if let Ok(rel) = path.strip_prefix(dir) {
+                out.push((rel.to_string_lossy().replace('\\', "/"), path));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// A loaded and checked site, ready to render.
+pub struct Site {
+    pub config: SiteConfig,
+    pub rules: Rulebook,
+    pub content: Content,
+    templates: Vec<TemplateSource>,
+    tera: tera::Tera,
+    static_files: Vec<(String, Vec<u8>)>,
+    /// Rendered bodies, per entry index and language.
+    bodies: HashMap<(usize, Lang), String>,
+    today: NaiveDate,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Anchors that layouts add after the editor's text.
+fn layout_anchors(layout: Option<Layout>) -> &'static [&'static str] {
+    match layout {
+        Some(Layout::TimeLimits) => &["case-types", "severities", "holidays"],
+        Some(Layout::ComplaintForm) => &["complaint-form"],
+        Some(Layout::Status) => &["status-form", "status-result"],
+        Some(Layout::Thanks) | None => &[],
+    }
+}
+
+/// The files of a rendered site: path under the output folder → bytes.
+#[derive(Debug, Clone, Default)]
+pub struct Output {
+    pub files: BTreeMap<String, Vec<u8>>,
+    pub pages_zh: usize,
+    pub pages_en: usize,
+    pub fallbacks: usize,
+}
+
+impl Site {
+    /// Reads and checks everything; `Err` holds every error (and the warnings).
+    pub fn load(sources: &Sources, today: NaiveDate) -> Result<Site, Vec<Diagnostic>> {
+        let mut diagnostics = Vec::new();
+
+        let config_path = Path::new(config::CONFIG_PATH);
+        let config = match &sources.config {
+            Some(text) => config::parse(config_path, text).unwrap_or_else(|e| {
+                diagnostics.extend(e);
+                SiteConfig::default()
+            }),
+            None => {
+                diagnostics.push(missing(config_path, "the site configuration is missing"));
+                SiteConfig::default()
+            }
+        };
+
+        let rules_path = Path::new(casework::rules::RULES_PATH);
+        let rules = match &sources.rules {
+            Some(text) => match Rulebook::parse(rules_path, text) {
+                Ok((rules, warnings)) => {
+                    diagnostics.extend(warnings);
+                    Some(rules)
+                }
+                Err(errors) => {
+                    diagnostics.extend(errors);
+                    None
+                }
+            },
+            None => {
+                diagnostics.push(missing(rules_path, "the rulebook is missing"));
+                None
+            }
+        };
+
+        let (content, content_errors) = Content::load(sources.pages.clone());
+        diagnostics.extend(content_errors);
+        if content.get("_index.md").is_none() {
+            diagnostics.push(missing(
+                Path::new("content/_index.md"),
+                "the home page is missing",
+            ));
+        }
+        for entry in &content.entries {
+            if entry.en.is_none() {
+                diagnostics.push(Diagnostic {
+                    severity: Severity::Warning,
+                    file: entry.zh.file.clone(),
+                    line: 1,
+                    column: 1,
+                    message: "no English translation; the English site shows the Chinese text"
+                        .into(),
+                    hint: Some(format!(
+                        "add {}",
+                        entry.zh.file.display().to_string().replace(".md", ".en.md")
+                    )),
+                });
+            }
+        }
+
+        let bodies = render_bodies(&content, &mut diagnostics);
+
+        let templates = theme::templates(&sources.templates);
+        let tera = match theme::compile(&templates) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                diagnostics.extend(e);
+                None
+            }
+        };
+
+        let diagnostics = dedup(diagnostics);
+        match (rules, tera) {
+            (Some(rules), Some(tera)) if !diagnostics.iter().any(Diagnostic::is_error) => {
+                Ok(Site {
+                    config,
+                    rules,
+                    content,
+                    templates,
+                    tera,
+                    static_files: theme::static_files(&sources.static_files),
+                    bodies,
+                    today,
+                    warnings: diagnostics,
+                })
+            }
+            _ => Err(diagnostics),
+        }
+    }
+
+    fn is_expired(&self, doc: &Doc) -> bool {
+        doc.front.kind == Kind::Notice && doc.front.valid_until.is_some_and(|d| d < self.today)
+    }
+
+    fn summary(&self, entry: &Entry, lang: Lang) -> Summary {
+        let doc = entry.doc(lang);
+        let f = &doc.front;
+        Summary {
+            title: f.title.clone(),
+            description: f.description.clone(),
+            url: entry.url(lang),
+            kind: f.kind,
+            weight: f.weight,
+            date: f.date.map(|d| date_view(d, lang)),
+            updated: f.updated.map(|d| d.format("%Y-%m-%d").to_string()),
+            valid_until: f.valid_until.map(|d| date_view(d, lang)),
+            is_section: entry.is_section,
+            is_fallback: entry.is_fallback(lang),
+            channel: f.channel.clone(),
+            hotline: f.hotline.clone(),
+        }
+    }
+
+    /// Entries that appear in listings: not expired notices.
+    fn listed<'a>(&'a self, entries: impl Iterator<Item = &'a Entry>) -> Vec<&'a Entry> {
+        entries.filter(|e| !self.is_expired(&e.zh)).collect()
+    }
+
+    fn of_kind(&self, kind: Kind, lang: Lang) -> Vec<Summary> {
+        self.listed(self.content.entries.iter())
+            .into_iter()
+            .filter(|e| e.zh.front.kind == kind)
+            .map(|e| self.summary(e, lang))
+            .collect()
+    }
+
+    fn notices(&self, lang: Lang) -> Vec<Summary> {
+        let mut notices = self.of_kind(Kind::Notice, lang);
+        notices.sort_by(|a, b| {
+            b.date
+                .as_ref()
+                .map(|d| &d.iso)
+                .cmp(&a.date.as_ref().map(|d| &d.iso))
+        });
+        notices
+    }
+
+    /// The site-wide data, built once per build and shared by every page.
+    fn globals(&self) -> tera::Context {
+        let mut ctx = tera::Context::new();
+        let per_lang = |f: &dyn Fn(Lang) -> tera::Value| {
+            let mut map = tera::Map::default();
+            for lang in Lang::ALL {
+                map.insert(lang.code().into(), f(lang));
+            }
+            tera::Value::from(map)
+        };
+        ctx.insert("config", &self.config);
+        ctx.insert("hotline_number", &self.rules.office.hotline);
+        ctx.insert_value("strings", tera::Value::from_serializable(&theme::strings()));
+        ctx.insert_value(
+            "rules",
+            per_lang(&|l| tera::Value::from_serializable(&RulesView::new(&self.rules, l))),
+        );
+        ctx.insert_value(
+            "nav",
+            per_lang(&|l| {
+                let sections: Vec<Summary> = self
+                    .listed(self.content.children("_index.md"))
+                    .into_iter()
+                    .filter(|e| e.is_section)
+                    .map(|e| self.summary(e, l))
+                    .collect();
+                tera::Value::from_serializable(&sections)
+            }),
+        );
+        ctx.insert_value(
+            "hotlines",
+            per_lang(&|l| tera::Value::from_serializable(&self.of_kind(Kind::Hotline, l))),
+        );
+        ctx.insert_value(
+            "channels",
+            per_lang(&|l| tera::Value::from_serializable(&self.of_kind(Kind::Channel, l))),
+        );
+        ctx.insert_value(
+            "notices",
+            per_lang(&|l| tera::Value::from_serializable(&self.notices(l))),
+        );
+        ctx.insert_value(
+            "special",
+            per_lang(&|l| {
+                let mut urls = BTreeMap::new();
+                for e in &self.content.entries {
+                    if let Some(layout) = e.zh.front.layout {
+                        urls.entry(layout.name()).or_insert_with(|| e.url(l));
+                    }
+                }
+                tera::Value::from_serializable(&urls)
+            }),
+        );
+        ctx
+    }
+
+    /// Renders every page, feed and asset into memory.
+    pub fn render(&self) -> Result<Output, Vec<Diagnostic>> {
+        let mut tera = self.tera.clone();
+        *tera.global_context() = self.globals();
+        let strings = tera::Value::from_serializable(&theme::strings());
+        // Each page gets its language's strings as `t`; Tera shares the map, it is not copied.
+        let t_for = |lang: Lang| {
+            strings
+                .as_map()
+                .and_then(|m| m.get(&tera::value::Key::from(lang.code())).cloned())
+                .unwrap_or_else(tera::Value::none)
+        };
+        let mut out = Output::default();
+        let mut errors = Vec::new();
+        let mut render = |name: &str, ctx: &tera::Context| match tera.render(name, ctx) {
+            Ok(html) => Some(html),
+            Err(e) => {
+                errors.push(theme::template_diagnostic(&e, &self.templates));
+                None
+            }
+        };
+
+        for (index, entry) in self.content.entries.iter().enumerate() {
+            for lang in Lang::ALL {
+                let mut ctx = self.page_context(index, entry, lang);
+                ctx.insert_value("t", t_for(lang));
+                let template = if entry.key == "_index.md" {
+                    "index.html"
+                } else if entry.is_section {
+                    "section.html"
+                } else {
+                    "page.html"
+                };
+                if let Some(html) = render(template, &ctx) {
+                    let path = format!("{}index.html", url_for(&entry.path, lang));
+                    out.files.insert(path[1..].to_string(), html.into_bytes());
+                    match lang {
+                        Lang::Zh => out.pages_zh += 1,
+                        Lang::En => out.pages_en += 1,
+                    }
+                    if entry.is_fallback(lang) {
+                        out.fallbacks += 1;
+                    }
+                }
+            }
+        }
+
+        let mut ctx = tera::Context::new();
+        ctx.insert("lang", "zh");
+        if let Some(html) = render("404.html", &ctx) {
+            out.files.insert("404.html".into(), html.into_bytes());
+        }
+        for lang in Lang::ALL {
+            let mut ctx = tera::Context::new();
+            ctx.insert("lang", lang.code());
+            ctx.insert("html_lang", lang.html_tag());
+            ctx.insert("feed_url", &format!("{}atom.xml", url_for("", lang)));
+            ctx.insert("home_url", &url_for("", lang));
+            ctx.insert(
+                "updated",
+                &self.today.format("%Y-%m-%dT00:00:00Z").to_string(),
+            );
+            if let Some(xml) = render("atom.xml", &ctx) {
+                let path = format!("{}atom.xml", url_for("", lang));
+                out.files.insert(path[1..].to_string(), xml.into_bytes());
+            }
+        }
+        let urls: Vec<SitemapUrl> = self
+            .content
+            .entries
+            .iter()
+            .map(|e| SitemapUrl {
+                zh: e.url(Lang::Zh),
+                en: e.url(Lang::En),
+                updated: e
+                    .zh
+                    .front
+                    .updated
+                    .or(e.zh.front.date)
+                    .map(|d| d.format("%Y-%m-%d").to_string()),
+            })
+            .collect();
+        let mut ctx = tera::Context::new();
+        ctx.insert("urls", &urls);
+        if let Some(xml) = render("sitemap.xml", &ctx) {
+            out.files.insert("sitemap.xml".into(), xml.into_bytes());
+        }
+        if let Some(txt) = render("robots.txt", &tera::Context::new()) {
+            out.files.insert("robots.txt".into(), txt.into_bytes());
+        }
+        for (name, bytes) in &self.static_files {
+            out.files.insert(format!("static/{name}"), bytes.clone());
+        }
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(dedup(errors))
+        }
+    }
+
+    fn page_context(&self, index: usize, entry: &Entry, lang: Lang) -> tera::Context {
+        let doc = entry.doc(lang);
+        let f = &doc.front;
+        let children: Vec<Summary> = if entry.is_section {
+            self.listed(self.content.children(&entry.key))
+                .into_iter()
+                .map(|e| self.summary(e, lang))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let page = PageView {
+            summary: self.summary(entry, lang),
+            content: self.bodies.get(&(index, lang)).cloned().unwrap_or_default(),
+            headings: &doc.headings,
+            layout: f.layout.map(Layout::name),
+            content_lang: if entry.is_fallback(lang) {
+                "zh"
+            } else {
+                lang.code()
+            },
+            content_html_lang: if entry.is_fallback(lang) {
+                Lang::Zh.html_tag()
+            } else {
+                lang.html_tag()
+            },
+            expired: self.is_expired(&entry.zh),
+            permalink: format!("{}{}", self.config.base_url, entry.url(lang)),
+            children,
+        };
+        let other = match lang {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        };
+        let mut ctx = tera::Context::new();
+        ctx.insert("lang", lang.code());
+        ctx.insert("html_lang", lang.html_tag());
+        ctx.insert("page", &page);
+        ctx.insert(
+            "other",
+            &Alternate {
+                lang: other.code(),
+                hreflang: other.html_tag(),
+                url: entry.url(other),
+            },
+        );
+        ctx.insert(
+            "alternates",
+            &Lang::ALL
+                .iter()
+                .map(|l| Alternate {
+                    lang: l.code(),
+                    hreflang: l.html_tag(),
+                    url: format!("{}{}", self.config.base_url, entry.url(*l)),
+                })
+                .collect::<Vec<_>>(),
+        );
+        ctx
+    }
+}
+
+fn missing(path: &Path, message: &str) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Error,
+        file: path.to_path_buf(),
+        line: 1,
+        column: 1,
+        message: message.to_string(),
+        hint: Some("run `hotline` from the project root, the folder that holds content/".into()),
+    }
+}
+
+/// The same problem found twice (a fallback page renders the Chinese text
+/// again) is reported once.
+fn dedup(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut seen = HashSet::new();
+    diagnostics
+        .into_iter()
+        .filter(|d| seen.insert((d.file.clone(), d.line, d.column, d.message.clone())))
+        .collect()
+}
+
+/// Renders every body in both languages, checking internal links and anchors.
+fn render_bodies(
+    content: &Content,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> HashMap<(usize, Lang), String> {
+    let mut bodies = HashMap::new();
+    for (index, entry) in content.entries.iter().enumerate() {
+        for lang in Lang::ALL {
+            let doc = entry.doc(lang);
+            let file = SourceFile::new(&doc.file, &doc.text);
+            let mut resolve = |link: &str, at: usize| {
+                resolve_link(content, link, lang)
+                    .map_err(|(message, hint)| {
+                        diagnostics.push(file.diagnostic(
+                            Severity::Error,
+                            doc.body_offset + at,
+                            message,
+                            Some(hint),
+                        ))
+                    })
+                    .ok()
+            };
+            let rendered = markdown::render(doc.body(), &mut resolve);
+            bodies.insert((index, lang), rendered.html);
+        }
+    }
+    bodies
+}
+
+/// `@/path.md#anchor` → the URL of that page in `lang`, or what is wrong.
+pub fn resolve_link(content: &Content, link: &str, lang: Lang) -> Result<String, (String, String)> {
+    let target = link.trim_start_matches("@/");
+    let (path, anchor) = match target.split_once('#') {
+        Some((p, a)) => (p, Some(a)),
+        None => (target, None),
+    };
+    let key = path
+        .strip_suffix(".en.md")
+        .map(|s| format!("{s}.md"))
+        .unwrap_or_else(|| path.to_string());
+    let Some(entry) = content.get(&key) else {
+        let hint = if content.drafts.contains(&key) {
+            "that page is a draft; publish it (remove `draft = true`) or drop the link".to_string()
+        } else {
+            "internal links name a file under content/, e.g. @/policies/time-limits.md".to_string()
+        };
+        return Err((
+            format!("link to a page that does not exist: `{link}`"),
+            hint,
+        ));
+    };
+    let url = entry.url(lang);
+    match anchor {
+        None | Some("") => Ok(url),
+        Some(anchor) => {
+            let doc = entry.doc(lang);
+            let known = doc.headings.iter().any(|h: &Heading| h.id == anchor)
+                || layout_anchors(doc.front.layout).contains(&anchor);
+            if known {
+                Ok(format!("{url}#{anchor}"))
+            } else {
+                let ids: Vec<&str> = doc.headings.iter().map(|h| h.id.as_str()).collect();
+                Err((
+                    format!("`{}` has no heading `#{anchor}`", doc.file.display()),
+                    if ids.is_empty() {
+                        "that page has no headings".to_string()
+                    } else {
+                        format!("its headings are: {}", ids.join(", "))
+                    },
+                ))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Summary {
+    title: String,
+    description: Option<String>,
+    url: String,
+    kind: Kind,
+    weight: i64,
+    date: Option<crate::rules_view::DateView>,
+    updated: Option<String>,
+    valid_until: Option<crate::rules_view::DateView>,
+    is_section: bool,
+    is_fallback: bool,
+    channel: Option<crate::frontmatter::Channel>,
+    hotline: Option<crate::frontmatter::Hotline>,
+}
+
+#[derive(Debug, Serialize)]
+struct PageView<'a> {
+    #[serde(flatten)]
+    summary: Summary,
+    content: String,
+    headings: &'a [Heading],
+    layout: Option<&'static str>,
+    content_lang: &'static str,
+    content_html_lang: &'static str,
+    expired: bool,
+    permalink: String,
+    children: Vec<Summary>,
+}
+
+#[derive(Debug, Serialize)]
+struct Alternate {
+    lang: &'static str,
+    hreflang: &'static str,
+    url: String,
+}
+
+#[derive(Debug, Serialize)]
+struct SitemapUrl {
+    zh: String,
+    en: String,
+    updated: Option<String>,
+}

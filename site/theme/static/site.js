@@ -1,0 +1,155 @@
+// Progressive enhancement for the complaint form, the status lookup and the
+// thank-you page. Every page works without it; this only adds comfort.
+(function () {
+  "use strict";
+  var zh = (document.documentElement.lang || "").indexOf("zh") === 0;
+  var text = zh ? {
+    required: "请填写此项。", email: "请填写有效的电子邮箱。", contact: "此类型需要留下姓名及电话或邮箱。",
+    anonymous: "此类型不能匿名提交。", network: "网络连接失败，内容未提交。您填写的内容已保留，请稍后再试，或拨打服务热线。",
+    server: "提交未成功，请检查标出的内容后再试。", sending: "正在提交……", restored: "已恢复您上次未提交的内容。",
+    notFound: "未找到该受理编号，请检查后重试。", status: "状态"
+  } : {
+    required: "Please fill in this field.", email: "Please enter a valid e-mail address.", contact: "This type needs your name and a phone number or e-mail.",
+    anonymous: "This type cannot be sent anonymously.", network: "The connection failed and nothing was sent. What you typed is kept: please try again later, or call the hotline.",
+    server: "Sending did not succeed; please check the marked fields and try again.", sending: "Sending…", restored: "Your unsent draft was restored.",
+    notFound: "No case has this tracking number; please check it and try again.", status: "Status"
+  };
+
+  function key() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var a = new Uint8Array(16); crypto.getRandomValues(a);
+    return Array.prototype.map.call(a, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+  }
+
+  function setError(field, message) {
+    var id = field.id + "-error", old = document.getElementById(id);
+    if (old) old.remove();
+    field.removeAttribute("aria-invalid");
+    if (!message) return;
+    var p = document.createElement("p");
+    p.id = id; p.className = "error-text"; p.textContent = message;
+    field.setAttribute("aria-invalid", "true");
+    field.setAttribute("aria-describedby", ((field.getAttribute("aria-describedby") || "").replace(id, "") + " " + id).trim());
+    (field.closest(".field, fieldset, .choice") || field.parentNode).appendChild(p);
+  }
+
+  function validate(form) {
+    var ok = true, first = null;
+    function fail(el, msg) { setError(el, msg); ok = false; first = first || el; }
+    form.querySelectorAll("input, select, textarea").forEach(function (el) { if (el.id) setError(el, ""); });
+    var type = form.querySelector("input[name=case_type]:checked");
+    var radios = form.querySelectorAll("input[name=case_type]");
+    if (!type && radios.length) fail(radios[0], text.required);
+    ["category", "subject", "description"].forEach(function (n) {
+      var el = form.elements[n];
+      if (el && !el.value.trim()) fail(el, text.required);
+    });
+    var email = form.elements.email;
+    if (email && email.value && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.value)) fail(email, text.email);
+    var anon = form.elements.anonymous;
+    if (type && anon && anon.checked && !type.hasAttribute("data-anonymous-allowed")) fail(anon, text.anonymous);
+    if (type && type.hasAttribute("data-contact-required") && !(anon && anon.checked)) {
+      var name = form.elements.name;
+      if (!name.value.trim() || !(form.elements.phone.value.trim() || email.value.trim())) fail(name, text.contact);
+    }
+    if (first) first.focus();
+    return ok;
+  }
+
+  function status(form, message, isError) {
+    var box = form.querySelector(".form-status");
+    box.hidden = !message; box.textContent = message || "";
+    box.className = "form-status" + (isError ? " error" : "");
+  }
+
+  var form = document.querySelector("[data-hotline-form]");
+  if (form) {
+    var store = form.getAttribute("data-draft-key");
+    var idem = form.elements.idempotency_key;
+    function save() {
+      var data = {};
+      Array.prototype.forEach.call(form.elements, function (el) {
+        if (!el.name || el.name === "website" || el.type === "hidden") return;
+        if (el.type === "radio") { if (el.checked) data[el.name] = el.value; }
+        else if (el.type === "checkbox") data[el.name] = el.checked;
+        else data[el.name] = el.value;
+      });
+      try { localStorage.setItem(store, JSON.stringify({ fields: data, key: idem.value })); } catch (e) { /* storage full or disabled: the form still works */ }
+    }
+    try {
+      var draft = JSON.parse(localStorage.getItem(store) || "null");
+      if (draft && draft.fields) {
+        Object.keys(draft.fields).forEach(function (n) {
+          var el = form.elements[n], v = draft.fields[n];
+          if (!el) return;
+          if (el instanceof RadioNodeList) Array.prototype.forEach.call(el, function (r) { r.checked = r.value === v; });
+          else if (el.type === "checkbox") el.checked = !!v;
+          else el.value = v;
+        });
+        idem.value = draft.key || "";
+        status(form, text.restored, false);
+      }
+    } catch (e) { /* a broken draft is ignored */ }
+    // One key per complaint: a retry after a network failure reuses it, so the office gets one case.
+    if (!idem.value) idem.value = key();
+    form.addEventListener("input", save);
+    form.addEventListener("change", function (ev) { if (ev.target.getAttribute("aria-invalid")) validate(form); });
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      if (form.elements.website.value) return;
+      if (!validate(form)) return;
+      save();
+      var button = form.querySelector("button[type=submit]");
+      button.disabled = true; status(form, text.sending, false);
+      fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)), headers: { Accept: "application/json" } })
+        .then(function (res) {
+          return res.json().catch(function () { return {}; }).then(function (body) {
+            if (!res.ok) {
+              var errors = body.errors || {};
+              Object.keys(errors).forEach(function (n) { var el = form.elements[n]; if (el && el.id) setError(el, errors[n]); });
+              status(form, body.message || text.server, true);
+              return;
+            }
+            localStorage.removeItem(store);
+            var tracking = body.tracking_number || body.tracking || "";
+            location.href = body.redirect || (form.getAttribute("data-thanks") || (zh ? "/thanks/" : "/en/thanks/")) + "?tracking=" + encodeURIComponent(tracking);
+          });
+        })
+        .catch(function () { status(form, text.network, true); })
+        .then(function () { button.disabled = false; });
+    });
+  }
+
+  var lookup = document.querySelector("[data-status-form]");
+  if (lookup) {
+    var out = document.getElementById("status-result");
+    lookup.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var n = lookup.elements.tracking.value.trim().toUpperCase();
+      if (!n) { setError(lookup.elements.tracking, text.required); return; }
+      setError(lookup.elements.tracking, "");
+      out.textContent = text.sending;
+      fetch(lookup.getAttribute("data-status-url") + "/" + encodeURIComponent(n), { headers: { Accept: "application/json" } })
+        .then(function (res) {
+          if (res.status === 404) { out.textContent = text.notFound; return; }
+          return res.json().then(function (body) {
+            out.textContent = "";
+            var dl = document.createElement("dl"); dl.className = "facts";
+            Object.keys(body).forEach(function (k) {
+              var dt = document.createElement("dt"), dd = document.createElement("dd");
+              dt.textContent = k; dd.textContent = typeof body[k] === "object" ? JSON.stringify(body[k]) : body[k];
+              dl.appendChild(dt); dl.appendChild(dd);
+            });
+            out.appendChild(dl);
+          });
+        })
+        .catch(function () { out.textContent = text.network; });
+    });
+  }
+
+  var thanks = document.querySelector("[data-tracking]");
+  if (thanks) {
+    var number = new URLSearchParams(location.search).get("tracking");
+    if (number) { thanks.querySelector("[data-tracking-number]").textContent = number; thanks.hidden = false; }
+  }
+})();
