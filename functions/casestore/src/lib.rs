@@ -1,0 +1,212 @@
+//! Where cases are kept, behind one small trait.
+//!
+//! The [`Store`] trait is what the intake and remind functions and the
+//! `hotline` CLI talk to; adapters implement it for DynamoDB (production)
+//! and SQLite (`hotline serve`, small self-hosted sites). Both adapters pass
+//! the same contract suite. Nothing here decides anything about a case: the
+//! rules live in `casework`; a store only keeps what it is given, atomically.
+//!
+//! What a store guarantees:
+//! - [`Store::create_case`] writes the case, its idempotency key and its
+//!   first notifications all together or not at all; a second call with the
+//!   same key creates nothing and returns the first case's tracking number.
+//! - Every change to a case is a conditional write on its version, so two
+//!   writers never overwrite each other ([`StoreError::Conflict`]).
+//! - Each notification changes state by a conditional write, so it is sent
+//!   at most once even when two senders run at the same moment.
+//! - [`Store::due_cases`] reads only cases with something due (a sparse
+//!   index on the next due time), never the whole table.
+
+use casework::lifecycle::Case;
+use casework::submission::Submission;
+use casework::tracking::TrackingNumber;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+
+/// A case as stored: its public lifecycle, what the complainant sent
+/// (private: never on a public page or in a log), and a version for
+/// conditional writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseRecord {
+    pub case: Case,
+    pub submission: Submission,
+    /// Starts at 1; each successful update adds 1.
+    pub version: u64,
+}
+
+/// A rendered mail waiting in the outbox, or already sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// Unique and stable, e.g. `SL-2611-K7Q-X9M-3DZ/new-case/housing`: the
+    /// same notification is never queued twice.
+    pub id: String,
+    pub tracking: TrackingNumber,
+    pub message: OutgoingMessage,
+    pub status: NotificationStatus,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// When the next attempt may be made (pending only).
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationStatus {
+    Pending,
+    Sent,
+    /// Given up after too many attempts; the office is told in the failure summary.
+    Failed,
+}
+
+/// One e-mail, already rendered: sending needs no rules and no templates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutgoingMessage {
+    pub to: Vec<String>,
+    /// Plain text without CR or LF (header-safe).
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// Attachments, e.g. the monthly CSV: (file name, content type, bytes).
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub file_name: String,
+    pub content_type: String,
+    pub content: Vec<u8>,
+}
+
+/// What `create_case` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Created {
+    /// A new case was stored.
+    New(TrackingNumber),
+    /// The idempotency key was seen before: nothing was stored, this is the
+    /// earlier case's number.
+    Replayed(TrackingNumber),
+}
+
+impl Created {
+    pub fn tracking(&self) -> &TrackingNumber {
+        match self {
+            Created::New(t) | Created::Replayed(t) => t,
+        }
+    }
+}
+
+/// The outcome of one delivery attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent { at: DateTime<Utc> },
+    /// Try again at `retry_at`; `give_up` marks it failed instead.
+    Failed {
+        at: DateTime<Utc>,
+        error: String,
+        retry_at: DateTime<Utc>,
+        give_up: bool,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Someone else changed the case first; read it again and retry.
+    #[error("the case was changed by someone else; read it again")]
+    Conflict,
+    /// The tracking number is already taken (astronomically rare; generate another).
+    #[error("tracking number {0} is already taken")]
+    TrackingTaken(TrackingNumber),
+    #[error("no case {0}")]
+    NotFound(TrackingNumber),
+    /// The store cannot be reached or refused the request; nothing was written.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data could not be read back (a bug or a manual edit).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// A new case and everything that must be written with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCase {
+    pub case: Case,
+    pub submission: Submission,
+    /// The first notifications (department mail, acknowledgment), pending.
+    pub notifications: Vec<Notification>,
+    /// When the case next needs the scheduler (`casework::due::next_due`).
+    pub next_due: Option<DateTime<Utc>>,
+}
+
+/// The case store. Methods are async because the production store is remote.
+pub trait Store: Send + Sync {
+    /// Stores a case, its idempotency key (from `submission.idempotency_key`)
+    /// and its notifications in one all-or-nothing write.
+    fn create_case(&self, new: NewCase) -> impl Future<Output = Result<Created, StoreError>> + Send;
+
+    fn case(
+        &self,
+        tracking: &TrackingNumber,
+    ) -> impl Future<Output = Result<Option<CaseRecord>, StoreError>> + Send;
+
+    /// Replaces the case if its stored version is still `expected_version`,
+    /// queueing `notifications` in the same write; returns the new version.
+    fn update_case(
+        &self,
+        case: &Case,
+        expected_version: u64,
+        next_due: Option<DateTime<Utc>>,
+        notifications: Vec<Notification>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Cases whose next due time is at or before `now`, earliest first, at
+    /// most `limit`.
+    fn due_cases(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<CaseRecord>, StoreError>> + Send;
+
+    /// Pending notifications whose next attempt is at or before `now`.
+    fn pending_notifications(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Notification>, StoreError>> + Send;
+
+    /// Claims a pending notification for sending until `lease_until`, so a
+    /// second sender skips it; `false` when someone else holds it or it is
+    /// no longer pending.
+    fn claim_notification(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Records the outcome of an attempt on a claimed notification.
+    fn record_delivery(
+        &self,
+        id: &str,
+        delivery: Delivery,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Counts one request for a rate-limit key (a hash, never an IP) in the
+    /// window that starts at `window_start`; returns the count including
+    /// this one. Counters expire on their own.
+    fn count_request(
+        &self,
+        key: &str,
+        window_start: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Cases received in `[from, to)`, for statistics and exports.
+    fn cases_received_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<CaseRecord>, StoreError>> + Send;
+}
