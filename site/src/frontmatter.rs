@@ -450,11 +450,22 @@ fn describe(raw: &Raw) -> &'static str {
     }
 }
 
-/// One edit apart (a typo), for "did you mean".
+/// One edit or one swap of neighbours apart (a typo), for "did you mean".
 fn close(a: &str, b: &str) -> bool {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     if a.len().abs_diff(b.len()) > 1 || a == b {
         return false;
+    }
+    let differ: Vec<usize> = (0..a.len().min(b.len()))
+        .filter(|&i| a[i] != b[i])
+        .collect();
+    if a.len() == b.len()
+        && let [i, j] = differ[..]
+        && j == i + 1
+        && a[i] == b[j]
+        && a[j] == b[i]
+    {
+        return true;
     }
     let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
     let suffix = a
