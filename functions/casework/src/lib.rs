@@ -17,6 +17,7 @@ pub mod diagnostic;
 pub mod due;
 pub mod lifecycle;
 pub mod localized;
+pub mod messages;
 pub mod rules;
 pub mod submission;
 pub mod time_limit;
