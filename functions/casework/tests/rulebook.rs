@@ -72,7 +72,7 @@ fn a_broken_rulebook_reports_every_error_with_its_place() {
         // The impossible date is a syntax error; reading goes on.
         "10:25", // A negative time limit.
         "16:12", // A name with no Chinese text.
-        "20:8", // A category routed to a department that does not exist.
+        "20:8",  // A category routed to a department that does not exist.
         "40:14", // An unknown key.
         "42:1",
     ];
@@ -241,4 +241,44 @@ fn the_minimal_rulebook_is_valid() {
     let (rules, _) = parse_rules(Path::new("r.toml"), &minimal_rules()).unwrap();
     assert_eq!(rules.office.tracking_prefix, "TS");
     assert_eq!(rules.retention.years, 2);
+}
+
+/// The published promise, end to end: rulebook → calendar → deadline.
+#[test]
+fn deadlines_from_the_bundled_rulebook_follow_the_2026_calendar() {
+    use chrono::{TimeZone, Utc};
+    let (rules, _) = parse_rules(Path::new("content/rules.toml"), SAMPLE).unwrap();
+    let complaint = rules.case_type("complaint").unwrap();
+    let local = |y, m, d, h, min| {
+        rules
+            .calendar
+            .time_zone
+            .with_ymd_and_hms(y, m, d, h, min, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    // Wednesday before the National Day week: accept by Thursday 8 October,
+    // complete 15 working days later, counting the make-up Saturday 10 October.
+    let received = local(2026, 9, 30, 10, 0);
+    let accept = rules
+        .limit_for(complaint, None, DeadlineKind::Accept, received)
+        .unwrap();
+    assert_eq!(accept.1, local(2026, 10, 8, 18, 0));
+    let complete = rules
+        .limit_for(complaint, None, DeadlineKind::Complete, received)
+        .unwrap();
+    assert_eq!(complete.1, local(2026, 10, 27, 18, 0));
+    // A major case: the severity's 10 working days are earlier than the type's 15.
+    let major = rules.severity("major");
+    let complete = rules
+        .limit_for(complaint, major, DeadlineKind::Complete, received)
+        .unwrap();
+    assert_eq!(complete.0, TimeLimit::working_days(10));
+    assert_eq!(complete.1, local(2026, 10, 20, 18, 0));
+    // Arriving at 23:59 on Friday 18 September counts from the make-up Sunday 20 September.
+    let late = local(2026, 9, 18, 23, 59);
+    let accept = rules
+        .limit_for(complaint, None, DeadlineKind::Accept, late)
+        .unwrap();
+    assert_eq!(accept.1, local(2026, 9, 21, 18, 0));
 }
