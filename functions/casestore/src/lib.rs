@@ -16,6 +16,11 @@
 //!   at most once even when two senders run at the same moment.
 //! - [`Store::due_cases`] reads only cases with something due (a sparse
 //!   index on the next due time), never the whole table.
+//!
+//! Adapters: [`memory::MemoryStore`] (always built; for tests),
+//! `sqlite::SqliteStore` (feature `sqlite`) and `dynamodb::DynamoStore`
+//! (feature `dynamodb`). The feature `contract` adds the shared test suite
+//! that every adapter must pass.
 
 use casework::lifecycle::Case;
 use casework::submission::Submission;
@@ -23,6 +28,19 @@ use casework::tracking::TrackingNumber;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
+
+#[cfg(feature = "contract")]
+#[doc(hidden)]
+pub mod contract;
+#[cfg(feature = "dynamodb")]
+pub mod dynamodb;
+pub mod memory;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+#[cfg(any(feature = "sqlite", feature = "dynamodb"))]
+mod stored;
+
+pub use memory::MemoryStore;
 
 /// A case as stored: its public lifecycle, what the complainant sent
 /// (private: never on a public page or in a log), and a version for
@@ -101,7 +119,9 @@ impl Created {
 /// The outcome of one delivery attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
-    Sent { at: DateTime<Utc> },
+    Sent {
+        at: DateTime<Utc>,
+    },
     /// Try again at `retry_at`; `give_up` marks it failed instead.
     Failed {
         at: DateTime<Utc>,
@@ -143,8 +163,11 @@ pub struct NewCase {
 /// The case store. Methods are async because the production store is remote.
 pub trait Store: Send + Sync {
     /// Stores a case, its idempotency key (from `submission.idempotency_key`)
-    /// and its notifications in one all-or-nothing write.
-    fn create_case(&self, new: NewCase) -> impl Future<Output = Result<Created, StoreError>> + Send;
+    /// and its notifications in one all-or-nothing write. A notification id
+    /// that is already queued is [`StoreError::Conflict`] and nothing is
+    /// written (the same holds for [`Store::update_case`]).
+    fn create_case(&self, new: NewCase)
+    -> impl Future<Output = Result<Created, StoreError>> + Send;
 
     fn case(
         &self,
@@ -178,7 +201,10 @@ pub trait Store: Send + Sync {
 
     /// Claims a pending notification for sending until `lease_until`, so a
     /// second sender skips it; `false` when someone else holds it or it is
-    /// no longer pending.
+    /// no longer pending. The lease is kept as the notification's
+    /// `next_attempt_at`: until it runs out the notification is not due, so
+    /// it is neither listed nor claimable, and a sender that dies mid-way
+    /// leaves it to be retried after the lease.
     fn claim_notification(
         &self,
         id: &str,
@@ -186,7 +212,10 @@ pub trait Store: Send + Sync {
         lease_until: DateTime<Utc>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Records the outcome of an attempt on a claimed notification.
+    /// Records the outcome of an attempt on a claimed notification:
+    /// [`StoreError::Conflict`] when the id is unknown or the notification
+    /// is no longer pending. A failure counts one attempt and keeps the
+    /// error; it stays pending at `retry_at` unless `give_up`.
     fn record_delivery(
         &self,
         id: &str,
@@ -209,4 +238,30 @@ pub trait Store: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> impl Future<Output = Result<Vec<CaseRecord>, StoreError>> + Send;
+}
+
+/// What a delivery outcome does to a notification, shared by the adapters
+/// that keep notifications as whole values.
+pub(crate) fn apply_delivery(n: &mut Notification, delivery: Delivery) {
+    match delivery {
+        Delivery::Sent { at } => {
+            n.status = NotificationStatus::Sent;
+            n.next_attempt_at = at;
+        }
+        Delivery::Failed {
+            at,
+            error,
+            retry_at,
+            give_up,
+        } => {
+            n.attempts += 1;
+            n.last_error = Some(error);
+            if give_up {
+                n.status = NotificationStatus::Failed;
+                n.next_attempt_at = at;
+            } else {
+                n.next_attempt_at = retry_at;
+            }
+        }
+    }
 }
