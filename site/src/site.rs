@@ -144,7 +144,8 @@ impl Site {
 
         let rules_path = Path::new(casework::rules::RULES_PATH);
         let rules = match &sources.rules {
-            Some(text) => match Rulebook::parse(rules_path, text) {
+            // With today, the rulebook also warns when its holiday calendar runs out.
+            Some(text) => match casework::rules::parse_rules_at(rules_path, text, Some(today)) {
                 Ok((rules, warnings)) => {
                     diagnostics.extend(warnings);
                     Some(rules)
