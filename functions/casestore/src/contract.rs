@@ -1,0 +1,689 @@
+//! The contract every [`Store`] adapter must keep, as runnable checks.
+//!
+//! Each property is a `pub async fn` that takes a fresh, empty store and
+//! panics (like any test) when the store breaks the contract. Adapters run
+//! them all with [`store_contract!`](crate::store_contract), one test per
+//! property, so a failure names the property. Test data is built with
+//! `casework` from the real `content/rules.toml`, so the suite also notices
+//! when a case or submission stops round-tripping through a store.
+
+use crate::{
+    Created, Delivery, NewCase, Notification, NotificationStatus, OutgoingMessage, Store,
+    StoreError,
+};
+use casework::Rulebook;
+use casework::lifecycle::Case;
+use casework::rules::{CaseTypeId, CategoryId};
+use casework::submission::{RawSubmission, Submission, validate};
+use casework::tracking::TrackingNumber;
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
+
+const RULES: &str = include_str!("../../../content/rules.toml");
+
+/// Generates one `#[tokio::test]` per contract property; `$make` is a
+/// closure returning a future of a fresh, empty store.
+#[macro_export]
+macro_rules! store_contract {
+    ($make:expr) => {
+        $crate::store_contract!(@tests $make;
+            create_then_read, idempotent_create, concurrent_creates_with_one_key,
+            creates_without_a_key_are_not_deduplicated, update_is_conditional_on_version,
+            duplicate_notification_writes_nothing, pending_notifications_by_time,
+            claims_and_deliveries, concurrent_claims_one_winner, due_cases_only_due,
+            count_request_per_key_and_window, cases_received_between_bounds);
+    };
+    (@tests $make:expr; $($name:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let store = ($make)().await;
+                $crate::contract::$name(store).await;
+            }
+        )*
+    };
+}
+
+/// Runs every property, each on a fresh store from `make`.
+pub async fn run_all<S, F, Fut>(make: F)
+where
+    S: Store + 'static,
+    F: Fn() -> Fut,
+    Fut: Future<Output = S>,
+{
+    create_then_read(make().await).await;
+    idempotent_create(make().await).await;
+    concurrent_creates_with_one_key(make().await).await;
+    creates_without_a_key_are_not_deduplicated(make().await).await;
+    update_is_conditional_on_version(make().await).await;
+    duplicate_notification_writes_nothing(make().await).await;
+    pending_notifications_by_time(make().await).await;
+    claims_and_deliveries(make().await).await;
+    concurrent_claims_one_winner(make().await).await;
+    due_cases_only_due(make().await).await;
+    count_request_per_key_and_window(make().await).await;
+    cases_received_between_bounds(make().await).await;
+}
+
+// ── test data ───────────────────────────────────────────────────────────
+
+/// The real rulebook, parsed once.
+pub fn rules() -> &'static Rulebook {
+    static RULEBOOK: OnceLock<Rulebook> = OnceLock::new();
+    RULEBOOK.get_or_init(|| {
+        match Rulebook::parse(std::path::Path::new("content/rules.toml"), RULES) {
+            Ok((rules, _warnings)) => rules,
+            Err(errors) => panic!("content/rules.toml does not parse: {errors:?}"),
+        }
+    })
+}
+
+/// A fixed moment, a working day in the rulebook's calendar.
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 10, 2, 0, 0).unwrap()
+}
+
+pub fn hours(h: i64) -> DateTime<Utc> {
+    t0() + Duration::hours(h)
+}
+
+/// A valid complaint, with the given idempotency key.
+pub fn submission(key: Option<&str>) -> Submission {
+    let raw = RawSubmission {
+        case_type: Some("complaint".into()),
+        category: Some("housing-property".into()),
+        name: Some("张三".into()),
+        phone: Some("13800138000".into()),
+        email: Some("resident@example.org".into()),
+        subject: Some("某小区物业".into()),
+        location: Some("某区某路1号".into()),
+        occurred_on: Some("2026-03-01".into()),
+        description: Some("楼道的灯坏了两个月，多次报修仍没有人来修理。".into()),
+        desired_outcome: Some("尽快修好".into()),
+        language: Some("zh".into()),
+        idempotency_key: key.map(str::to_string),
+        ..RawSubmission::default()
+    };
+    let today = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
+    validate(&raw, rules(), today).expect("the test submission is valid")
+}
+
+/// A fresh tracking number (random, so tests never collide).
+pub fn tracking() -> TrackingNumber {
+    TrackingNumber::generate("SL", t0().date_naive(), &mut rand::rng())
+}
+
+/// A pending notification for `tracking`, due at `at`.
+pub fn notification(tracking: &TrackingNumber, kind: &str, at: DateTime<Utc>) -> Notification {
+    Notification {
+        id: format!("{tracking}/{kind}"),
+        tracking: tracking.clone(),
+        message: OutgoingMessage {
+            to: vec!["housing@example.org".into()],
+            subject: format!("{tracking} {kind}"),
+            text: "text".into(),
+            html: "<p>html</p>".into(),
+            attachments: vec![],
+        },
+        status: NotificationStatus::Pending,
+        attempts: 0,
+        next_attempt_at: at,
+        last_error: None,
+    }
+}
+
+/// A new complaint received at `received_at`, with one notification due then.
+pub fn new_case(key: Option<&str>, received_at: DateTime<Utc>) -> NewCase {
+    let tracking = tracking();
+    let case = Case::open(
+        tracking.clone(),
+        CaseTypeId::new("complaint"),
+        CategoryId::new("housing-property"),
+        rules(),
+        received_at,
+        true,
+    )
+    .expect("the test case opens");
+    NewCase {
+        notifications: vec![notification(&tracking, "new-case", received_at)],
+        case,
+        submission: submission(key),
+        next_due: None,
+    }
+}
+
+fn far_future() -> DateTime<Utc> {
+    hours(24 * 365 * 50)
+}
+
+async fn pending_ids<S: Store>(store: &S, now: DateTime<Utc>) -> Vec<String> {
+    store
+        .pending_notifications(now, 1000)
+        .await
+        .expect("pending_notifications")
+        .into_iter()
+        .map(|n| n.id)
+        .collect()
+}
+
+// ── properties ──────────────────────────────────────────────────────────
+
+/// What is created reads back equal, at version 1; an unknown number reads
+/// as absent; a taken tracking number is refused.
+pub async fn create_then_read<S: Store>(store: S) {
+    let new = new_case(Some("key-create-read-1"), t0());
+    let tracking = new.case.tracking.clone();
+    let created = store.create_case(new.clone()).await.expect("create");
+    assert_eq!(created, Created::New(tracking.clone()));
+    let record = store.case(&tracking).await.expect("read").expect("stored");
+    assert_eq!(record.case, new.case);
+    assert_eq!(record.submission, new.submission);
+    assert_eq!(record.version, 1);
+    assert_eq!(
+        store
+            .pending_notifications(t0(), 10)
+            .await
+            .expect("pending"),
+        new.notifications
+    );
+    assert!(store.case(&self::tracking()).await.expect("read").is_none());
+
+    let mut again = new_case(Some("key-create-read-2"), t0());
+    again.case.tracking = tracking.clone();
+    again.notifications = vec![notification(&tracking, "other", t0())];
+    match store.create_case(again).await {
+        Err(StoreError::TrackingTaken(t)) => assert_eq!(t, tracking),
+        other => panic!("a taken tracking number must be refused, got {other:?}"),
+    }
+    assert_eq!(pending_ids(&store, far_future()).await.len(), 1);
+}
+
+/// The same key twice: one case, the first number, one set of notifications.
+pub async fn idempotent_create<S: Store>(store: S) {
+    let first = new_case(Some("key-idempotent"), t0());
+    let second = new_case(Some("key-idempotent"), hours(1));
+    let t1 = first.case.tracking.clone();
+    let t2 = second.case.tracking.clone();
+    assert_eq!(
+        store.create_case(first).await.expect("first"),
+        Created::New(t1.clone())
+    );
+    let replay = store.create_case(second).await.expect("second");
+    assert_eq!(replay, Created::Replayed(t1.clone()));
+    assert_eq!(replay.tracking(), &t1);
+    assert!(store.case(&t2).await.expect("read").is_none());
+    assert_eq!(
+        pending_ids(&store, far_future()).await,
+        vec![format!("{t1}/new-case")]
+    );
+    assert_eq!(
+        store
+            .cases_received_between(t0(), far_future())
+            .await
+            .expect("list")
+            .len(),
+        1
+    );
+}
+
+/// Two writers racing with one key: exactly one case, both get its number.
+pub async fn concurrent_creates_with_one_key<S: Store + 'static>(store: S) {
+    let store = Arc::new(store);
+    for round in 0..5 {
+        let key = format!("key-race-{round}");
+        let a = new_case(Some(&key), t0());
+        let b = new_case(Some(&key), t0());
+        let (ta, tb) = (a.case.tracking.clone(), b.case.tracking.clone());
+        let (sa, sb) = (store.clone(), store.clone());
+        let ja = tokio::spawn(async move { sa.create_case(a).await });
+        let jb = tokio::spawn(async move { sb.create_case(b).await });
+        let ra = ja.await.expect("task a").expect("create a");
+        let rb = jb.await.expect("task b").expect("create b");
+        let winner = match (&ra, &rb) {
+            (Created::New(w), Created::Replayed(r)) | (Created::Replayed(r), Created::New(w)) => {
+                assert_eq!(w, r, "the loser must get the winner's number");
+                w.clone()
+            }
+            _ => panic!("exactly one create must win: {ra:?} {rb:?}"),
+        };
+        let loser = if winner == ta { &tb } else { &ta };
+        assert!(store.case(&winner).await.expect("read").is_some());
+        assert!(store.case(loser).await.expect("read").is_none());
+        assert!(
+            !pending_ids(&*store, far_future())
+                .await
+                .contains(&format!("{loser}/new-case"))
+        );
+    }
+    assert_eq!(
+        store
+            .cases_received_between(t0(), far_future())
+            .await
+            .expect("list")
+            .len(),
+        5
+    );
+}
+
+/// Without a key every submission is its own case.
+pub async fn creates_without_a_key_are_not_deduplicated<S: Store>(store: S) {
+    let a = new_case(None, t0());
+    let b = new_case(None, t0());
+    assert!(matches!(store.create_case(a).await, Ok(Created::New(_))));
+    assert!(matches!(store.create_case(b).await, Ok(Created::New(_))));
+    assert_eq!(
+        store
+            .cases_received_between(t0(), far_future())
+            .await
+            .expect("list")
+            .len(),
+        2
+    );
+}
+
+/// Updates go through only on the current version, and bump it.
+pub async fn update_is_conditional_on_version<S: Store>(store: S) {
+    let new = new_case(Some("key-update"), t0());
+    let tracking = new.case.tracking.clone();
+    store.create_case(new.clone()).await.expect("create");
+
+    let mut changed = new.case.clone();
+    changed.public_reply = Some("已安排维修".into());
+    let queued = notification(&tracking, "reply", hours(1));
+    let v2 = store
+        .update_case(&changed, 1, Some(hours(5)), vec![queued.clone()])
+        .await
+        .expect("update at version 1");
+    assert_eq!(v2, 2);
+    let record = store.case(&tracking).await.expect("read").expect("stored");
+    assert_eq!(record.version, 2);
+    assert_eq!(record.case, changed);
+    assert_eq!(
+        record.submission, new.submission,
+        "an update keeps the submission"
+    );
+    assert!(pending_ids(&store, hours(1)).await.contains(&queued.id));
+
+    let mut stale = changed.clone();
+    stale.outcome = Some("stale".into());
+    let lost = notification(&tracking, "lost", hours(1));
+    assert!(matches!(
+        store.update_case(&stale, 1, None, vec![lost.clone()]).await,
+        Err(StoreError::Conflict)
+    ));
+    let record = store.case(&tracking).await.expect("read").expect("stored");
+    assert_eq!((record.version, record.case), (2, changed.clone()));
+    assert!(!pending_ids(&store, far_future()).await.contains(&lost.id));
+
+    assert_eq!(
+        store
+            .update_case(&changed, 2, None, vec![])
+            .await
+            .expect("v2"),
+        3
+    );
+
+    let mut unknown = changed.clone();
+    unknown.tracking = self::tracking();
+    match store.update_case(&unknown, 1, None, vec![]).await {
+        Err(StoreError::NotFound(t)) => assert_eq!(t, unknown.tracking),
+        other => panic!("updating an unknown case must be NotFound, got {other:?}"),
+    }
+}
+
+/// Queueing a notification id twice is a conflict, and writes nothing.
+pub async fn duplicate_notification_writes_nothing<S: Store>(store: S) {
+    let new = new_case(Some("key-duplicate"), t0());
+    let tracking = new.case.tracking.clone();
+    store.create_case(new.clone()).await.expect("create");
+    let mut changed = new.case.clone();
+    changed.outcome = Some("x".into());
+    let again = notification(&tracking, "new-case", hours(3));
+    assert!(matches!(
+        store
+            .update_case(&changed, 1, Some(hours(1)), vec![again])
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    let record = store.case(&tracking).await.expect("read").expect("stored");
+    assert_eq!((record.version, record.case), (1, new.case));
+    let pending = store
+        .pending_notifications(far_future(), 10)
+        .await
+        .expect("pending");
+    assert_eq!(pending, new.notifications, "the first one is untouched");
+    assert!(
+        store
+            .due_cases(far_future(), 10)
+            .await
+            .expect("due")
+            .is_empty()
+    );
+}
+
+/// Pending notifications come earliest first, only when due, at most `limit`.
+pub async fn pending_notifications_by_time<S: Store>(store: S) {
+    let mut new = new_case(Some("key-pending"), t0());
+    let t = new.case.tracking.clone();
+    new.notifications = vec![
+        notification(&t, "c", hours(3)),
+        notification(&t, "a", hours(1)),
+        notification(&t, "b", hours(2)),
+    ];
+    store.create_case(new).await.expect("create");
+    assert!(pending_ids(&store, t0()).await.is_empty());
+    assert_eq!(
+        pending_ids(&store, hours(2)).await,
+        vec![format!("{t}/a"), format!("{t}/b")]
+    );
+    let all = store
+        .pending_notifications(far_future(), 10)
+        .await
+        .expect("all");
+    let ids: Vec<_> = all.iter().map(|n| n.id.clone()).collect();
+    assert_eq!(
+        ids,
+        vec![format!("{t}/a"), format!("{t}/b"), format!("{t}/c")]
+    );
+    let first = store
+        .pending_notifications(far_future(), 1)
+        .await
+        .expect("one");
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].id, format!("{t}/a"));
+}
+
+/// Claim, lease, send, fail, retry and give up.
+pub async fn claims_and_deliveries<S: Store>(store: S) {
+    let mut new = new_case(Some("key-claims"), t0());
+    let t = new.case.tracking.clone();
+    new.notifications = vec![
+        notification(&t, "sent", t0()),
+        notification(&t, "retried", t0()),
+        notification(&t, "given-up", t0()),
+    ];
+    store.create_case(new).await.expect("create");
+    let (sent, retried, given_up) = (
+        format!("{t}/sent"),
+        format!("{t}/retried"),
+        format!("{t}/given-up"),
+    );
+
+    // A claim holds until the lease ends, then the notification is due again.
+    assert!(
+        store
+            .claim_notification(&sent, t0(), hours(1))
+            .await
+            .expect("claim")
+    );
+    assert!(
+        !store
+            .claim_notification(&sent, t0(), hours(1))
+            .await
+            .expect("second claim")
+    );
+    assert!(!pending_ids(&store, t0()).await.contains(&sent));
+    assert!(pending_ids(&store, hours(1)).await.contains(&sent));
+    assert!(
+        store
+            .claim_notification(&sent, hours(1), hours(2))
+            .await
+            .expect("after lease")
+    );
+
+    store
+        .record_delivery(&sent, Delivery::Sent { at: hours(1) })
+        .await
+        .expect("sent");
+    assert!(!pending_ids(&store, far_future()).await.contains(&sent));
+    assert!(
+        !store
+            .claim_notification(&sent, far_future(), far_future())
+            .await
+            .expect("claim sent")
+    );
+    assert!(matches!(
+        store
+            .record_delivery(&sent, Delivery::Sent { at: hours(2) })
+            .await,
+        Err(StoreError::Conflict)
+    ));
+
+    // A failure counts an attempt and makes it due again at retry_at.
+    assert!(
+        store
+            .claim_notification(&retried, t0(), hours(1))
+            .await
+            .expect("claim")
+    );
+    let failed = |n: u32, retry_at| Delivery::Failed {
+        at: t0(),
+        error: format!("mail server said no ({n})"),
+        retry_at,
+        give_up: false,
+    };
+    store
+        .record_delivery(&retried, failed(1, hours(4)))
+        .await
+        .expect("failed");
+    assert!(!pending_ids(&store, hours(3)).await.contains(&retried));
+    let pending = store
+        .pending_notifications(hours(4), 10)
+        .await
+        .expect("pending");
+    let n = pending
+        .iter()
+        .find(|n| n.id == retried)
+        .expect("pending again at retry_at");
+    assert_eq!((n.attempts, n.status), (1, NotificationStatus::Pending));
+    assert_eq!(n.next_attempt_at, hours(4));
+    assert_eq!(n.last_error.as_deref(), Some("mail server said no (1)"));
+    assert!(
+        store
+            .claim_notification(&retried, hours(4), hours(5))
+            .await
+            .expect("claim")
+    );
+    store
+        .record_delivery(&retried, failed(2, hours(6)))
+        .await
+        .expect("failed");
+    let pending = store
+        .pending_notifications(hours(6), 10)
+        .await
+        .expect("pending");
+    let n = pending.iter().find(|n| n.id == retried).expect("pending");
+    assert_eq!(n.attempts, 2);
+
+    // Giving up takes it out of the outbox for good.
+    assert!(
+        store
+            .claim_notification(&given_up, t0(), hours(1))
+            .await
+            .expect("claim")
+    );
+    store
+        .record_delivery(
+            &given_up,
+            Delivery::Failed {
+                at: t0(),
+                error: "bounced".into(),
+                retry_at: hours(1),
+                give_up: true,
+            },
+        )
+        .await
+        .expect("give up");
+    assert!(!pending_ids(&store, far_future()).await.contains(&given_up));
+    assert!(
+        !store
+            .claim_notification(&given_up, far_future(), far_future())
+            .await
+            .expect("claim")
+    );
+
+    assert!(matches!(
+        store
+            .record_delivery("no-such-id", Delivery::Sent { at: t0() })
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    assert!(
+        !store
+            .claim_notification("no-such-id", t0(), hours(1))
+            .await
+            .expect("claim unknown")
+    );
+}
+
+/// Two senders claiming at the same moment: exactly one wins.
+pub async fn concurrent_claims_one_winner<S: Store + 'static>(store: S) {
+    let store = Arc::new(store);
+    let mut new = new_case(Some("key-claim-race"), t0());
+    let t = new.case.tracking.clone();
+    new.notifications = (0..5)
+        .map(|i| notification(&t, &format!("n{i}"), t0()))
+        .collect();
+    store.create_case(new).await.expect("create");
+    for i in 0..5 {
+        let id = format!("{t}/n{i}");
+        let (sa, sb, ida, idb) = (store.clone(), store.clone(), id.clone(), id.clone());
+        let ja = tokio::spawn(async move { sa.claim_notification(&ida, t0(), hours(1)).await });
+        let jb = tokio::spawn(async move { sb.claim_notification(&idb, t0(), hours(1)).await });
+        let a = ja.await.expect("task a").expect("claim a");
+        let b = jb.await.expect("task b").expect("claim b");
+        assert!(a ^ b, "exactly one of two claimers must win ({a}, {b})");
+    }
+}
+
+/// Only cases due by `now`, earliest first, at most `limit`; never one
+/// without a due time.
+pub async fn due_cases_only_due<S: Store>(store: S) {
+    let mut ids = Vec::new();
+    for (i, due) in [Some(hours(3)), Some(hours(1)), None, Some(hours(2))]
+        .into_iter()
+        .enumerate()
+    {
+        let mut new = new_case(Some(&format!("key-due-{i}")), t0());
+        new.next_due = due;
+        ids.push(new.case.tracking.clone());
+        store.create_case(new).await.expect("create");
+    }
+    let due = |now, limit| {
+        let store = &store;
+        async move {
+            store
+                .due_cases(now, limit)
+                .await
+                .expect("due_cases")
+                .into_iter()
+                .map(|r| r.case.tracking)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(due(t0(), 10).await.is_empty());
+    assert_eq!(
+        due(hours(2), 10).await,
+        vec![ids[1].clone(), ids[3].clone()]
+    );
+    assert_eq!(due(hours(2), 1).await, vec![ids[1].clone()]);
+    assert_eq!(
+        due(far_future(), 10).await,
+        vec![ids[1].clone(), ids[3].clone(), ids[0].clone()]
+    );
+
+    // Moving the due time moves the case in and out of the index.
+    let record = store.case(&ids[1]).await.expect("read").expect("stored");
+    store
+        .update_case(&record.case, 1, None, vec![])
+        .await
+        .expect("clear");
+    assert_eq!(
+        due(far_future(), 10).await,
+        vec![ids[3].clone(), ids[0].clone()]
+    );
+    let record = store.case(&ids[2]).await.expect("read").expect("stored");
+    store
+        .update_case(&record.case, 1, Some(t0()), vec![])
+        .await
+        .expect("set");
+    assert_eq!(
+        due(hours(2), 10).await,
+        vec![ids[2].clone(), ids[3].clone()]
+    );
+    let records = store.due_cases(t0(), 10).await.expect("due");
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].version, 2);
+}
+
+/// Counts are per key and per window, including the current request.
+pub async fn count_request_per_key_and_window<S: Store>(store: S) {
+    let (w1, w2) = (t0(), hours(1));
+    for expected in 1..=3 {
+        assert_eq!(
+            store
+                .count_request("hash-a", w1, hours(2))
+                .await
+                .expect("count"),
+            expected
+        );
+    }
+    assert_eq!(
+        store
+            .count_request("hash-b", w1, hours(2))
+            .await
+            .expect("count"),
+        1
+    );
+    assert_eq!(
+        store
+            .count_request("hash-a", w2, hours(3))
+            .await
+            .expect("count"),
+        1
+    );
+    assert_eq!(
+        store
+            .count_request("hash-a", w1, hours(2))
+            .await
+            .expect("count"),
+        4
+    );
+}
+
+/// `[from, to)`: the start is included, the end is not.
+pub async fn cases_received_between_bounds<S: Store>(store: S) {
+    let mut ids = Vec::new();
+    for h in [2, 0, 1] {
+        let new = new_case(Some(&format!("key-between-{h}")), hours(h));
+        ids.push((h, new.case.tracking.clone()));
+        store.create_case(new).await.expect("create");
+    }
+    ids.sort();
+    let between = |from, to| {
+        let store = &store;
+        async move {
+            store
+                .cases_received_between(from, to)
+                .await
+                .expect("between")
+                .into_iter()
+                .map(|r| r.case.tracking)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        between(t0(), hours(2)).await,
+        vec![ids[0].1.clone(), ids[1].1.clone()]
+    );
+    assert_eq!(
+        between(hours(1), hours(1)).await,
+        Vec::<TrackingNumber>::new()
+    );
+    assert_eq!(between(hours(2), hours(3)).await, vec![ids[2].1.clone()]);
+    assert_eq!(
+        between(hours(-5), hours(-1)).await,
+        Vec::<TrackingNumber>::new()
+    );
+}

@@ -1,0 +1,5 @@
+//! The in-memory store keeps the store contract.
+
+use casestore::MemoryStore;
+
+casestore::store_contract!(|| async { MemoryStore::new() });
