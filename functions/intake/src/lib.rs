@@ -1,0 +1,256 @@
+//! The public HTTP API of the complaint office: submissions and status.
+//!
+//! [`Api::handle`] takes a plain `http::Request` and returns a plain
+//! `http::Response`, so the Lambda binary (`src/main.rs`) and `hotline
+//! serve` mount the very same code. Paths are relative to the API root:
+//! `POST /cases`, `GET /cases/{tracking}`, `OPTIONS` on both. A caller that
+//! serves the API under a prefix (such as `/api`) strips it before calling.
+//!
+//! What happens where:
+//! - [`body`]: reading a submission from a form post or JSON (pure);
+//! - [`submit`]: the submission flow: validate, open, store, then mail;
+//! - [`status`]: the public view of a case, which never holds identity (pure);
+//! - [`limit`]: the per-IP rate-limit key and window (pure);
+//! - [`page`]: the small HTML pages (the no-JS form again, the status page);
+//! - [`respond`]: every failure and the one place it becomes an HTTP status;
+//! - [`routes`]: the table of routes and statuses, checked against
+//!   `openapi.yaml` by a test.
+//!
+//! This crate decides nothing about cases: the rules are in `casework`, the
+//! storage behind `casestore::Store`, the sending behind `mail::Mailer`.
+
+pub mod body;
+pub mod limit;
+pub mod page;
+pub mod respond;
+pub mod routes;
+pub mod status;
+pub mod submit;
+
+#[cfg(test)]
+mod tests;
+
+use body::Mode;
+use bytes::Bytes;
+use casestore::Store;
+use casework::submission::{FieldError, RawSubmission};
+use casework::{Lang, Rulebook};
+use chrono::{DateTime, Utc};
+use http::{Request, Response};
+use mail::Mailer;
+use respond::Failure;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use page::default_form_page;
+
+/// The largest request body accepted; a description of 5000 Chinese
+/// characters, percent-encoded, fits with room to spare.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Re-renders the no-JS form with what the visitor typed and what is wrong.
+pub type FormRenderer = Arc<dyn Fn(Lang, &RawSubmission, &[FieldError]) -> String + Send + Sync>;
+
+/// How many requests one client may make per window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub per_window: u32,
+    pub window: Duration,
+}
+
+/// Everything the API needs to know about the site it serves.
+#[derive(Clone)]
+pub struct ApiConfig {
+    pub rules: Arc<Rulebook>,
+    /// The site's origin, e.g. `https://12345.example.gov.cn`: the only
+    /// origin that gets CORS headers and may post across origins.
+    pub site_origin: String,
+    /// Where the no-JS form goes after a submission, e.g. `/thanks/`.
+    pub thanks_url: String,
+    /// The site's human status page, e.g. `/status/`.
+    pub status_page_url: String,
+    /// The API's public root, e.g. `https://12345.example.gov.cn/api`:
+    /// status links are built on it, and its origin may always post.
+    pub public_base_url: String,
+    pub rate_limit: RateLimit,
+    /// Keys the rate-limit hash, so stored counters never hold an IP.
+    pub ip_hash_secret: String,
+}
+
+/// The API over a store and a mailer.
+pub struct Api<S: Store, M: Mailer> {
+    config: ApiConfig,
+    store: S,
+    mailer: M,
+    form: FormRenderer,
+}
+
+impl<S: Store, M: Mailer> Api<S, M> {
+    pub fn new(config: ApiConfig, store: S, mailer: M, form: FormRenderer) -> Self {
+        Api {
+            config,
+            store,
+            mailer,
+            form,
+        }
+    }
+
+    /// An API that re-renders the form with [`default_form_page`].
+    pub fn with_default_form(config: ApiConfig, store: S, mailer: M) -> Self {
+        Api::new(config, store, mailer, Arc::new(default_form_page))
+    }
+
+    pub fn config(&self) -> &ApiConfig {
+        &self.config
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn mailer(&self) -> &M {
+        &self.mailer
+    }
+
+    /// Answers one request. `client_ip` feeds the rate limit (none: no
+    /// limit, e.g. on localhost); `now` is the request's time. Never panics
+    /// and never fails: every problem is an HTTP answer.
+    pub async fn handle(
+        &self,
+        req: Request<Bytes>,
+        client_ip: Option<IpAddr>,
+        now: DateTime<Utc>,
+    ) -> Response<Bytes> {
+        let origin = req
+            .headers()
+            .get(http::header::ORIGIN)
+            .map(|v| v.to_str().unwrap_or("\u{0}").to_string());
+        let lang = respond::request_lang(&req, None);
+        let route = routes::Route::of(req.method(), req.uri().path());
+        let mut response = match route {
+            routes::Route::Preflight => self.preflight(origin.as_deref()),
+            routes::Route::SubmitCase => {
+                let mode = body::mode_of(&req);
+                match self.check_origin(origin.as_deref()) {
+                    Err(f) => respond::failure(f, &mode, lang, &self.form),
+                    Ok(()) => self.submit(req, client_ip, now).await,
+                }
+            }
+            routes::Route::CaseStatus(tracking) => {
+                let html = status::wants_html(&req);
+                let mode = if html { Mode::Html } else { Mode::Json };
+                match self.rate_limit(client_ip, now).await {
+                    Err(f) => respond::failure(f, &mode, lang, &self.form),
+                    Ok(()) => self.status(&tracking, lang, html).await,
+                }
+            }
+            routes::Route::NotAllowed(allow) => respond::failure(
+                Failure::MethodNotAllowed(allow),
+                &Mode::Json,
+                lang,
+                &self.form,
+            ),
+            routes::Route::Unknown => {
+                respond::failure(Failure::NoSuchRoute, &Mode::Json, lang, &self.form)
+            }
+        };
+        self.add_cors(origin.as_deref(), &mut response);
+        response
+    }
+
+    fn api_origin(&self) -> Option<&str> {
+        origin_of(&self.config.public_base_url)
+    }
+
+    /// A cross-origin post from anywhere but the site is refused: the form
+    /// is only ever served by the site (or by the API's own host locally).
+    fn check_origin(&self, origin: Option<&str>) -> Result<(), Failure> {
+        match origin {
+            None => Ok(()),
+            Some(o) if o == self.config.site_origin || Some(o) == self.api_origin() => Ok(()),
+            Some(_) => Err(Failure::ForeignOrigin),
+        }
+    }
+
+    fn preflight(&self, origin: Option<&str>) -> Response<Bytes> {
+        let mut builder = Response::builder()
+            .status(http::StatusCode::NO_CONTENT)
+            .header(http::header::ALLOW, "GET, POST, OPTIONS");
+        if let Some(o) = origin {
+            if o != self.config.site_origin {
+                return respond::failure(Failure::ForeignOrigin, &Mode::Json, Lang::Zh, &self.form);
+            }
+            builder = builder
+                .header(
+                    http::header::ACCESS_CONTROL_ALLOW_METHODS,
+                    "GET, POST, OPTIONS",
+                )
+                .header(
+                    http::header::ACCESS_CONTROL_ALLOW_HEADERS,
+                    "content-type, accept, accept-language",
+                )
+                .header(http::header::ACCESS_CONTROL_MAX_AGE, "600");
+        }
+        respond::build(builder, Bytes::new())
+    }
+
+    fn add_cors(&self, origin: Option<&str>, response: &mut Response<Bytes>) {
+        // Responses differ by Origin, so caches must keep them apart.
+        response
+            .headers_mut()
+            .insert(http::header::VARY, http::HeaderValue::from_static("Origin"));
+        if origin == Some(self.config.site_origin.as_str())
+            && let Ok(value) = http::HeaderValue::from_str(&self.config.site_origin)
+        {
+            response
+                .headers_mut()
+                .insert(http::header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        }
+    }
+
+    /// Counts the request against the client's hashed IP. A counter that
+    /// cannot be reached lets the request through: refusing citizens because
+    /// a counter is down would be worse than a burst of extra requests.
+    async fn rate_limit(
+        &self,
+        client_ip: Option<IpAddr>,
+        now: DateTime<Utc>,
+    ) -> Result<(), Failure> {
+        let Some(ip) = client_ip else {
+            return Ok(());
+        };
+        let key = limit::client_key(&self.config.ip_hash_secret, ip);
+        let window = limit::Window::containing(now, self.config.rate_limit.window);
+        match self
+            .store
+            .count_request(&key, window.start, window.expires_at)
+            .await
+        {
+            Ok(count) if count > u64::from(self.config.rate_limit.per_window) => {
+                tracing::warn!(client = %&key[..12], "rate limit reached");
+                Err(Failure::TooManyRequests {
+                    retry_after_secs: window.seconds_left(now),
+                })
+            }
+            Ok(_) => Ok(()),
+            Err(e) => {
+                tracing::warn!(
+                    error = respond::store_error_kind(&e),
+                    "rate-limit counter unavailable"
+                );
+                Ok(())
+            }
+        }
+    }
+}
+
+/// `scheme://host[:port]` of a URL, if it has one.
+fn origin_of(url: &str) -> Option<&str> {
+    let rest_at = url.find("://")? + 3;
+    let end = url[rest_at..]
+        .find('/')
+        .map(|i| rest_at + i)
+        .unwrap_or(url.len());
+    Some(&url[..end])
+}

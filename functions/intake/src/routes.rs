@@ -1,0 +1,88 @@
+//! Which route a request is for, and the table of every route, method and
+//! status the API can answer with (kept equal to `openapi.yaml` by a test).
+
+use http::Method;
+
+/// Where a request goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    SubmitCase,
+    /// The tracking number as it appeared in the path (still unchecked).
+    CaseStatus(String),
+    Preflight,
+    /// A known path with a method it does not have; the `Allow` value.
+    NotAllowed(&'static str),
+    Unknown,
+}
+
+impl Route {
+    pub fn of(method: &Method, path: &str) -> Route {
+        // A trailing slash is forgiven: people type these paths.
+        let path = path.strip_suffix('/').unwrap_or(path);
+        let segments: Vec<&str> = path.split('/').skip(1).collect();
+        match (segments.as_slice(), method) {
+            (["cases"], &Method::POST) => Route::SubmitCase,
+            (["cases"], &Method::OPTIONS) => Route::Preflight,
+            (["cases"], _) => Route::NotAllowed("POST, OPTIONS"),
+            (["cases", tracking], &Method::GET) if !tracking.is_empty() => {
+                Route::CaseStatus(percent_decode_lossy(tracking))
+            }
+            (["cases", tracking], &Method::OPTIONS) if !tracking.is_empty() => Route::Preflight,
+            (["cases", tracking], _) if !tracking.is_empty() => Route::NotAllowed("GET, OPTIONS"),
+            _ => Route::Unknown,
+        }
+    }
+}
+
+/// A tracking number typed into a URL may hold escaped spaces or full-width
+/// characters; bad escapes are kept as typed and fail the number's check.
+fn percent_decode_lossy(text: &str) -> String {
+    match crate::body::percent_decode(text, false) {
+        Ok(decoded) => decoded,
+        Err(_) => text.to_string(),
+    }
+}
+
+/// Every (method, path, statuses) the router can produce, in the path
+/// spelling of `openapi.yaml`.
+pub const ROUTES: &[(&str, &str, &[u16])] = &[
+    (
+        "post",
+        "/cases",
+        &[200, 201, 303, 400, 403, 405, 413, 415, 422, 429, 500, 503],
+    ),
+    ("options", "/cases", &[204, 403]),
+    (
+        "get",
+        "/cases/{tracking}",
+        &[200, 400, 404, 405, 429, 500, 503],
+    ),
+    ("options", "/cases/{tracking}", &[204, 403]),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes() {
+        assert_eq!(Route::of(&Method::POST, "/cases"), Route::SubmitCase);
+        assert_eq!(Route::of(&Method::POST, "/cases/"), Route::SubmitCase);
+        assert_eq!(Route::of(&Method::OPTIONS, "/cases"), Route::Preflight);
+        assert_eq!(
+            Route::of(&Method::GET, "/cases"),
+            Route::NotAllowed("POST, OPTIONS")
+        );
+        assert_eq!(
+            Route::of(&Method::GET, "/cases/SL-2611%20K7Q"),
+            Route::CaseStatus("SL-2611 K7Q".into())
+        );
+        assert_eq!(
+            Route::of(&Method::DELETE, "/cases/x"),
+            Route::NotAllowed("GET, OPTIONS")
+        );
+        assert_eq!(Route::of(&Method::GET, "/cases/x/y"), Route::Unknown);
+        assert_eq!(Route::of(&Method::GET, "/api/cases"), Route::Unknown);
+        assert_eq!(Route::of(&Method::GET, "/"), Route::Unknown);
+    }
+}

@@ -1,0 +1,115 @@
+//! The public view of a case: what anyone holding the tracking number may
+//! see. Pure. It is built from the case alone and never from the
+//! submission, so name, phone, e-mail and description cannot leak into it.
+
+use bytes::Bytes;
+use casework::lifecycle::{Case, CaseState};
+use casework::{Lang, Localized, Rulebook};
+use chrono::{DateTime, NaiveDate, Utc};
+use http::Request;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublicStatus {
+    pub tracking: String,
+    pub stage: Stage,
+    /// The office's local date.
+    pub received_on: NaiveDate,
+    pub deadlines: Vec<PublicDeadline>,
+    /// The public name of the department handling it.
+    pub department: String,
+    pub reply: Option<String>,
+    pub closed_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stage {
+    pub code: &'static str,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublicDeadline {
+    /// `forward`, `accept`, `reply` or `complete`.
+    pub kind: &'static str,
+    pub name: String,
+    pub due_at: DateTime<Utc>,
+    /// The office's local date of `due_at`.
+    pub due_on: NaiveDate,
+    pub met: bool,
+}
+
+pub fn stage_code(state: CaseState) -> &'static str {
+    match state {
+        CaseState::Received => "received",
+        CaseState::Accepted => "accepted",
+        CaseState::Replied => "replied",
+        CaseState::Closed => "closed",
+        CaseState::SentBack => "rerouting",
+        CaseState::Rejected => "rejected",
+    }
+}
+
+/// What the public is told about each state. A case sent back is, for the
+/// complainant, simply being passed to the right department.
+pub fn stage_name(state: CaseState) -> Localized {
+    match state {
+        CaseState::Received => {
+            Localized::new("已收到，待部门受理", "Received, waiting for the department")
+        }
+        CaseState::Accepted => Localized::new("部门已受理，正在办理", "Accepted, being handled"),
+        CaseState::Replied => Localized::new("已答复", "Replied"),
+        CaseState::Closed => Localized::new("已办结", "Closed"),
+        CaseState::SentBack => Localized::new(
+            "正在转交责任部门",
+            "Being passed to the responsible department",
+        ),
+        CaseState::Rejected => Localized::new(
+            "不予受理（已说明理由）",
+            "Not accepted (the reason was given)",
+        ),
+    }
+}
+
+pub fn deadlines(case: &Case, rules: &Rulebook, lang: Lang) -> Vec<PublicDeadline> {
+    case.deadlines
+        .iter()
+        .map(|d| PublicDeadline {
+            kind: d.kind.key(),
+            name: d.kind.name().get(lang).to_string(),
+            due_at: d.due_at,
+            due_on: rules.calendar.local(d.due_at).date_naive(),
+            met: d.met_at.is_some(),
+        })
+        .collect()
+}
+
+pub fn public_status(case: &Case, rules: &Rulebook, lang: Lang) -> PublicStatus {
+    let department = rules
+        .department(case.department.as_str())
+        .map(|d| d.name.get(lang).to_string())
+        .unwrap_or_else(|| rules.office.name.get(lang).to_string());
+    PublicStatus {
+        tracking: case.tracking.to_string(),
+        stage: Stage {
+            code: stage_code(case.state),
+            name: stage_name(case.state).get(lang).to_string(),
+        },
+        received_on: rules.calendar.local(case.received_at).date_naive(),
+        deadlines: deadlines(case, rules, lang),
+        department,
+        reply: case.public_reply.clone(),
+        closed_on: case.closed_at.map(|t| rules.calendar.local(t).date_naive()),
+    }
+}
+
+/// A person's browser asks for HTML; scripts get JSON.
+pub fn wants_html(req: &Request<Bytes>) -> bool {
+    if let Some(format) = crate::respond::query_param(req, "format") {
+        return format == "html";
+    }
+    req.headers()
+        .get(http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}

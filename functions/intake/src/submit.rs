@@ -1,0 +1,364 @@
+//! The two handlers: receiving a submission and looking a case up.
+//!
+//! A submission is answered only after the store has it: validate, open the
+//! case, render its first mails, store all of it in one write, then answer.
+//! Mail goes out after the write, best effort: what cannot be sent now stays
+//! pending in the store for the scheduled function, so a mail failure never
+//! turns a stored case into an error.
+
+use crate::body::{self, Kind, Mode};
+use crate::respond::{self, Failure};
+use crate::status::{self, PublicDeadline};
+use crate::{Api, MAX_BODY_BYTES};
+use bytes::Bytes;
+use casestore::{
+    Created, Delivery, NewCase, Notification, NotificationStatus, OutgoingMessage, Store,
+    StoreError,
+};
+use casework::lifecycle::Case;
+use casework::messages::{self, ActionLinks, Message};
+use casework::submission::{ErrorCode, Field, Submission, validate};
+use casework::tracking::TrackingNumber;
+use casework::{Lang, Rulebook};
+use chrono::{DateTime, TimeDelta, Utc};
+use http::{Request, Response, StatusCode};
+use mail::{MailError, Mailer};
+use serde::Serialize;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// How many fresh numbers to try when one is taken (about one in a
+/// trillion per month; more than one collision in a row means a bug).
+const TRACKING_ATTEMPTS: usize = 3;
+/// How long a claimed notification is ours to send.
+const SEND_LEASE: TimeDelta = TimeDelta::minutes(2);
+/// When the scheduled function may retry a mail that failed here.
+const RETRY_AFTER_FAILED_SEND: TimeDelta = TimeDelta::minutes(5);
+/// The longest one send may hold up the answer.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The JSON answer to a stored (or replayed) submission.
+#[derive(Debug, Serialize)]
+pub struct CreatedBody {
+    pub tracking: String,
+    /// The API's status resource for the case.
+    pub status_url: String,
+    /// The site's page for people.
+    pub status_page: String,
+    pub deadlines: Vec<PublicDeadline>,
+}
+
+impl<S: Store, M: Mailer> Api<S, M> {
+    pub(crate) async fn submit(
+        &self,
+        req: Request<Bytes>,
+        client_ip: Option<IpAddr>,
+        now: DateTime<Utc>,
+    ) -> Response<Bytes> {
+        let kind = body::kind_of(&req);
+        let mut mode = body::mode_of(&req);
+        let mut lang = respond::request_lang(&req, None);
+        match self
+            .receive(&req, kind, &mut mode, &mut lang, client_ip, now)
+            .await
+        {
+            Ok(response) => response,
+            Err(f) => respond::failure(f, &mode, lang, &self.form),
+        }
+    }
+
+    async fn receive(
+        &self,
+        req: &Request<Bytes>,
+        kind: Kind,
+        mode: &mut Mode,
+        lang: &mut Lang,
+        client_ip: Option<IpAddr>,
+        now: DateTime<Utc>,
+    ) -> Result<Response<Bytes>, Failure> {
+        if kind == Kind::Unsupported {
+            return Err(Failure::UnsupportedType);
+        }
+        if req.body().len() > MAX_BODY_BYTES {
+            return Err(Failure::TooLarge);
+        }
+        self.rate_limit(client_ip, now).await?;
+        let raw = match kind {
+            Kind::Form => body::parse_form(req.body()),
+            _ => body::parse_json(req.body()),
+        }
+        .map_err(Failure::BadBody)?;
+        *lang = respond::request_lang(req, raw.language.as_deref());
+        if kind == Kind::Form {
+            *mode = Mode::Form(Some(Box::new(raw.clone())));
+        }
+
+        let rules: &Rulebook = &self.config.rules;
+        let today = rules.calendar.local(now).date_naive();
+        let submission = validate(&raw, rules, today).map_err(|e| {
+            if e.has(Field::Form, ErrorCode::Rejected) {
+                tracing::info!("submission refused: honeypot filled");
+                Failure::Rejected(e)
+            } else {
+                let fields: Vec<&str> = e.errors.iter().map(|e| e.field.name()).collect();
+                tracing::info!(?fields, "submission invalid");
+                Failure::Invalid(e)
+            }
+        })?;
+        // What was typed now passed validation; later failures show the
+        // cleaned text rather than the raw one, which is the same to a person.
+
+        let (created, opened) = self.store_new_case(&submission, now, today).await?;
+        let tracking = created.tracking().clone();
+        let deadlines = match &created {
+            Created::New(_) => {
+                tracing::info!(tracking = %tracking, case_type = %opened.case.case_type, "case received");
+                self.deliver(&opened.notifications, now).await;
+                status::deadlines(&opened.case, rules, *lang)
+            }
+            Created::Replayed(_) => {
+                tracing::info!(tracking = %tracking, "submission replayed");
+                match mode {
+                    // The form only needs the number.
+                    Mode::Form(_) => Vec::new(),
+                    _ => match self.store.case(&tracking).await {
+                        Ok(Some(record)) => status::deadlines(&record.case, rules, *lang),
+                        Ok(None) => return Err(Failure::Internal),
+                        Err(e) => return Err(store_failure(&e)),
+                    },
+                }
+            }
+        };
+
+        Ok(match mode {
+            Mode::Form(_) => respond::see_other(&with_query(
+                &self.config.thanks_url,
+                &format!("tracking={tracking}&lang={lang}"),
+            )),
+            _ => {
+                let status = match created {
+                    Created::New(_) => StatusCode::CREATED,
+                    Created::Replayed(_) => StatusCode::OK,
+                };
+                let body = CreatedBody {
+                    tracking: tracking.to_string(),
+                    status_url: self.status_url(&tracking),
+                    status_page: with_query(
+                        &self.config.status_page_url,
+                        &format!("tracking={tracking}"),
+                    ),
+                    deadlines,
+                };
+                let builder = Response::builder()
+                    .status(status)
+                    .header(http::header::LOCATION, self.status_url(&tracking));
+                respond::json_body(builder, &body)
+            }
+        })
+    }
+
+    fn status_url(&self, tracking: &TrackingNumber) -> String {
+        format!(
+            "{}/cases/{tracking}",
+            self.config.public_base_url.trim_end_matches('/')
+        )
+    }
+
+    /// The status page a person follows from the receipt: the site's page
+    /// when it is an absolute address (mail cannot follow a relative one),
+    /// else the API's own page.
+    fn people_status_url(&self, tracking: &TrackingNumber, lang: Lang) -> String {
+        let page = &self.config.status_page_url;
+        if page.starts_with("https://") || page.starts_with("http://") {
+            with_query(page, &format!("tracking={tracking}&lang={lang}"))
+        } else {
+            format!("{}?format=html&lang={lang}", self.status_url(tracking))
+        }
+    }
+
+    /// Opens the case and stores it with its mails, trying a fresh number
+    /// when one is taken.
+    async fn store_new_case(
+        &self,
+        submission: &Submission,
+        now: DateTime<Utc>,
+        today: chrono::NaiveDate,
+    ) -> Result<(Created, NewCase), Failure> {
+        let rules: &Rulebook = &self.config.rules;
+        for _ in 0..TRACKING_ATTEMPTS {
+            // The generator is not Send: it lives only in this block.
+            let tracking = {
+                let mut rng = rand::rng();
+                TrackingNumber::generate(&rules.office.tracking_prefix, today, &mut rng)
+            };
+            let can_follow_up =
+                submission.contact.email.is_some() || submission.contact.phone.is_some();
+            let case = Case::open(
+                tracking.clone(),
+                submission.case_type.clone(),
+                submission.category.clone(),
+                rules,
+                now,
+                can_follow_up,
+            )
+            .map_err(|e| {
+                tracing::error!(error = %e, "a validated submission could not be opened");
+                Failure::Internal
+            })?;
+            let notifications = first_notifications(
+                rules,
+                &case,
+                submission,
+                &self.people_status_url(&tracking, submission.language),
+                now,
+            );
+            let new = NewCase {
+                next_due: casework::due::next_due(&case, rules),
+                case,
+                submission: submission.clone(),
+                notifications,
+            };
+            match self.store.create_case(new.clone()).await {
+                Ok(created) => return Ok((created, new)),
+                Err(StoreError::TrackingTaken(_)) => {
+                    tracing::warn!("tracking number taken; trying another");
+                }
+                Err(e) => return Err(store_failure(&e)),
+            }
+        }
+        tracing::error!("no free tracking number after {TRACKING_ATTEMPTS} attempts");
+        Err(Failure::Internal)
+    }
+
+    /// Sends what it can now; everything else stays pending.
+    async fn deliver(&self, notifications: &[Notification], now: DateTime<Utc>) {
+        for n in notifications {
+            match self
+                .store
+                .claim_notification(&n.id, now, now + SEND_LEASE)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    tracing::warn!(notification = %n.id, error = respond::store_error_kind(&e), "could not claim mail; left pending");
+                    continue;
+                }
+            }
+            let sent =
+                tokio::time::timeout(SEND_TIMEOUT, self.mailer.send(&n.id, &n.message)).await;
+            let delivery = match sent {
+                Ok(Ok(())) => {
+                    tracing::info!(notification = %n.id, "mail sent");
+                    Delivery::Sent { at: now }
+                }
+                Ok(Err(e)) => {
+                    // The error text may quote an address: only its kind is logged.
+                    let kind = match e {
+                        MailError::Temporary(_) => "temporary",
+                        MailError::Permanent(_) => "permanent",
+                    };
+                    tracing::warn!(notification = %n.id, kind, "mail not sent; left for the scheduler");
+                    failed(now, e.to_string())
+                }
+                Err(_) => {
+                    tracing::warn!(notification = %n.id, "mail timed out; left for the scheduler");
+                    failed(now, "timed out".into())
+                }
+            };
+            if let Err(e) = self.store.record_delivery(&n.id, delivery).await {
+                tracing::warn!(notification = %n.id, error = respond::store_error_kind(&e), "could not record the mail attempt");
+            }
+        }
+    }
+
+    pub(crate) async fn status(&self, typed: &str, lang: Lang, html: bool) -> Response<Bytes> {
+        let mode = if html { Mode::Html } else { Mode::Json };
+        let tracking = match TrackingNumber::parse(typed) {
+            Ok(t) => t,
+            Err(e) => return respond::failure(Failure::BadTracking(e), &mode, lang, &self.form),
+        };
+        let record = match self.store.case(&tracking).await {
+            Ok(Some(record)) => record,
+            Ok(None) => return respond::failure(Failure::CaseNotFound, &mode, lang, &self.form),
+            Err(e) => return respond::failure(store_failure(&e), &mode, lang, &self.form),
+        };
+        let public = status::public_status(&record.case, &self.config.rules, lang);
+        let builder = Response::builder().status(StatusCode::OK);
+        if html {
+            respond::html(builder, crate::page::status_page(lang, &public))
+        } else {
+            respond::json_body(builder, &public)
+        }
+    }
+}
+
+fn failed(now: DateTime<Utc>, error: String) -> Delivery {
+    Delivery::Failed {
+        at: now,
+        error,
+        retry_at: now + RETRY_AFTER_FAILED_SEND,
+        // Whether to give up is the scheduler's call, which counts attempts.
+        give_up: false,
+    }
+}
+
+fn store_failure(e: &StoreError) -> Failure {
+    tracing::error!(error = respond::store_error_kind(e), "store failed");
+    match e {
+        StoreError::Unavailable(_) | StoreError::Conflict => Failure::Unavailable,
+        _ => Failure::Internal,
+    }
+}
+
+/// Appends a query string to a URL that may already have one.
+fn with_query(url: &str, query: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}{query}")
+}
+
+/// The mails a new case sends, pending: to the department, the identity
+/// copy to the office for identity-withheld types, and the receipt to the
+/// complainant when they left an e-mail.
+pub fn first_notifications(
+    rules: &Rulebook,
+    case: &Case,
+    submission: &Submission,
+    status_url: &str,
+    now: DateTime<Utc>,
+) -> Vec<Notification> {
+    // Action links are not signed yet: the department mail goes without them.
+    let links = ActionLinks::default();
+    let mut out = Vec::new();
+    let mut push = |suffix: &str, message: Message| {
+        if message.to.is_empty() {
+            return;
+        }
+        out.push(Notification {
+            id: format!("{}/{suffix}", case.tracking),
+            tracking: case.tracking.clone(),
+            message: OutgoingMessage {
+                to: message.to,
+                subject: message.subject,
+                text: message.text,
+                html: message.html,
+                attachments: Vec::new(),
+            },
+            status: NotificationStatus::Pending,
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: None,
+        });
+    };
+    push(
+        "new-case",
+        messages::department_new_case(rules, case, submission, &links, Lang::Zh),
+    );
+    if let Some(m) = messages::office_identity_copy(rules, case, submission) {
+        push("identity", m);
+    }
+    if let Some(m) = messages::acknowledgment(rules, case, submission, status_url) {
+        push("ack", m);
+    }
+    out
+}
