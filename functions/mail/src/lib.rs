@@ -1,8 +1,28 @@
 //! Sending mail, behind one small trait.
 //!
 //! Messages arrive already rendered ([`casestore::OutgoingMessage`]); a
-//! mailer only delivers. Adapters: Amazon SES (production), SMTP, and a
-//! local outbox folder of `.eml` files (the default for `hotline serve`).
+//! mailer only delivers. Adapters: Amazon SES (production, feature `ses`),
+//! SMTP (feature `smtp`), and a local outbox folder of `.eml` files (always
+//! built; the default for `hotline serve`). All three send the same bytes,
+//! rendered by [`eml::render_eml`].
+//!
+//! Errors never carry an address or any part of the message: a receiving
+//! server's reply often echoes the recipient, who may be the complainant,
+//! so only status codes and error kinds are kept.
+
+pub mod eml;
+mod outbox;
+#[cfg(feature = "ses")]
+mod ses;
+#[cfg(feature = "smtp")]
+mod smtp;
+
+pub use eml::{render_eml, render_eml_at};
+pub use outbox::OutboxMailer;
+#[cfg(feature = "ses")]
+pub use ses::SesMailer;
+#[cfg(feature = "smtp")]
+pub use smtp::{Credentials, SmtpMailer, Tls};
 
 use casestore::OutgoingMessage;
 use std::future::Future;
@@ -25,4 +45,18 @@ pub trait Mailer: Send + Sync {
         id: &str,
         message: &OutgoingMessage,
     ) -> impl Future<Output = Result<(), MailError>> + Send;
+}
+
+/// A message rendered by `casework::messages`, as the outbox keeps it (no
+/// attachments). It lives here because neither crate may depend on the
+/// other's type for a `From` impl: casework is pure and casestore is
+/// casework's client.
+pub fn outgoing(message: casework::messages::Message) -> OutgoingMessage {
+    OutgoingMessage {
+        to: message.to,
+        subject: message.subject,
+        text: message.text,
+        html: message.html,
+        attachments: Vec::new(),
+    }
 }
