@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+mod search;
+
 #[derive(Parser)]
 #[command(
     name = "hotline",
@@ -69,10 +71,13 @@ fn run() -> anyhow::Result<ExitCode> {
                 site.content.entries.len(),
                 start.elapsed().as_secs_f64()
             );
-            let out = match site.render() {
+            let mut out = match site.render() {
                 Ok(out) => out,
                 Err(diagnostics) => return Ok(fail(&diagnostics)),
             };
+            if let Err(diagnostics) = search::add_pages(&site, &sources, today(), &mut out) {
+                return Ok(fail(&diagnostics));
+            }
             output::write(&out, &dir).with_context(|| format!("writing {}", dir.display()))?;
             println!(
                 "Built {} pages (zh {}, en {}; {} shown in Chinese for want of a translation) in {:.2} s",
@@ -82,6 +87,7 @@ fn run() -> anyhow::Result<ExitCode> {
                 out.fallbacks,
                 start.elapsed().as_secs_f64()
             );
+            println!("{}", search::index(&dir));
             Ok(ExitCode::SUCCESS)
         }
         Command::Check => {
