@@ -226,6 +226,13 @@ impl std::fmt::Display for Indexed {
                     f,
                     "Search: indexed {pages} pages ({languages}) with {tool}{build} in {seconds:.2} s"
                 )?;
+                if !recent_enough(tool) {
+                    write!(
+                        f,
+                        "\nwarning: Pagefind 1.5 or later is needed to split Chinese queries \
+                         into words; upgrade it with: {INSTALL_HINT} --upgrade"
+                    )?;
+                }
                 if !extended {
                     write!(
                         f,
@@ -246,6 +253,19 @@ impl std::fmt::Display for Indexed {
             ),
         }
     }
+}
+
+/// Whether `pagefind X.Y.Z` is 1.5 or later, the first to segment Chinese
+/// queries the way its extended build segments the pages.
+fn recent_enough(version: &str) -> bool {
+    let numbers: Vec<u32> = version
+        .trim_start_matches("pagefind")
+        .trim()
+        .trim_start_matches('v')
+        .split('.')
+        .map_while(|n| n.parse().ok())
+        .collect();
+    matches!(numbers.as_slice(), [major, minor, ..] if (*major, *minor) >= (1, 5))
 }
 
 /// The ways Pagefind may be installed, best first: the program and its
@@ -341,6 +361,14 @@ mod tests {
         assert_eq!(summary("Running Pagefind v1.5.2\nnothing"), None);
         let plain = "Running Pagefind v1.5.2\n  Indexed 3 pages\n";
         assert_eq!(summary(plain), Some((3, "1 language".into(), false)));
+    }
+
+    #[test]
+    fn asks_for_pagefind_1_5_or_later() {
+        assert!(recent_enough("pagefind 1.5.2"));
+        assert!(recent_enough("pagefind 2.0.0"));
+        assert!(!recent_enough("pagefind 1.4.0"));
+        assert!(!recent_enough("pagefind"));
     }
 
     #[test]
