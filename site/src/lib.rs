@@ -16,6 +16,7 @@ pub mod content;
 pub mod frontmatter;
 pub mod markdown;
 pub mod output;
+pub mod parallel;
 pub mod rules_view;
 pub mod scaffold;
 pub mod serve;

@@ -333,26 +333,29 @@ impl Site {
         };
         let mut out = Output::default();
         let mut errors = Vec::new();
-        let mut render = |name: &str, ctx: &tera::Context| match tera.render(name, ctx) {
-            Ok(html) => Some(html),
-            Err(e) => {
-                errors.push(theme::template_diagnostic(&e, &self.templates));
-                None
-            }
-        };
 
-        for (index, entry) in self.content.entries.iter().enumerate() {
-            for lang in Lang::ALL {
-                let mut ctx = self.page_context(index, entry, lang);
-                ctx.insert_value("t", t_for(lang));
-                let template = if entry.key == "_index.md" {
-                    "index.html"
-                } else if entry.is_section {
-                    "section.html"
-                } else {
-                    "page.html"
-                };
-                if let Some(html) = render(template, &ctx) {
+        // Pages are independent: render them on every core, then collect in order.
+        let jobs: Vec<(usize, Lang)> = (0..self.content.entries.len())
+            .flat_map(|index| Lang::ALL.map(|lang| (index, lang)))
+            .collect();
+        let pages = crate::parallel::map(&jobs, |&(index, lang)| {
+            let entry = &self.content.entries[index];
+            let mut ctx = self.page_context(index, entry, lang);
+            ctx.insert_value("t", t_for(lang));
+            let template = if entry.key == "_index.md" {
+                "index.html"
+            } else if entry.is_section {
+                "section.html"
+            } else {
+                "page.html"
+            };
+            tera.render(template, &ctx)
+                .map_err(|e| theme::template_diagnostic(&e, &self.templates))
+        });
+        for (&(index, lang), page) in jobs.iter().zip(pages) {
+            let entry = &self.content.entries[index];
+            match page {
+                Ok(html) => {
                     let path = format!("{}index.html", url_for(&entry.path, lang));
                     out.files.insert(path[1..].to_string(), html.into_bytes());
                     match lang {
@@ -363,8 +366,17 @@ impl Site {
                         out.fallbacks += 1;
                     }
                 }
+                Err(e) => errors.push(e),
             }
         }
+
+        let mut render = |name: &str, ctx: &tera::Context| match tera.render(name, ctx) {
+            Ok(html) => Some(html),
+            Err(e) => {
+                errors.push(theme::template_diagnostic(&e, &self.templates));
+                None
+            }
+        };
 
         let mut ctx = tera::Context::new();
         ctx.insert("lang", "zh");
@@ -432,7 +444,7 @@ impl Site {
         };
         let page = PageView {
             summary: self.summary(entry, lang),
-            content: self.bodies.get(&(index, lang)).cloned().unwrap_or_default(),
+            content: self.bodies.get(&(index, lang)).map_or("", String::as_str),
             headings: &doc.headings,
             layout: f.layout.map(Layout::name),
             content_lang: if entry.is_fallback(lang) {
@@ -502,30 +514,37 @@ fn dedup(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
 }
 
 /// Renders every body in both languages, checking internal links and anchors.
+/// Bodies are independent, so they are rendered on every core.
 fn render_bodies(
     content: &Content,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> HashMap<(usize, Lang), String> {
-    let mut bodies = HashMap::new();
-    for (index, entry) in content.entries.iter().enumerate() {
-        for lang in Lang::ALL {
-            let doc = entry.doc(lang);
-            let file = SourceFile::new(&doc.file, &doc.text);
-            let mut resolve = |link: &str, at: usize| {
-                resolve_link(content, link, lang)
-                    .map_err(|(message, hint)| {
-                        diagnostics.push(file.diagnostic(
-                            Severity::Error,
-                            doc.body_offset + at,
-                            message,
-                            Some(hint),
-                        ))
-                    })
-                    .ok()
-            };
-            let rendered = markdown::render(doc.body(), &mut resolve);
-            bodies.insert((index, lang), rendered.html);
-        }
+    let jobs: Vec<(usize, Lang)> = (0..content.entries.len())
+        .flat_map(|index| Lang::ALL.map(|lang| (index, lang)))
+        .collect();
+    let rendered = crate::parallel::map(&jobs, |&(index, lang)| {
+        let doc = content.entries[index].doc(lang);
+        let file = SourceFile::new(&doc.file, &doc.text);
+        let mut errors = Vec::new();
+        let mut resolve = |link: &str, at: usize| {
+            resolve_link(content, link, lang)
+                .map_err(|(message, hint)| {
+                    errors.push(file.diagnostic(
+                        Severity::Error,
+                        doc.body_offset + at,
+                        message,
+                        Some(hint),
+                    ))
+                })
+                .ok()
+        };
+        let html = markdown::render(doc.body(), &mut resolve).html;
+        (html, errors)
+    });
+    let mut bodies = HashMap::with_capacity(jobs.len());
+    for (key, (html, errors)) in jobs.into_iter().zip(rendered) {
+        diagnostics.extend(errors);
+        bodies.insert(key, html);
     }
     bodies
 }
@@ -596,7 +615,7 @@ struct Summary {
 struct PageView<'a> {
     #[serde(flatten)]
     summary: Summary,
-    content: String,
+    content: &'a str,
     headings: &'a [Heading],
     layout: Option<&'static str>,
     content_lang: &'static str,
