@@ -1,1 +1,239 @@
-fn main() {}
+//! The intake Lambda function: the public API behind an HTTP API.
+//!
+//! `main` reads the configuration and builds the store, the mailer and the
+//! API once; each event is then a call of [`Api::handle`]. Environment:
+//! - `HOTLINE_SITE_ORIGIN` (required): the site, e.g. `https://12345.example.gov.cn`;
+//! - `HOTLINE_PUBLIC_BASE_URL` (required): the API root as the public sees it;
+//! - `HOTLINE_MAIL_FROM` (required): the verified SES sender;
+//! - `HOTLINE_IP_HASH_SECRET` (required): keys the rate-limit hash;
+//! - `HOTLINE_TABLE` (required once the DynamoDB store lands): the table;
+//! - `HOTLINE_THANKS_URL` (default `/thanks/`), `HOTLINE_STATUS_PAGE_URL`
+//!   (default `{site origin}/status/`);
+//! - `HOTLINE_RATE_LIMIT` (default `20`) requests per `HOTLINE_RATE_WINDOW_SECS`
+//!   (default `600`);
+//! - `HOTLINE_API_PREFIX` (default `/api`): stripped from request paths.
+//!
+//! The rulebook is compiled in, so the rules enforced are the rules published.
+
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use casework::Rulebook;
+use intake::{Api, ApiConfig, RateLimit};
+use lambda_http::{Body, Error, Request, RequestExt, Response, service_fn};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+const RULES: &str = include_str!("../../../content/rules.toml");
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_current_span(false)
+        .without_time()
+        .init();
+
+    let config = config_from_env()?;
+    let prefix = env_or("HOTLINE_API_PREFIX", "/api");
+    let mailer = mail::SesMailer::from_env(env("HOTLINE_MAIL_FROM")?).await;
+    // TODO: the DynamoDB store is not written yet. Until it lands this store
+    // answers every call as unavailable, so the API replies 503 and nothing
+    // is ever acknowledged without being stored. Replace with
+    // `casestore::dynamodb::DynamoStore` built once from `HOTLINE_TABLE`.
+    let store = pending_store::Unavailable;
+    let api = Arc::new(Api::with_default_form(config, store, mailer));
+
+    lambda_http::run(service_fn(move |event: Request| {
+        let api = Arc::clone(&api);
+        let prefix = prefix.clone();
+        async move { handle(&api, &prefix, event).await }
+    }))
+    .await
+}
+
+/// One event: from lambda_http's request to the API's and back.
+async fn handle<S: casestore::Store, M: mail::Mailer>(
+    api: &Api<S, M>,
+    prefix: &str,
+    event: Request,
+) -> Result<Response<Body>, Error> {
+    let client_ip = source_ip(&event);
+    let (mut parts, body) = event.into_parts();
+    let body = match body {
+        Body::Empty => Bytes::new(),
+        Body::Text(text) => Bytes::from(text),
+        Body::Binary(bytes) => Bytes::from(bytes),
+        _ => Bytes::new(),
+    };
+    parts.uri = strip_prefix(&parts.uri, prefix);
+    let req = http::Request::from_parts(parts, body);
+    let response = api.handle(req, client_ip, chrono::Utc::now()).await;
+    let (parts, body) = response.into_parts();
+    let body = match String::from_utf8(body.to_vec()) {
+        Ok(text) if text.is_empty() => Body::Empty,
+        Ok(text) => Body::Text(text),
+        Err(e) => Body::Binary(e.into_bytes()),
+    };
+    Ok(Response::from_parts(parts, body))
+}
+
+fn source_ip(event: &Request) -> Option<IpAddr> {
+    use lambda_http::request::RequestContext;
+    let ip = match event.request_context_ref()? {
+        RequestContext::ApiGatewayV2(ctx) => ctx.http.source_ip.clone(),
+        RequestContext::ApiGatewayV1(ctx) => ctx.identity.source_ip.clone(),
+        _ => None,
+    }?;
+    ip.parse().ok()
+}
+
+/// The API answers paths relative to its root.
+fn strip_prefix(uri: &http::Uri, prefix: &str) -> http::Uri {
+    let path = uri.path();
+    let Some(rest) = path.strip_prefix(prefix).filter(|r| r.starts_with('/')) else {
+        return uri.clone();
+    };
+    let rebuilt = match uri.query() {
+        Some(q) => format!("{rest}?{q}"),
+        None => rest.to_string(),
+    };
+    rebuilt.parse().unwrap_or_else(|_| uri.clone())
+}
+
+fn config_from_env() -> anyhow::Result<ApiConfig> {
+    let (rules, _warnings) = Rulebook::parse(std::path::Path::new("content/rules.toml"), RULES)
+        .map_err(|errors| {
+            anyhow::anyhow!("the compiled-in rulebook has {} error(s)", errors.len())
+        })?;
+    let site_origin = env("HOTLINE_SITE_ORIGIN")?;
+    let secret = env("HOTLINE_IP_HASH_SECRET")?;
+    if secret.len() < 16 {
+        bail!("HOTLINE_IP_HASH_SECRET must be at least 16 characters");
+    }
+    Ok(ApiConfig {
+        rules: Arc::new(rules),
+        thanks_url: env_or("HOTLINE_THANKS_URL", "/thanks/"),
+        status_page_url: env_or("HOTLINE_STATUS_PAGE_URL", &format!("{site_origin}/status/")),
+        public_base_url: env("HOTLINE_PUBLIC_BASE_URL")?,
+        rate_limit: RateLimit {
+            per_window: env_or("HOTLINE_RATE_LIMIT", "20")
+                .parse()
+                .context("HOTLINE_RATE_LIMIT must be a whole number")?,
+            window: Duration::from_secs(
+                env_or("HOTLINE_RATE_WINDOW_SECS", "600")
+                    .parse()
+                    .context("HOTLINE_RATE_WINDOW_SECS must be a whole number")?,
+            ),
+        },
+        ip_hash_secret: secret,
+        site_origin,
+    })
+}
+
+fn env(name: &str) -> anyhow::Result<String> {
+    std::env::var(name).with_context(|| format!("{name} is not set"))
+}
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_string())
+}
+
+/// Stands in for the DynamoDB store until it lands (see the TODO in `main`).
+mod pending_store {
+    use casestore::{CaseRecord, Created, Delivery, NewCase, Notification, Store, StoreError};
+    use casework::lifecycle::Case;
+    use casework::tracking::TrackingNumber;
+    use chrono::{DateTime, Utc};
+
+    pub struct Unavailable;
+
+    fn down<T>() -> Result<T, StoreError> {
+        Err(StoreError::Unavailable(
+            "no production store configured yet".into(),
+        ))
+    }
+
+    impl Store for Unavailable {
+        async fn create_case(&self, _: NewCase) -> Result<Created, StoreError> {
+            down()
+        }
+        async fn case(&self, _: &TrackingNumber) -> Result<Option<CaseRecord>, StoreError> {
+            down()
+        }
+        async fn update_case(
+            &self,
+            _: &Case,
+            _: u64,
+            _: Option<DateTime<Utc>>,
+            _: Vec<Notification>,
+        ) -> Result<u64, StoreError> {
+            down()
+        }
+        async fn due_cases(
+            &self,
+            _: DateTime<Utc>,
+            _: usize,
+        ) -> Result<Vec<CaseRecord>, StoreError> {
+            down()
+        }
+        async fn pending_notifications(
+            &self,
+            _: DateTime<Utc>,
+            _: usize,
+        ) -> Result<Vec<Notification>, StoreError> {
+            down()
+        }
+        async fn claim_notification(
+            &self,
+            _: &str,
+            _: DateTime<Utc>,
+            _: DateTime<Utc>,
+        ) -> Result<bool, StoreError> {
+            down()
+        }
+        async fn record_delivery(&self, _: &str, _: Delivery) -> Result<(), StoreError> {
+            down()
+        }
+        async fn count_request(
+            &self,
+            _: &str,
+            _: DateTime<Utc>,
+            _: DateTime<Utc>,
+        ) -> Result<u64, StoreError> {
+            down()
+        }
+        async fn cases_received_between(
+            &self,
+            _: DateTime<Utc>,
+            _: DateTime<Utc>,
+        ) -> Result<Vec<CaseRecord>, StoreError> {
+            down()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_api_prefix_is_stripped_once() {
+        let uri: http::Uri = "/api/cases/SL-1?lang=en".parse().expect("uri");
+        assert_eq!(
+            strip_prefix(&uri, "/api").to_string(),
+            "/cases/SL-1?lang=en"
+        );
+        let other: http::Uri = "/apix/cases".parse().expect("uri");
+        assert_eq!(strip_prefix(&other, "/api").to_string(), "/apix/cases");
+    }
+
+    #[test]
+    fn the_compiled_in_rulebook_parses() {
+        assert!(Rulebook::parse(std::path::Path::new("content/rules.toml"), RULES).is_ok());
+    }
+}

@@ -86,3 +86,42 @@ mod tests {
         assert_eq!(Route::of(&Method::GET, "/"), Route::Unknown);
     }
 }
+
+#[cfg(test)]
+mod openapi {
+    use super::ROUTES;
+    use std::collections::BTreeSet;
+
+    /// Every (method, path, status) the router can answer with is
+    /// documented, and nothing more.
+    #[test]
+    fn the_document_matches_the_router() {
+        let text = include_str!("../openapi.yaml");
+        let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).expect("openapi.yaml parses");
+        let mut documented = BTreeSet::new();
+        let paths = doc["paths"].as_mapping().expect("paths");
+        for (path, item) in paths {
+            let path = path.as_str().expect("path");
+            for (method, op) in item.as_mapping().expect("path item") {
+                let method = method.as_str().expect("method");
+                if method == "parameters" {
+                    continue;
+                }
+                for (status, _) in op["responses"].as_mapping().expect("responses") {
+                    let status: u16 = status
+                        .as_str()
+                        .and_then(|s| s.parse().ok())
+                        .expect("status");
+                    documented.insert((method.to_string(), path.to_string(), status));
+                }
+            }
+        }
+        let routed: BTreeSet<(String, String, u16)> = ROUTES
+            .iter()
+            .flat_map(|(m, p, statuses)| {
+                statuses.iter().map(|s| (m.to_string(), p.to_string(), *s))
+            })
+            .collect();
+        assert_eq!(routed, documented);
+    }
+}
