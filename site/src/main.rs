@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+mod local_api;
 mod search;
 
 #[derive(Parser)]
@@ -110,14 +111,13 @@ fn run() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { port, bind } => {
-            let opts = hotline_site::serve::Options {
-                root,
-                addr: std::net::SocketAddr::new(bind, port),
-            };
+            let addr = std::net::SocketAddr::new(bind, port);
+            let api = local_api::router(&root, addr)?;
+            let opts = hotline_site::serve::Options { root, addr };
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
-            runtime.block_on(hotline_site::serve::run(opts, axum::Router::new()))?;
+            runtime.block_on(hotline_site::serve::run(opts, api))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::New { kind, path } => {

@@ -226,6 +226,13 @@ impl DynamoStore {
 
     /// Lets closed cases expire (DynamoDB TTL) this many years after
     /// closing: the caller passes the rulebook's `retention.years`.
+    /// A store on the table `table_name`, with the SDK configured from the
+    /// environment (region, credentials, and `AWS_ENDPOINT_URL` in tests).
+    pub async fn from_env(table_name: impl Into<String>) -> DynamoStore {
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        DynamoStore::new(Client::new(&config), table_name)
+    }
+
     pub fn with_retention_years(mut self, years: u32) -> DynamoStore {
         self.retention_years = Some(years);
         self

@@ -6,7 +6,7 @@
 //! - `HOTLINE_PUBLIC_BASE_URL` (required): the API root as the public sees it;
 //! - `HOTLINE_MAIL_FROM` (required): the verified SES sender;
 //! - `HOTLINE_IP_HASH_SECRET` (required): keys the rate-limit hash;
-//! - `HOTLINE_TABLE` (required once the DynamoDB store lands): the table;
+//! - `HOTLINE_TABLE` (required): the DynamoDB table;
 //! - `HOTLINE_THANKS_URL` (default `/thanks/`), `HOTLINE_STATUS_PAGE_URL`
 //!   (default `{site origin}/status/`);
 //! - `HOTLINE_RATE_LIMIT` (default `20`) requests per `HOTLINE_RATE_WINDOW_SECS`
@@ -41,11 +41,10 @@ async fn main() -> Result<(), Error> {
     let config = config_from_env()?;
     let prefix = env_or("HOTLINE_API_PREFIX", "/api");
     let mailer = mail::SesMailer::from_env(env("HOTLINE_MAIL_FROM")?).await;
-    // TODO: the DynamoDB store is not written yet. Until it lands this store
-    // answers every call as unavailable, so the API replies 503 and nothing
-    // is ever acknowledged without being stored. Replace with
-    // `casestore::dynamodb::DynamoStore` built once from `HOTLINE_TABLE`.
-    let store = pending_store::Unavailable;
+    let rules = Arc::clone(&config.rules);
+    let store = casestore::dynamodb::DynamoStore::from_env(env("HOTLINE_TABLE")?)
+        .await
+        .with_retention_years(rules.retention.years);
     let api = Arc::new(Api::with_default_form(config, store, mailer));
 
     lambda_http::run(service_fn(move |event: Request| {
@@ -143,79 +142,6 @@ fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_string())
 }
 
-/// Stands in for the DynamoDB store until it lands (see the TODO in `main`).
-mod pending_store {
-    use casestore::{CaseRecord, Created, Delivery, NewCase, Notification, Store, StoreError};
-    use casework::lifecycle::Case;
-    use casework::tracking::TrackingNumber;
-    use chrono::{DateTime, Utc};
-
-    pub struct Unavailable;
-
-    fn down<T>() -> Result<T, StoreError> {
-        Err(StoreError::Unavailable(
-            "no production store configured yet".into(),
-        ))
-    }
-
-    impl Store for Unavailable {
-        async fn create_case(&self, _: NewCase) -> Result<Created, StoreError> {
-            down()
-        }
-        async fn case(&self, _: &TrackingNumber) -> Result<Option<CaseRecord>, StoreError> {
-            down()
-        }
-        async fn update_case(
-            &self,
-            _: &Case,
-            _: u64,
-            _: Option<DateTime<Utc>>,
-            _: Vec<Notification>,
-        ) -> Result<u64, StoreError> {
-            down()
-        }
-        async fn due_cases(
-            &self,
-            _: DateTime<Utc>,
-            _: usize,
-        ) -> Result<Vec<CaseRecord>, StoreError> {
-            down()
-        }
-        async fn pending_notifications(
-            &self,
-            _: DateTime<Utc>,
-            _: usize,
-        ) -> Result<Vec<Notification>, StoreError> {
-            down()
-        }
-        async fn claim_notification(
-            &self,
-            _: &str,
-            _: DateTime<Utc>,
-            _: DateTime<Utc>,
-        ) -> Result<bool, StoreError> {
-            down()
-        }
-        async fn record_delivery(&self, _: &str, _: Delivery) -> Result<(), StoreError> {
-            down()
-        }
-        async fn count_request(
-            &self,
-            _: &str,
-            _: DateTime<Utc>,
-            _: DateTime<Utc>,
-        ) -> Result<u64, StoreError> {
-            down()
-        }
-        async fn cases_received_between(
-            &self,
-            _: DateTime<Utc>,
-            _: DateTime<Utc>,
-        ) -> Result<Vec<CaseRecord>, StoreError> {
-            down()
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {
