@@ -49,21 +49,26 @@ pub fn router(root: &Path, addr: SocketAddr) -> anyhow::Result<axum::Router> {
         outbox.display()
     );
     let api = Arc::new(Api::with_default_form(config, store, mailer));
-    Ok(axum::Router::new().fallback(move |req: axum::extract::Request| {
-        let api = Arc::clone(&api);
-        async move {
-            let (parts, body) = req.into_parts();
-            // One byte over the limit is enough to know the body is too large.
-            let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES + 1).await {
-                Ok(bytes) => bytes,
-                Err(_) => {
-                    return (http::StatusCode::PAYLOAD_TOO_LARGE, "request body too large")
-                        .into_response();
-                }
-            };
-            let request = http::Request::from_parts(parts, bytes);
-            let response = api.handle(request, None, chrono::Utc::now()).await;
-            response.map(Body::from)
-        }
-    }))
+    Ok(
+        axum::Router::new().fallback(move |req: axum::extract::Request| {
+            let api = Arc::clone(&api);
+            async move {
+                let (parts, body) = req.into_parts();
+                // One byte over the limit is enough to know the body is too large.
+                let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES + 1).await {
+                    Ok(bytes) => bytes,
+                    Err(_) => {
+                        return (
+                            http::StatusCode::PAYLOAD_TOO_LARGE,
+                            "request body too large",
+                        )
+                            .into_response();
+                    }
+                };
+                let request = http::Request::from_parts(parts, bytes);
+                let response = api.handle(request, None, chrono::Utc::now()).await;
+                response.map(Body::from)
+            }
+        }),
+    )
 }

@@ -142,7 +142,6 @@ fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_string())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
