@@ -40,7 +40,7 @@
     var type = form.querySelector("input[name=case_type]:checked");
     var radios = form.querySelectorAll("input[name=case_type]");
     if (!type && radios.length) fail(radios[0], text.required);
-    ["category", "subject", "description"].forEach(function (n) {
+    ["category", "description"].forEach(function (n) {
       var el = form.elements[n];
       if (el && !el.value.trim()) fail(el, text.required);
     });
@@ -101,13 +101,17 @@
       save();
       var button = form.querySelector("button[type=submit]");
       button.disabled = true; status(form, text.sending, false);
-      fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)), headers: { Accept: "application/json" } })
+      // JSON gets field-level errors back; the plain form post is the no-JS path.
+      var data = {};
+      new FormData(form).forEach(function (v, k) { if (v !== "") data[k] = v; });
+      if ("anonymous" in data) data.anonymous = true;
+      fetch(form.action, { method: "POST", body: JSON.stringify(data), headers: { "Content-Type": "application/json", Accept: "application/json" } })
         .then(function (res) {
           return res.json().catch(function () { return {}; }).then(function (body) {
             if (!res.ok) {
-              var errors = body.errors || {};
-              Object.keys(errors).forEach(function (n) { var el = form.elements[n]; if (el && el.id) setError(el, errors[n]); });
-              status(form, body.message || text.server, true);
+              var errors = body.errors || [];
+              errors.forEach(function (e) { var el = form.elements[e.field]; if (el && el.id) setError(el, e.message); });
+              status(form, (errors[0] && errors[0].field === "form" && errors[0].message) || body.message || text.server, true);
               return;
             }
             localStorage.removeItem(store);
