@@ -29,6 +29,9 @@ pub mod submit;
 
 #[cfg(test)]
 mod tests;
+// Lets the test support shared with `tests/` name this crate as they do.
+#[cfg(test)]
+extern crate self as intake;
 
 use body::Mode;
 use bytes::Bytes;

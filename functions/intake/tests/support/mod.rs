@@ -1,0 +1,275 @@
+//! Test doubles and request helpers shared by the API's unit tests and the
+//! integration tests in this folder: the in-memory store with a switch to
+//! make it fail, a mailer that records or refuses, and request builders.
+#![allow(dead_code)]
+
+use bytes::Bytes;
+use casestore::memory::MemoryStore;
+use casestore::{
+    CaseRecord, Created, Delivery, NewCase, Notification, OutgoingMessage, Store, StoreError,
+};
+use casework::Rulebook;
+use casework::lifecycle::Case;
+use casework::tracking::TrackingNumber;
+use chrono::{DateTime, TimeZone, Utc};
+use http::{Request, Response};
+use intake::{Api, ApiConfig, RateLimit};
+use mail::{MailError, Mailer};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub const RULES: &str = include_str!("../../../../content/rules.toml");
+pub const SITE: &str = "https://12345.example.org";
+
+pub const NAME: &str = "王小明";
+pub const PHONE: &str = "13812345678";
+pub const EMAIL: &str = "xiaoming.wang@example.net";
+pub const DESCRIPTION: &str = "小区的自来水连续三天发黄，有明显异味，无法饮用。";
+pub const IP: &str = "198.51.100.23";
+
+pub fn rules() -> Arc<Rulebook> {
+    let (rules, _) = Rulebook::parse(std::path::Path::new("content/rules.toml"), RULES)
+        .expect("the published rulebook parses");
+    Arc::new(rules)
+}
+
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 18, 2, 0, 0)
+        .single()
+        .expect("time")
+}
+
+/// The in-memory store, with switches to make it fail.
+#[derive(Default)]
+pub struct TestStore {
+    pub inner: MemoryStore,
+    pub down: AtomicBool,
+}
+
+impl TestStore {
+    pub fn check(&self) -> Result<(), StoreError> {
+        if self.down.load(Ordering::SeqCst) {
+            Err(StoreError::Unavailable("switched off by the test".into()))
+        } else {
+            Ok(())
+        }
+    }
+
+    pub async fn all_cases(&self) -> Vec<CaseRecord> {
+        let from = Utc
+            .with_ymd_and_hms(2000, 1, 1, 0, 0, 0)
+            .single()
+            .expect("time");
+        let to = Utc
+            .with_ymd_and_hms(2100, 1, 1, 0, 0, 0)
+            .single()
+            .expect("time");
+        self.inner
+            .cases_received_between(from, to)
+            .await
+            .expect("readable")
+    }
+
+    pub fn notifications(&self) -> Vec<Notification> {
+        self.inner.notifications().expect("readable")
+    }
+}
+
+impl Store for TestStore {
+    async fn create_case(&self, new: NewCase) -> Result<Created, StoreError> {
+        self.check()?;
+        // A pause, so two concurrent requests really overlap.
+        tokio::task::yield_now().await;
+        self.inner.create_case(new).await
+    }
+    async fn case(&self, tracking: &TrackingNumber) -> Result<Option<CaseRecord>, StoreError> {
+        self.check()?;
+        self.inner.case(tracking).await
+    }
+    async fn update_case(
+        &self,
+        case: &Case,
+        expected_version: u64,
+        next_due: Option<DateTime<Utc>>,
+        notifications: Vec<Notification>,
+    ) -> Result<u64, StoreError> {
+        self.check()?;
+        self.inner
+            .update_case(case, expected_version, next_due, notifications)
+            .await
+    }
+    async fn due_cases(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<CaseRecord>, StoreError> {
+        self.check()?;
+        self.inner.due_cases(now, limit).await
+    }
+    async fn pending_notifications(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Notification>, StoreError> {
+        self.check()?;
+        self.inner.pending_notifications(now, limit).await
+    }
+    async fn claim_notification(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.check()?;
+        self.inner.claim_notification(id, now, lease_until).await
+    }
+    async fn record_delivery(&self, id: &str, delivery: Delivery) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.record_delivery(id, delivery).await
+    }
+    async fn count_request(
+        &self,
+        key: &str,
+        window_start: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.check()?;
+        self.inner
+            .count_request(key, window_start, expires_at)
+            .await
+    }
+    async fn cases_received_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<CaseRecord>, StoreError> {
+        self.check()?;
+        self.inner.cases_received_between(from, to).await
+    }
+}
+
+#[derive(Default)]
+pub struct FakeMailer {
+    sent: Mutex<Vec<(String, OutgoingMessage)>>,
+    pub fail: AtomicBool,
+}
+
+impl FakeMailer {
+    pub fn sent(&self) -> Vec<(String, OutgoingMessage)> {
+        self.sent.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+impl Mailer for FakeMailer {
+    async fn send(&self, id: &str, message: &OutgoingMessage) -> Result<(), MailError> {
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(MailError::Temporary(format!(
+                "refused mail to {:?}",
+                message.to
+            )));
+        }
+        if let Ok(mut sent) = self.sent.lock() {
+            sent.push((id.to_string(), message.clone()));
+        }
+        Ok(())
+    }
+}
+
+pub type TestApi = Api<TestStore, FakeMailer>;
+
+pub fn config(per_window: u32) -> ApiConfig {
+    ApiConfig {
+        rules: rules(),
+        site_origin: SITE.into(),
+        thanks_url: "/thanks/".into(),
+        status_page_url: "https://12345.example.org/status/".into(),
+        public_base_url: "https://api.example.org/v1".into(),
+        rate_limit: RateLimit {
+            per_window,
+            window: Duration::from_secs(60),
+        },
+        ip_hash_secret: "test-secret".into(),
+    }
+}
+
+pub fn api() -> TestApi {
+    Api::with_default_form(config(100), TestStore::default(), FakeMailer::default())
+}
+
+pub fn json_submission(key: Option<&str>) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "case_type": "complaint",
+        "category": "water-supply",
+        "name": NAME,
+        "phone": PHONE,
+        "email": EMAIL,
+        "location": "幸福路12号",
+        "description": DESCRIPTION,
+        "language": "zh",
+    });
+    if let Some(k) = key {
+        v["idempotency_key"] = k.into();
+    }
+    v
+}
+
+pub fn form_submission() -> String {
+    format!(
+        "case_type=complaint&category=water-supply&name={}&phone={PHONE}&email={}&description={}&language=en&idempotency_key=form-key-0001&website=",
+        enc(NAME),
+        enc(EMAIL),
+        enc(DESCRIPTION)
+    )
+}
+
+pub fn enc(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            b' ' => "+".into(),
+            b => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub fn post(content_type: &str, body: impl Into<Bytes>) -> Request<Bytes> {
+    Request::builder()
+        .method("POST")
+        .uri("/cases")
+        .header("content-type", content_type)
+        .body(body.into())
+        .expect("request")
+}
+
+pub fn post_json(value: &serde_json::Value) -> Request<Bytes> {
+    post("application/json", serde_json::to_vec(value).expect("json"))
+}
+
+pub fn get(uri: &str) -> Request<Bytes> {
+    Request::builder()
+        .uri(uri)
+        .body(Bytes::new())
+        .expect("request")
+}
+
+pub async fn call(api: &TestApi, req: Request<Bytes>) -> Response<Bytes> {
+    api.handle(req, Some(IP.parse::<IpAddr>().expect("ip")), now())
+        .await
+}
+
+pub fn text(r: &Response<Bytes>) -> String {
+    String::from_utf8(r.body().to_vec()).expect("utf-8 body")
+}
+
+pub fn json(r: &Response<Bytes>) -> serde_json::Value {
+    serde_json::from_slice(r.body()).expect("json body")
+}
+
+pub fn header<'a>(r: &'a Response<Bytes>, name: &str) -> &'a str {
+    r.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
