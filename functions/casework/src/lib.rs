@@ -11,7 +11,9 @@
 //! - [`submission`]: what a visitor sent, cleaned and checked field by field.
 //! - [`tracking`]: tracking numbers that survive being read over the phone.
 //! - [`due`]: what the scheduler must do next for a case, and when.
+//! - [`action_token`]: the signed links in mails (department actions, survey).
 
+pub mod action_token;
 pub mod calendar;
 pub mod diagnostic;
 pub mod due;

@@ -1,0 +1,504 @@
+//! Signed links: what lets a department act on a case, or a complainant
+//! answer the survey, from a mail, without an account.
+//!
+//! A token is an HMAC-SHA256 over the case's tracking number, who holds the
+//! link (a department, or the complainant), the action and the expiry time,
+//! keyed by a secret only the office's functions know. The tracking number
+//! and the action are in the link's path, so the token itself carries only
+//! the expiry, the holder and the signature:
+//! `v1.<expiry, Unix seconds>.<holder>.<signature, base64url>`, all
+//! URL-safe characters. [`ActionToken::verify`] checks the signature in
+//! constant time before it believes anything the token says.
+//!
+//! This module decides nothing about whether the action is allowed now:
+//! a valid token for a closed case still meets `lifecycle::apply`, which
+//! refuses a second close. Pure: the clock is handed in.
+
+use crate::lifecycle::{Case, Satisfaction};
+use crate::messages::ActionLinks;
+use crate::rules::DepartmentId;
+use crate::tracking::TrackingNumber;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, TimeDelta, Utc};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::fmt;
+
+/// How long the links in a department's mail work: longer than the longest
+/// completion limit with its longest extension (30 working days and 30
+/// calendar days in the sample rulebook), so a link never dies while the
+/// case is still being handled.
+pub const DEPARTMENT_LINK_LIFETIME: TimeDelta = TimeDelta::days(120);
+
+/// The shortest secret accepted: 32 bytes, the size of the MAC itself.
+pub const MIN_SECRET_LEN: usize = 32;
+
+const VERSION: &str = "v1";
+
+/// What a link lets its holder do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Accept,
+    SendBack,
+    Reply,
+    Extend,
+    Close,
+    /// The complainant rates the handling (and may comment or reopen).
+    Survey,
+}
+
+impl Action {
+    /// The department's actions, in the order the mail lists them.
+    pub const DEPARTMENT: [Action; 5] = [
+        Action::Accept,
+        Action::SendBack,
+        Action::Reply,
+        Action::Extend,
+        Action::Close,
+    ];
+
+    /// The action's name in paths and in the signed text.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Action::Accept => "accept",
+            Action::SendBack => "send-back",
+            Action::Reply => "reply",
+            Action::Extend => "extend",
+            Action::Close => "close",
+            Action::Survey => "survey",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Action> {
+        [
+            Action::Accept,
+            Action::SendBack,
+            Action::Reply,
+            Action::Extend,
+            Action::Close,
+            Action::Survey,
+        ]
+        .into_iter()
+        .find(|a| a.slug() == slug)
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.slug())
+    }
+}
+
+/// Who a link was given to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Holder {
+    Department(DepartmentId),
+    Complainant,
+}
+
+impl Holder {
+    /// `d-<department id>` or `c`; department ids are lowercase letters,
+    /// digits and hyphens, so this never holds a `.`.
+    fn code(&self) -> String {
+        match self {
+            Holder::Department(id) => format!("d-{id}"),
+            Holder::Complainant => "c".to_string(),
+        }
+    }
+
+    fn from_code(code: &str) -> Option<Holder> {
+        if code == "c" {
+            return Some(Holder::Complainant);
+        }
+        let id = code.strip_prefix("d-")?;
+        let valid = !id.is_empty()
+            && id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        valid.then(|| Holder::Department(DepartmentId::new(id)))
+    }
+}
+
+impl fmt::Display for Holder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Holder::Department(id) => write!(f, "department `{id}`"),
+            Holder::Complainant => f.write_str("the complainant"),
+        }
+    }
+}
+
+/// Why a token was refused. The first two cannot be told apart on purpose
+/// from the outside: both mean "this link was not made by us as it stands".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("the link is incomplete or not one of ours")]
+    Malformed,
+    #[error(
+        "the link's signature does not match: it was changed or belongs to another case or action"
+    )]
+    BadSignature,
+    #[error("the link expired at {expired_at}")]
+    Expired { expired_at: DateTime<Utc> },
+    /// Valid, but for a department that no longer handles the case (it was
+    /// sent back and re-routed), or for the wrong kind of holder.
+    #[error("the link was given to {given_to}, but the case is now with {expected}")]
+    WrongHolder { given_to: Holder, expected: Holder },
+}
+
+/// A verified token: what it was signed for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionToken {
+    pub tracking: TrackingNumber,
+    pub holder: Holder,
+    pub action: Action,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl ActionToken {
+    /// The token for a link: `holder` may do `action` on case `tracking`
+    /// until `expires_at`.
+    pub fn sign(
+        secret: &[u8],
+        tracking: &TrackingNumber,
+        holder: &Holder,
+        action: Action,
+        expires_at: DateTime<Utc>,
+    ) -> String {
+        let expiry = expires_at.timestamp();
+        let holder = holder.code();
+        let mac = mac(secret, tracking, &holder, action, expiry);
+        format!(
+            "{VERSION}.{expiry}.{holder}.{}",
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        )
+    }
+
+    /// Checks `token` for `action` on case `tracking` at `now`, and that it
+    /// was given to `expected` (the case's department now, or the
+    /// complainant). The signature is checked first, in constant time, so
+    /// nothing a forger wrote is believed.
+    pub fn verify(
+        secret: &[u8],
+        token: &str,
+        tracking: &TrackingNumber,
+        action: Action,
+        expected: &Holder,
+        now: DateTime<Utc>,
+    ) -> Result<ActionToken, TokenError> {
+        let mut parts = token.split('.');
+        let (Some(VERSION), Some(expiry), Some(holder), Some(signature), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(TokenError::Malformed);
+        };
+        let expiry_secs: i64 = expiry.parse().map_err(|_| TokenError::Malformed)?;
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .map_err(|_| TokenError::Malformed)?;
+        mac(secret, tracking, holder, action, expiry_secs)
+            .verify_slice(&signature)
+            .map_err(|_| TokenError::BadSignature)?;
+        // Signed by us from here on: a bad holder or time is a bug, not a forger.
+        let holder = Holder::from_code(holder).ok_or(TokenError::Malformed)?;
+        let expires_at = DateTime::from_timestamp(expiry_secs, 0).ok_or(TokenError::Malformed)?;
+        if now >= expires_at {
+            return Err(TokenError::Expired {
+                expired_at: expires_at,
+            });
+        }
+        if holder != *expected {
+            return Err(TokenError::WrongHolder {
+                given_to: holder,
+                expected: expected.clone(),
+            });
+        }
+        Ok(ActionToken {
+            tracking: tracking.clone(),
+            holder,
+            action,
+            expires_at,
+        })
+    }
+}
+
+fn mac(
+    secret: &[u8],
+    tracking: &TrackingNumber,
+    holder: &str,
+    action: Action,
+    expiry: i64,
+) -> Hmac<Sha256> {
+    // HMAC takes keys of any length, so this cannot fail.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+    // Newline-separated: no field can hold a newline, so no two different
+    // tuples sign the same text.
+    mac.update(
+        format!(
+            "hotline-action\n{VERSION}\n{}\n{holder}\n{}\n{expiry}",
+            tracking.as_str(),
+            action.slug()
+        )
+        .as_bytes(),
+    );
+    mac
+}
+
+/// The address of an action's page: `{base}/cases/{tracking}/actions/{action}?token=…`
+/// for a department, `{base}/cases/{tracking}/survey?token=…` for the survey.
+pub fn action_url(
+    base_url: &str,
+    tracking: &TrackingNumber,
+    action: Action,
+    token: &str,
+) -> String {
+    let base = base_url.trim_end_matches('/');
+    match action {
+        Action::Survey => format!("{base}/cases/{tracking}/survey?token={token}"),
+        other => format!(
+            "{base}/cases/{tracking}/actions/{}?token={token}",
+            other.slug()
+        ),
+    }
+}
+
+/// Every department link for `case`, signed for the department that
+/// handles it now, valid until `expires_at`. `base_url` is the API's
+/// public root, e.g. `https://12345.example.gov.cn/api`.
+pub fn department_links(
+    secret: &[u8],
+    base_url: &str,
+    case: &Case,
+    expires_at: DateTime<Utc>,
+) -> ActionLinks {
+    let holder = Holder::Department(case.department.clone());
+    let link = |action| {
+        let token = ActionToken::sign(secret, &case.tracking, &holder, action, expires_at);
+        Some(action_url(base_url, &case.tracking, action, &token))
+    };
+    ActionLinks {
+        accept: link(Action::Accept),
+        send_back: link(Action::SendBack),
+        reply: link(Action::Reply),
+        extend: link(Action::Extend),
+        close: link(Action::Close),
+    }
+}
+
+/// Every rating a survey mail offers, in order from best to worst.
+pub const RATINGS: [Satisfaction; 5] = [
+    Satisfaction::VerySatisfied,
+    Satisfaction::Satisfied,
+    Satisfaction::Neutral,
+    Satisfaction::Dissatisfied,
+    Satisfaction::VeryDissatisfied,
+];
+
+/// A rating's name in survey links (`rating=`).
+pub fn rating_slug(rating: Satisfaction) -> &'static str {
+    match rating {
+        Satisfaction::VerySatisfied => "very-satisfied",
+        Satisfaction::Satisfied => "satisfied",
+        Satisfaction::Neutral => "neutral",
+        Satisfaction::Dissatisfied => "dissatisfied",
+        Satisfaction::VeryDissatisfied => "very-dissatisfied",
+    }
+}
+
+pub fn rating_from_slug(slug: &str) -> Option<Satisfaction> {
+    RATINGS.into_iter().find(|r| rating_slug(*r) == slug)
+}
+
+/// The survey's one-click links, one per rating (best first), all with one
+/// token for the complainant, valid until `expires_at`. Each opens a page
+/// that confirms the rating and offers a comment box; nothing is recorded
+/// until the complainant sends it (mail scanners open links on their own).
+pub fn survey_links(
+    secret: &[u8],
+    base_url: &str,
+    tracking: &TrackingNumber,
+    expires_at: DateTime<Utc>,
+) -> Vec<(Satisfaction, String)> {
+    let token = ActionToken::sign(
+        secret,
+        tracking,
+        &Holder::Complainant,
+        Action::Survey,
+        expires_at,
+    );
+    let page = action_url(base_url, tracking, Action::Survey, &token);
+    RATINGS
+        .into_iter()
+        .map(|r| (r, format!("{page}&rating={}", rating_slug(r))))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    fn tracking(n: u64) -> TrackingNumber {
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(n);
+        TrackingNumber::generate(
+            "SL",
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+            &mut rng,
+        )
+    }
+
+    fn at(hours: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap() + TimeDelta::hours(hours)
+    }
+
+    fn housing() -> Holder {
+        Holder::Department(DepartmentId::new("housing"))
+    }
+
+    #[test]
+    fn a_signed_token_verifies_for_exactly_what_it_was_signed_for() {
+        let t = tracking(1);
+        let token = ActionToken::sign(SECRET, &t, &housing(), Action::Close, at(10));
+        assert!(
+            token
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
+            "{token}"
+        );
+        let ok = ActionToken::verify(SECRET, &token, &t, Action::Close, &housing(), at(9));
+        assert_eq!(
+            ok,
+            Ok(ActionToken {
+                tracking: t.clone(),
+                holder: housing(),
+                action: Action::Close,
+                expires_at: at(10),
+            })
+        );
+        // Another action, case or secret: the signature no longer matches.
+        for (secret, case, action) in [
+            (SECRET, &t, Action::Accept),
+            (SECRET, &tracking(2), Action::Close),
+            (
+                &b"another secret, also 32 bytes long"[..],
+                &t,
+                Action::Close,
+            ),
+        ] {
+            assert_eq!(
+                ActionToken::verify(secret, &token, case, action, &housing(), at(1)),
+                Err(TokenError::BadSignature)
+            );
+        }
+    }
+
+    #[test]
+    fn tampering_with_any_part_is_caught() {
+        let t = tracking(1);
+        let token = ActionToken::sign(SECRET, &t, &housing(), Action::Accept, at(10));
+        let parts: Vec<&str> = token.split('.').collect();
+        let later = (at(1000)).timestamp().to_string();
+        let forged = [
+            format!("{}.{later}.{}.{}", parts[0], parts[2], parts[3]),
+            format!("{}.{}.d-water.{}", parts[0], parts[1], parts[3]),
+            format!("{}.{}.c.{}", parts[0], parts[1], parts[3]),
+            {
+                let mut sig = parts[3].to_string();
+                let last = if sig.ends_with('A') { "B" } else { "A" };
+                sig.replace_range(sig.len() - 1.., last);
+                format!("{}.{}.{}.{sig}", parts[0], parts[1], parts[2])
+            },
+        ];
+        for f in &forged {
+            assert_eq!(
+                ActionToken::verify(SECRET, f, &t, Action::Accept, &housing(), at(1)),
+                Err(TokenError::BadSignature),
+                "{f}"
+            );
+        }
+        for junk in [
+            "",
+            "v1",
+            "v2.1.c.AAAA",
+            "v1.x.c.AAAA",
+            "v1.1.c.!!",
+            &format!("{token}.more"),
+        ] {
+            assert_eq!(
+                ActionToken::verify(SECRET, junk, &t, Action::Accept, &housing(), at(1)),
+                Err(TokenError::Malformed),
+                "{junk}"
+            );
+        }
+    }
+
+    #[test]
+    fn expired_and_wrong_holder_tokens_are_refused_after_the_signature_check() {
+        let t = tracking(3);
+        let token = ActionToken::sign(SECRET, &t, &housing(), Action::Reply, at(10));
+        assert_eq!(
+            ActionToken::verify(SECRET, &token, &t, Action::Reply, &housing(), at(10)),
+            Err(TokenError::Expired { expired_at: at(10) })
+        );
+        let water = Holder::Department(DepartmentId::new("water"));
+        assert_eq!(
+            ActionToken::verify(SECRET, &token, &t, Action::Reply, &water, at(1)),
+            Err(TokenError::WrongHolder {
+                given_to: housing(),
+                expected: water,
+            })
+        );
+        assert!(matches!(
+            ActionToken::verify(
+                SECRET,
+                &token,
+                &t,
+                Action::Reply,
+                &Holder::Complainant,
+                at(1)
+            ),
+            Err(TokenError::WrongHolder { .. })
+        ));
+    }
+
+    #[test]
+    fn links_point_at_the_api_and_carry_their_tokens() {
+        let t = tracking(4);
+        let links = survey_links(SECRET, "https://h.example.org/api/", &t, at(48));
+        assert_eq!(links.len(), 5);
+        let (rating, url) = &links[3];
+        assert_eq!(*rating, Satisfaction::Dissatisfied);
+        let prefix = format!("https://h.example.org/api/cases/{t}/survey?token=");
+        let token = url
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix("&rating=dissatisfied"))
+            .expect("survey url");
+        assert!(
+            ActionToken::verify(
+                SECRET,
+                token,
+                &t,
+                Action::Survey,
+                &Holder::Complainant,
+                at(1)
+            )
+            .is_ok()
+        );
+        for r in RATINGS {
+            assert_eq!(rating_from_slug(rating_slug(r)), Some(r));
+        }
+        for a in Action::DEPARTMENT {
+            assert_eq!(Action::from_slug(a.slug()), Some(a));
+        }
+        assert_eq!(Action::from_slug("delete"), None);
+    }
+}
