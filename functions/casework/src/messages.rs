@@ -8,6 +8,13 @@
 //!   to the complaint office's own inboxes;
 //! - [`acknowledgment`]: to the complainant, when they left an e-mail.
 //!
+//! And when a department acts through its signed links:
+//! - [`complainant_update`]: the reply, an extension or the closure, to the
+//!   complainant when they left an e-mail;
+//! - [`sent_back_to_office`]: a case sent back, to the office to re-route;
+//! - [`reopened_to_department`]: an unsatisfied complainant's case, open
+//!   again, to the department and the level it now escalates to.
+//!
 //! Everything here is pure: the caller turns a [`Message`] into whatever its
 //! outbox stores (the `mail` crate has the conversion). Each mail is built
 //! once as a small document of headings, paragraphs, fields and links, and
@@ -121,27 +128,7 @@ pub fn department_new_case(
         contact_fields(&mut doc, submission, lang);
     }
 
-    let actions = [
-        (Localized::new("受理", "Accept"), &links.accept),
-        (
-            Localized::new("退回（非本单位职责）", "Send back (not ours)"),
-            &links.send_back,
-        ),
-        (Localized::new("答复", "Reply"), &links.reply),
-        (
-            Localized::new("申请延期", "Ask for an extension"),
-            &links.extend,
-        ),
-        (Localized::new("办结", "Close"), &links.close),
-    ];
-    if actions.iter().any(|(_, url)| url.is_some()) {
-        doc.heading(both(&Localized::new("办理", "Actions"), lang, None));
-        for (label, url) in actions {
-            if let Some(url) = url {
-                doc.link(both(&label, lang, None), url.clone());
-            }
-        }
-    }
+    action_links(&mut doc, links, lang);
     footer(&mut doc, rules, lang, true);
 
     let type_name = type_name(rules, case).get(lang).to_string();
@@ -274,6 +261,169 @@ pub fn acknowledgment(
     Some(doc.finish(vec![email.as_str().to_string()], subject))
 }
 
+/// What a department did that the complainant is told about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Update {
+    /// The reply, which is also the public status note.
+    Reply,
+    /// The completion deadline moved, with the reason.
+    Extension,
+    /// The case is closed, with its outcome.
+    Closure,
+}
+
+/// The complainant's mail about a reply, an extension or the closure, in the
+/// submission's language; `None` when they left no e-mail or the case does
+/// not hold what the update needs (a bug the caller logs, not a mail).
+pub fn complainant_update(
+    rules: &Rulebook,
+    case: &Case,
+    submission: &Submission,
+    update: Update,
+    status_url: &str,
+) -> Option<Message> {
+    let email = submission.contact.email.as_ref()?;
+    let lang = submission.language;
+    let type_name = type_name(rules, case).get(lang).to_string();
+    let mut doc = Doc::new(lang);
+    let heading = match (update, lang) {
+        (Update::Reply, Lang::Zh) => format!("您的{type_name}有了答复"),
+        (Update::Reply, Lang::En) => format!("A reply to your {}", type_name.to_lowercase()),
+        (Update::Extension, Lang::Zh) => format!("您的{type_name}办理期限已延长"),
+        (Update::Extension, Lang::En) => {
+            format!("More time is needed for your {}", type_name.to_lowercase())
+        }
+        (Update::Closure, Lang::Zh) => format!("您的{type_name}已办结"),
+        (Update::Closure, Lang::En) => {
+            format!("Your {} has been closed", type_name.to_lowercase())
+        }
+    };
+    doc.heading(heading.clone());
+    doc.field(
+        pick("受理编号", "Tracking number", lang),
+        case.tracking.as_str().to_string(),
+    );
+    match update {
+        Update::Reply => {
+            doc.field(pick("答复", "Reply", lang), case.public_reply.clone()?);
+        }
+        Update::Extension => {
+            let extension = case.extension.as_ref()?;
+            doc.para(pick(
+                "承办部门申请延长办理期限，理由如下。新的期限之前仍会办结并告知您。",
+                "The handling department has asked for more time, for the reason below. It will still close the case and tell you before the new deadline.",
+                lang,
+            ));
+            doc.field(pick("延期理由", "Reason", lang), extension.reason.clone());
+            doc.field(
+                pick("原办结时限", "Previous deadline", lang),
+                local_time(rules, extension.previous_due),
+            );
+            doc.field(
+                pick("新办结时限", "New deadline", lang),
+                local_time(rules, extension.new_due),
+            );
+        }
+        Update::Closure => {
+            doc.field(pick("办理结果", "Outcome", lang), case.outcome.clone()?);
+            if case.can_follow_up {
+                doc.para(pick(
+                    "稍后我们会请您评价办理情况。如不满意，可以要求重新办理。",
+                    "We will ask you shortly how satisfied you are. If you are not, you can ask for the case to be handled again.",
+                    lang,
+                ));
+            }
+        }
+    }
+    doc.link(
+        pick("查询办理进度", "Check the progress of your case", lang),
+        status_url.to_string(),
+    );
+    footer(&mut doc, rules, lang, false);
+    let subject = format!("[{}] {heading}", case.tracking.as_str());
+    Some(doc.finish(vec![email.as_str().to_string()], subject))
+}
+
+/// To the complaint office: a department sent the case back as not its
+/// own, with its reason; the office re-routes it.
+pub fn sent_back_to_office(rules: &Rulebook, case: &Case, reason: &str, lang: Lang) -> Message {
+    let mut doc = Doc::new(lang);
+    let title = Localized::new(
+        "案件被退回，请重新分派",
+        "Case sent back: please re-route it",
+    );
+    doc.heading(both(&title, lang, Some(case.tracking.as_str())));
+    doc.para(both(
+        &Localized::new(
+            "承办单位认为此案件不属于本单位职责，已退回。请在1个工作日内重新分派。",
+            "The handling department says this case is not theirs and sent it back. Please re-route it within 1 working day.",
+        ),
+        lang,
+        None,
+    ));
+    case_fields(&mut doc, rules, case, lang);
+    doc.field(
+        both(&Localized::new("退回理由", "Reason"), lang, None),
+        reason.to_string(),
+    );
+    footer(&mut doc, rules, lang, true);
+    let subject = format!("[{}] {}", case.tracking.as_str(), both(&title, lang, None));
+    doc.finish(rules.office_department().inboxes.clone(), subject)
+}
+
+/// To the department (and, one level up, whoever the case now escalates
+/// to): the complainant was not satisfied and the case is open again, with
+/// fresh action links. The complainant's comment goes with it; their
+/// identity does not (the department has the first mail, or for a report
+/// must not have it).
+pub fn reopened_to_department(
+    rules: &Rulebook,
+    case: &Case,
+    comment: Option<&str>,
+    links: &ActionLinks,
+    lang: Lang,
+) -> Message {
+    let mut doc = Doc::new(lang);
+    let title = Localized::new("案件重新办理", "Case reopened");
+    doc.heading(both(&title, lang, Some(case.tracking.as_str())));
+    doc.para(both(
+        &Localized::new(
+            "诉求人对办理结果不满意，案件已重新打开并提高督办级别，请重新办理并答复。",
+            "The complainant is not satisfied with the outcome. The case is open again, one supervision level up: please handle it again and reply.",
+        ),
+        lang,
+        None,
+    ));
+    case_fields(&mut doc, rules, case, lang);
+    if let Some(comment) = comment.map(str::trim).filter(|c| !c.is_empty()) {
+        doc.field(
+            both(
+                &Localized::new("诉求人意见", "Complainant's comment"),
+                lang,
+                None,
+            ),
+            comment.to_string(),
+        );
+    }
+    if let Some(d) = case.deadline(DeadlineKind::Complete) {
+        doc.field(
+            both(&deadline_label(d.kind), lang, None),
+            local_time(rules, d.due_at),
+        );
+    }
+    action_links(&mut doc, links, lang);
+    footer(&mut doc, rules, lang, true);
+    let mut to = department_inboxes(rules, case);
+    match crate::due::Recipients::at_level(rules, &case.department, case.escalation_level) {
+        crate::due::Recipients::Escalation { address, .. } => to.push(address),
+        crate::due::Recipients::Office { addresses } => to.extend(addresses),
+        _ => {}
+    }
+    to.dedup();
+    let subject = format!("[{}] {}", case.tracking.as_str(), both(&title, lang, None));
+    doc.finish(to, subject)
+}
+
 /// Makes visitor text safe for a subject line: every control character
 /// (CR and LF included) and line or paragraph separator becomes a space,
 /// runs of spaces shrink to one, and the result is cut to `max_chars`
@@ -313,6 +463,31 @@ pub fn escape_html(text: &str) -> String {
         }
     }
     out
+}
+
+/// The "Actions" section: one link per action present.
+fn action_links(doc: &mut Doc, links: &ActionLinks, lang: Lang) {
+    let actions = [
+        (Localized::new("受理", "Accept"), &links.accept),
+        (
+            Localized::new("退回（非本单位职责）", "Send back (not ours)"),
+            &links.send_back,
+        ),
+        (Localized::new("答复", "Reply"), &links.reply),
+        (
+            Localized::new("申请延期", "Ask for an extension"),
+            &links.extend,
+        ),
+        (Localized::new("办结", "Close"), &links.close),
+    ];
+    if actions.iter().any(|(_, url)| url.is_some()) {
+        doc.heading(both(&Localized::new("办理", "Actions"), lang, None));
+        for (label, url) in actions {
+            if let Some(url) = url {
+                doc.link(both(&label, lang, None), url.clone());
+            }
+        }
+    }
 }
 
 fn identity_withheld(rules: &Rulebook, case: &Case) -> bool {
@@ -932,6 +1107,74 @@ mod tests {
         }
         // The text part is plain text: the visitor's words arrive as written.
         assert!(mails[0].text.contains(evil));
+    }
+
+    #[test]
+    fn action_mails_reach_the_right_people_and_escape_what_was_typed() {
+        use crate::lifecycle::{Actor, Command, apply};
+        let rules = rules();
+        let evil = "<script>alert(1)</script>\"'&";
+        let s = submission("complaint", "housing-property", Lang::En);
+        let housing = Actor::Department(crate::rules::DepartmentId::new("housing"));
+        let at = received() + chrono::TimeDelta::hours(1);
+        let step =
+            |case: &Case, command| apply(case, command, housing.clone(), at, &rules).unwrap();
+        let accepted = step(&case_for(&rules, &s), Command::Accept);
+        let replied = step(&accepted, Command::Reply { text: evil.into() });
+        let extended = step(
+            &replied,
+            Command::Extend {
+                reason: evil.into(),
+                new_due: received() + chrono::TimeDelta::days(30),
+            },
+        );
+        let closed = step(
+            &extended,
+            Command::Close {
+                outcome: evil.into(),
+            },
+        );
+        let url = "https://h.example.org/s";
+        let reply = complainant_update(&rules, &replied, &s, Update::Reply, url).unwrap();
+        let extension = complainant_update(&rules, &extended, &s, Update::Extension, url).unwrap();
+        let closure = complainant_update(&rules, &closed, &s, Update::Closure, url).unwrap();
+        assert!(reply.subject.contains("A reply to your complaint"));
+        assert!(
+            extension.text.contains("New deadline: 2026-12-23 10:00"),
+            "{}",
+            extension.text
+        );
+        assert!(closure.text.contains("Outcome"));
+        // Nothing to say about a reply that is not there.
+        assert_eq!(
+            complainant_update(&rules, &accepted, &s, Update::Reply, url),
+            None
+        );
+        let back = sent_back_to_office(&rules, &accepted, evil, Lang::Zh);
+        assert_eq!(back.to, vec!["cases@example.org".to_string()]);
+        let links = ActionLinks {
+            reply: Some("https://h.example.org/r?token=1&x=2".into()),
+            ..ActionLinks::default()
+        };
+        let reopened = reopened_to_department(&rules, &closed, Some(evil), &links, Lang::Zh);
+        assert_eq!(reopened.to, vec!["housing@example.org".to_string()]);
+        for m in [&reply, &extension, &closure, &back, &reopened] {
+            assert!(m.text.contains(evil), "{}", m.text);
+            assert!(!m.html.contains("<script"), "{}", m.html);
+            assert!(
+                m.html
+                    .contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;")
+            );
+        }
+        for m in [&reply, &extension, &closure] {
+            assert_eq!(m.to, vec!["xiaoming@example.net".to_string()]);
+            assert!(!m.text.contains("受理"), "the complainant's language only");
+        }
+        assert!(
+            reopened
+                .html
+                .contains("href=\"https://h.example.org/r?token=1&amp;x=2\"")
+        );
     }
 
     #[test]
