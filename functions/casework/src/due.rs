@@ -6,7 +6,9 @@
 //!
 //! - a supervisor alert at once, for severities that ask for one;
 //! - for every unmet deadline while a department has the case, a reminder
-//!   before it runs out ([`crate::calendar::Calendar::reminder_time`]), and
+//!   before it runs out ([`crate::calendar::Calendar::reminder_time`], moved
+//!   into working hours by [`working_time`]: nobody reads a reminder sent on
+//!   a Saturday night; one that would land after its deadline is dropped), and
 //!   once it has passed, an escalation one level above the handling level,
 //!   then one more level after every further `reminders.before` of overdue
 //!   time, up to the complaint office, each level once;
@@ -57,6 +59,26 @@ impl Notice {
             _ => None,
         }
     }
+}
+
+impl Notice {
+    /// A short stable name for ids, e.g. `reminder-accept`, `escalation-reply-2`.
+    pub fn slug(&self) -> String {
+        match self {
+            Notice::SupervisorAlert => "supervisor-alert".into(),
+            Notice::Reminder { kind } => format!("reminder-{}", kind.key()),
+            Notice::Escalation { kind, level } => format!("escalation-{}-{level}", kind.key()),
+            Notice::RerouteOverdue => "reroute-overdue".into(),
+            Notice::FollowUpSurvey => "follow-up-survey".into(),
+        }
+    }
+}
+
+/// The first moment at or after `t` inside opening hours of a working day
+/// (closing time itself counts): `t` itself when it already is.
+pub fn working_time(calendar: &crate::calendar::Calendar, t: DateTime<Utc>) -> DateTime<Utc> {
+    // Zero working hours from `t` is exactly where counting would start.
+    calendar.deadline(t, TimeLimit::working_hours(0))
 }
 
 impl fmt::Display for Notice {
@@ -226,10 +248,14 @@ fn plan(case: &Case, rules: &Rulebook) -> Vec<Planned> {
                     level: first,
                 };
                 // Once the deadline has escalated the reminder is moot.
-                if !case.sent.contains(&first_escalation) {
+                let remind_at = working_time(
+                    calendar,
+                    calendar.reminder_time(d.started_at, d.due_at, before),
+                );
+                if !case.sent.contains(&first_escalation) && remind_at < d.due_at {
                     add(
                         Notice::Reminder { kind: d.kind },
-                        calendar.reminder_time(d.started_at, d.due_at, before),
+                        remind_at,
                         Recipients::at_level(rules, department, case.escalation_level),
                         Some(d.due_at),
                     );
@@ -311,15 +337,16 @@ mod tests {
     fn a_reminder_goes_out_once_before_the_deadline() {
         let rules = rules();
         let mut case = open("complaint", "repairs");
-        assert!(due_actions(&case, &rules, t(17)).is_empty());
-        // Accept runs out at 24 h: six hours ahead is later than half-way.
-        assert_eq!(next_due(&case, &rules), Some(t(18)));
-        let due = due_actions(&case, &rules, t(18));
+        assert!(due_actions(&case, &rules, t(22)).is_empty());
+        // Accept runs out at 24 h: six hours ahead (04:00 on Tuesday) is
+        // later than half-way, and waits for opening time at 09:00.
+        assert_eq!(next_due(&case, &rules), Some(t(23)));
+        let due = due_actions(&case, &rules, t(23));
         assert_eq!(
             due,
             [DueAction {
                 notice: reminder(DeadlineKind::Accept),
-                at: t(18),
+                at: t(23),
                 recipients: Recipients::Inbox {
                     department: housing(),
                     addresses: vec!["housing@example.org".into()],
@@ -327,7 +354,7 @@ mod tests {
             }]
         );
         let events = case.events.len();
-        assert!(case.mark_sent(due[0].notice.clone(), t(18)));
+        assert!(case.mark_sent(due[0].notice.clone(), t(23)));
         assert_eq!(case.events.len(), events + 1);
         assert!(!case.mark_sent(due[0].notice.clone(), t(19)), "idempotent");
         assert_eq!(case.events.len(), events + 1);
@@ -339,7 +366,7 @@ mod tests {
     fn an_overdue_deadline_climbs_one_level_at_a_time() {
         let rules = rules();
         let mut case = open("complaint", "repairs");
-        assert_eq!(send_all(&mut case, t(18)), [reminder(DeadlineKind::Accept)]);
+        assert_eq!(send_all(&mut case, t(23)), [reminder(DeadlineKind::Accept)]);
         let first = due_actions(&case, &rules, t(24));
         assert_eq!(notices(&first), [escalation(DeadlineKind::Accept, 1)]);
         assert_eq!(
@@ -369,9 +396,10 @@ mod tests {
         );
         assert_eq!(send_all(&mut case, t(36)).len(), 1);
         // The office is the top: nothing more for this deadline, ever.
-        assert_eq!(next_due(&case, &rules), Some(t(66)), "the reply reminder");
+        // Thursday 04:00 is moved to opening time.
+        assert_eq!(next_due(&case, &rules), Some(t(71)), "the reply reminder");
         assert_eq!(
-            notices(&due_actions(&case, &rules, t(66))),
+            notices(&due_actions(&case, &rules, t(71))),
             [reminder(DeadlineKind::Reply)]
         );
     }
@@ -396,8 +424,8 @@ mod tests {
         let rules = rules();
         let case = open("complaint", "repairs");
         let accepted = apply(&case, Command::Accept, dept("housing"), t(20), &rules).unwrap();
-        assert_eq!(next_due(&accepted, &rules), Some(t(66)));
-        assert!(due_actions(&accepted, &rules, t(65)).is_empty());
+        assert_eq!(next_due(&accepted, &rules), Some(t(71)));
+        assert!(due_actions(&accepted, &rules, t(70)).is_empty());
     }
 
     #[test]
@@ -481,9 +509,11 @@ mod tests {
             &rules,
         )
         .unwrap();
-        assert_eq!(next_due(&case, &rules), Some(t(234)));
-        assert_eq!(next_due(&extended, &rules), Some(t(294)));
-        assert!(due_actions(&extended, &rules, t(299)).len() == 1);
+        // Thursday 04:00 waits for opening time; the extended reminder would
+        // fall on Saturday and wait past its own deadline, so it is dropped.
+        assert_eq!(next_due(&case, &rules), Some(t(239)));
+        assert_eq!(next_due(&extended, &rules), Some(t(300)));
+        assert!(due_actions(&extended, &rules, t(299)).is_empty());
         assert_eq!(
             notices(&due_actions(&extended, &rules, t(300))),
             [escalation(DeadlineKind::Complete, 1)]

@@ -11,6 +11,7 @@
 //! - [`submission`]: what a visitor sent, cleaned and checked field by field.
 //! - [`tracking`]: tracking numbers that survive being read over the phone.
 //! - [`due`]: what the scheduler must do next for a case, and when.
+//! - [`notices`]: the scheduler's mails (digests, alerts, the survey).
 //! - [`action_token`]: the signed links in mails (department actions, survey).
 
 pub mod action_token;
@@ -20,6 +21,7 @@ pub mod due;
 pub mod lifecycle;
 pub mod localized;
 pub mod messages;
+pub mod notices;
 pub mod rules;
 pub mod submission;
 pub mod time_limit;
