@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""The site's Content-Security-Policy (infra/template.yaml) allows no inline
-styles except the one `<style>` element of the API's own HTML pages
-(functions/intake/src/page.rs), by its SHA-256 hash. Without it the no-JS
-error page loses its layout and shows its hidden honeypot field. This check
-reads that style from the Rust source, hashes it, and fails when the
-template's policy does not carry the hash (e.g. after the style changed),
-printing the value to put there.
+"""The site's Content-Security-Policy (infra/template.yaml) allows inline
+styles only by their SHA-256 hashes. The API writes some HTML pages itself
+(functions/intake/src: the no-JS form shown again, status and action pages),
+and their built-in look is one inline `<style>` element, which also hides
+the form's honeypot field. This check finds every `<style>` element in the
+intake crate's source (tests left out), hashes it as the browser will, and
+fails when the template's style-src lacks a hash, printing the value to put
+there. A hash in the template that matches no style any more is reported,
+to be removed.
 
 Usage: infra/csp_check.py
 """
@@ -17,29 +19,38 @@ import sys
 from pathlib import Path
 
 here = Path(__file__).resolve().parent
-source = here.parent / "functions" / "intake" / "src" / "page.rs"
+crate_src = here.parent / "functions" / "intake" / "src"
 template = here / "template.yaml"
 
-rust = source.read_text(encoding="utf-8")
-# A backslash at the end of a line in a Rust string skips the line break
-# and the next line's indentation.
-joined = re.sub(r"\\\n\s*", "", rust)
-styles = re.findall(r"<style>(.*?)</style>", joined, re.S)
-if len(styles) != 1:
-    sys.exit(f"csp_check: expected one <style> element in {source.name}, found {len(styles)}; "
-             "update infra/csp_check.py")
-style = styles[0]
-if "{}" in style.replace("{{", "").replace("}}", ""):
-    sys.exit("csp_check: the inline style has a format placeholder, so its hash is not fixed")
-# format! doubles braces; \" and \\ are escapes.
-style = style.replace("{{", "{").replace("}}", "}").replace('\\"', '"').replace("\\\\", "\\")
-digest = base64.b64encode(hashlib.sha256(style.encode("utf-8")).digest()).decode()
+found = {}  # hash -> where
+for path in sorted(crate_src.rglob("*.rs")):
+    rust = path.read_text(encoding="utf-8").split("#[cfg(test)]")[0]
+    # A backslash at the end of a line in a Rust string skips the line break
+    # and the next line's indentation.
+    joined = re.sub(r"\\\n\s*", "", rust)
+    for style in re.findall(r"<style>(.*?)</style>", joined, re.S):
+        # format! doubles braces; \" and \\ are escapes.
+        if re.search(r"(?<!\{)\{(?!\{)[^{}]*\}(?!\})", style):
+            sys.exit(f"csp_check: an inline style in {path.name} has a format placeholder, "
+                     "so its hash is not fixed; move the style to the site's CSS")
+        text = style.replace("{{", "{").replace("}}", "}").replace('\\"', '"').replace("\\\\", "\\")
+        digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode()
+        found[f"'sha256-{digest}'"] = path.relative_to(here.parent).as_posix()
+
 policy = re.search(r"ContentSecurityPolicy: \"([^\"]*)\"", template.read_text(encoding="utf-8"))
 if not policy:
     sys.exit("csp_check: no ContentSecurityPolicy found in template.yaml")
 style_src = re.search(r"style-src ([^;]*)", policy.group(1))
-wanted = f"'sha256-{digest}'"
-if not style_src or wanted not in style_src.group(1).split():
-    sys.exit(f"csp_check: the CSP's style-src must allow the inline style of {source.name}: "
-             f"put {wanted} in style-src in template.yaml")
-print(f"csp_check: style-src allows the inline style of {source.name} ({wanted}) and nothing else inline")
+allowed = set(style_src.group(1).split()) if style_src else set()
+if "'unsafe-inline'" in allowed:
+    sys.exit("csp_check: style-src must not allow 'unsafe-inline'")
+missing = [(h, where) for h, where in found.items() if h not in allowed]
+for h in sorted(a for a in allowed if a.startswith("'sha256-") and a not in found):
+    print(f"csp_check: note: {h} in style-src matches no inline style any more; remove it")
+for h, where in missing:
+    print(f"csp_check: the inline style in {where} is not allowed: add {h} to style-src in template.yaml")
+if missing:
+    sys.exit(1)
+for h, where in found.items():
+    print(f"csp_check: style-src allows the inline style in {where} ({h})")
+print("csp_check: no other inline style is allowed")

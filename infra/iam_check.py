@@ -35,7 +35,6 @@ Needs Python 3.11+ (tomllib) and PyYAML.
 from __future__ import annotations
 
 import argparse
-import copy
 import re
 import sys
 import tempfile
@@ -159,6 +158,15 @@ SPECIAL_ACTIONS = {
 UNSUPPORTED = {
     ("dynamodb", "execute_statement"), ("dynamodb", "batch_execute_statement"),
     ("dynamodb", "execute_transaction"),
+}
+# SESv2 SendEmail is authorised by what it sends: raw content is checked as
+# ses:SendRawEmail (as users of several SDKs have found; AWS CDK grants both
+# for "send email"), so a raw send gets both actions, and a templated one
+# ses:SendTemplatedEmail as well.
+SES_CONTENT_ACTIONS = {
+    "raw": ["ses:SendEmail", "ses:SendRawEmail"],
+    "simple": ["ses:SendEmail"],
+    "template": ["ses:SendEmail", "ses:SendTemplatedEmail"],
 }
 # DynamoDB transaction items (aws_sdk_dynamodb::types) and their actions.
 TRANSACTION_ITEMS = {
@@ -346,7 +354,6 @@ def load_source(path: Path, features: set[str]) -> tuple[SourceFile, list[str]]:
     nocom, masked = mask_rust(src)
     masked = list(masked)
     mods: list[str] = []
-    disabled_mods: set[int] = set()
     text = "".join(masked)
     for m in re.finditer(r"#\s*\[\s*cfg\s*\(", text):
         close = matching(text, m.end() - 1)
@@ -363,7 +370,6 @@ def load_source(path: Path, features: set[str]) -> tuple[SourceFile, list[str]]:
             k = matching(text, k + mm.end() - 1)
         start = k + len(text[k:]) - len(text[k:].lstrip())
         end = item_end(text, start)
-        disabled_mods.add(start)
         for p in range(m.start(), end):
             if masked[p] != "\n":
                 masked[p] = " "
@@ -676,7 +682,14 @@ def code_actions(function_dir: Path, binary: str | None, repo: Path, excluded=No
                         continue
                     if key == ("dynamodb", "transact_write_items"):
                         transaction_at.append(where)
-                    for action in SPECIAL_ACTIONS.get(key, [f"{prefix}:{pascal(op)}"]):
+                    actions = SPECIAL_ACTIONS.get(key, [f"{prefix}:{pascal(op)}"])
+                    if key == ("ses", "send_email"):
+                        kinds = set(re.findall(r"\.\s*(raw|simple|template)\s*\(", sf.masked))
+                        if not kinds:
+                            problems.append(f"{where}: cannot tell what content the mail has "
+                                            "(raw, simple or template)")
+                        actions = sorted({a for k in kinds for a in SES_CONTENT_ACTIONS[k]})
+                    for action in actions:
                         calls.append(Call(action, where))
                     if key == ("dynamodb", "query") and re.search(r"\.\s*index_name\s*\(", sf.masked):
                         index_query = True
@@ -853,6 +866,13 @@ def self_test() -> bool:
         files_patch={"app/src/main.rs": 'fn main() { let s = store::db::client(); '
                      's.client().batch_write_item().request_items(x).send(); }\n'},
         expect_text=["MISSING dynamodb:BatchWriteItem", "app/src/main.rs:1"])
+    run("an SESv2 send of raw content needs ses:SendRawEmail as well", exact + ["ses:SendEmail"],
+        files_patch={"store/Cargo.toml": FIXTURE_FILES["store/Cargo.toml"] + 'aws-sdk-sesv2 = "1"\n',
+                     "store/src/lib.rs": FIXTURE_FILES["store/src/lib.rs"] + "pub mod mail;\n",
+                     "store/src/mail.rs": "use aws_sdk_sesv2::types::EmailContent;\n"
+                     "pub async fn send(c: &aws_sdk_sesv2::Client, raw: RawMessage) {\n"
+                     "    c.send_email().content(EmailContent::builder().raw(raw).build()).send().await;\n}\n"},
+        expect_text=["MISSING ses:SendRawEmail", "store/src/mail.rs:3"])
     run("turning on a feature brings its calls in", exact,
         files_patch={"app/Cargo.toml": FIXTURE_FILES["app/Cargo.toml"].replace(
             'features = ["db"]', 'features = ["db", "local"]')},
