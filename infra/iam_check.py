@@ -144,16 +144,21 @@ SDK_SERVICES = {
         update_email_identity_policy update_email_template
         update_reputation_entity_customer_managed_status
         update_reputation_entity_policy"""),
-    # Only the reads a function would use to fetch a secret at start-up.
+    # For the rest, only the calls a function here might plausibly make:
+    # fetching a secret at start-up, reading the site's files, a metric.
     "aws-sdk-ssm": ("ssm", "get_parameter get_parameters get_parameters_by_path"),
     "aws-sdk-secretsmanager": ("secretsmanager",
                                "get_secret_value batch_get_secret_value describe_secret"),
+    "aws-sdk-s3": ("s3", "get_object head_object list_objects_v2 put_object delete_object"),
+    "aws-sdk-cloudwatch": ("cloudwatch", "put_metric_data"),
 }
 
 # Operations whose IAM actions are not their own name.
 SPECIAL_ACTIONS = {
     ("dynamodb", "transact_write_items"): [],  # the items' actions, found separately
     ("dynamodb", "transact_get_items"): ["dynamodb:GetItem"],
+    ("s3", "head_object"): ["s3:GetObject"],
+    ("s3", "list_objects_v2"): ["s3:ListBucket"],
 }
 UNSUPPORTED = {
     ("dynamodb", "execute_statement"), ("dynamodb", "batch_execute_statement"),
