@@ -6,12 +6,12 @@
   var text = zh ? {
     required: "请填写此项。", email: "请填写有效的电子邮箱。", contact: "此类型需要留下姓名及电话或邮箱。",
     anonymous: "此类型不能匿名提交。", network: "网络连接失败，内容未提交。您填写的内容已保留，请稍后再试，或拨打服务热线。",
-    server: "提交未成功，请检查标出的内容后再试。", sending: "正在提交……", restored: "已恢复您上次未提交的内容。",
+    server: "提交未成功，请检查标出的内容后再试。", down: "服务暂时不可用，内容未提交。您填写的内容已保留，请稍后再试，或拨打服务热线。", sending: "正在提交……", restored: "已恢复您上次未提交的内容。",
     notFound: "未找到该受理编号，请检查后重试。", status: "状态"
   } : {
     required: "Please fill in this field.", email: "Please enter a valid e-mail address.", contact: "This type needs your name and a phone number or e-mail.",
     anonymous: "This type cannot be sent anonymously.", network: "The connection failed and nothing was sent. What you typed is kept: please try again later, or call the hotline.",
-    server: "Sending did not succeed; please check the marked fields and try again.", sending: "Sending…", restored: "Your unsent draft was restored.",
+    server: "Sending did not succeed; please check the marked fields and try again.", down: "The service is unavailable just now and nothing was sent. What you typed is kept: please try again later, or call the hotline.", sending: "Sending…", restored: "Your unsent draft was restored.",
     notFound: "No case has this tracking number; please check it and try again.", status: "Status"
   };
 
@@ -111,7 +111,8 @@
             if (!res.ok) {
               var errors = body.errors || [];
               errors.forEach(function (e) { var el = form.elements[e.field]; if (el && el.id) setError(el, e.message); });
-              status(form, (errors[0] && errors[0].field === "form" && errors[0].message) || body.message || text.server, true);
+              // A gateway's error page has no field errors: asking to check the fields would mislead.
+              status(form, (errors[0] && errors[0].field === "form" && errors[0].message) || body.message || (res.status >= 500 ? text.down : text.server), true);
               return;
             }
             localStorage.removeItem(store);
