@@ -653,9 +653,16 @@ def code_actions(function_dir: Path, binary: str | None, repo: Path, excluded=No
     for d, crate in crates.items():
         roots = [d / "src" / "lib.rs"]
         if d == root.dir:
+            name = binary or crate.name
             bins = crate.manifest.get("bin", [])
-            path = next((b.get("path") for b in bins if b.get("name") == (binary or crate.name)), None)
-            roots.append(d / (path or "src/main.rs"))
+            path = next((b.get("path") for b in bins if b.get("name") == name), None)
+            candidates = [d / path] if path else [
+                d / "src" / "main.rs", d / "src" / "bin" / f"{name}.rs", d / "src" / "bin" / name / "main.rs"]
+            found = next((c for c in candidates if c.exists()), None)
+            if found is None:
+                problems.append(f"cannot find the source of the binary {name} in {d.name}")
+            else:
+                roots.append(found)
         files = []
         for r in roots:
             files.extend(module_files(r, features[d]))
