@@ -483,7 +483,7 @@ async function main() {
     let runs = 0;
     let violations = 0;
     for (const vp of VIEWPORTS) {
-      await check(`axe (wcag2a, wcag2aa) on ${paths.length} pages and the form's error state, ${vp.name} ${vp.options.viewport.width}×${vp.options.viewport.height}`, async () => {
+      await check(`axe (wcag2a, wcag2aa) on ${paths.length} pages, the form with errors, thank-you and status with a case, ${vp.name} ${vp.options.viewport.width}×${vp.options.viewport.height}`, async () => {
         assert(paths.length > 40, `the sitemap lists only ${paths.length - 1} pages`);
         assert(paths.includes("/en/form/") && paths.includes("/status/"), "the sitemap misses the form or the status page");
         const context = await browser.newContext(vp.options);
@@ -512,11 +512,20 @@ async function main() {
           await p.locator(".error-text").first().waitFor({ timeout: 5000 });
           await audit(`${formPath} with errors`);
         }
+        assert(cases.length > 0, "no case was filed, so the thank-you and status pages were not checked with a number");
+        const tracking = cases[0].tracking;
+        for (const lang of ["", "/en"]) {
+          await p.goto(`${base}${lang}/thanks/?tracking=${tracking}`);
+          await p.locator("[data-tracking-number]").waitFor({ state: "visible", timeout: 5000 });
+          await audit(`${lang}/thanks/ with a number`);
+          await lookUpWithScript(p, base, `${lang}/status/`, tracking);
+          await audit(`${lang}/status/ with a result`);
+        }
         await context.close();
         assert(found.length === 0, found.join("\n"));
       });
     }
-    console.log(`       axe: ${paths.length + 2} pages × ${VIEWPORTS.length} viewports = ${runs} checks, ${violations} violations`);
+    console.log(`       axe: ${paths.length} pages + 6 page states × ${VIEWPORTS.length} viewports = ${runs} checks, ${violations} violations`);
   } finally {
     if (browser) await browser.close().catch(() => {});
     await server.stop();

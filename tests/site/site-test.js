@@ -203,6 +203,27 @@ async function main() {
       }
     });
 
+    // `hotline serve` has no search pages (serve-test.js checks the others), so axe runs on them here.
+    await check("axe (wcag2a, wcag2aa): the search pages with results, desktop and phone, 0 violations", async () => {
+      const found = [];
+      for (const viewport of [{ width: 1280, height: 800 }, { width: 375, height: 667 }]) {
+        const p = await context.newPage();
+        await p.setViewportSize(viewport);
+        for (const [url, q] of [["/search/", "投诉时限"], ["/en/search/", "time limits"]]) {
+          await p.goto(`${base}${url}?q=${encodeURIComponent(q)}`);
+          await resultLinks(p);
+          await p.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
+          const result = await p.evaluate(() => axe.run(document, { runOnly: ["wcag2a", "wcag2aa"] }));
+          for (const v of result.violations) {
+            found.push(`${url} at ${viewport.width} px: ${v.id} (${v.impact}) ${v.help}: ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+          }
+          if (result.violations.length) found.push(`  screenshot: ${await shot(p, `search-axe-${viewport.width}${url.replace(/\//g, "_")}`)}`);
+        }
+        await p.close();
+      }
+      assert(found.length === 0, found.join("\n"));
+    });
+
     await check("a nonsense query says nothing matched", async () => {
       await page.goto(`${base}/search/?q=zzqqxxnothing`);
       await resultLinks(page);
