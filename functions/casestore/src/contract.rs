@@ -32,7 +32,8 @@ macro_rules! store_contract {
             creates_without_a_key_are_not_deduplicated, update_is_conditional_on_version,
             duplicate_notification_writes_nothing, pending_notifications_by_time,
             claims_and_deliveries, concurrent_claims_one_winner, due_cases_only_due,
-            count_request_per_key_and_window, cases_received_between_bounds);
+            count_request_per_key_and_window, cases_received_between_bounds,
+            queued_notifications_once, jobs_run_once);
     };
     (@tests $make:expr; $($name:ident),*) => {
         $(
@@ -64,6 +65,8 @@ where
     due_cases_only_due(make().await).await;
     count_request_per_key_and_window(make().await).await;
     cases_received_between_bounds(make().await).await;
+    queued_notifications_once(make().await).await;
+    jobs_run_once(make().await).await;
 }
 
 // ── test data ───────────────────────────────────────────────────────────
@@ -685,5 +688,69 @@ pub async fn cases_received_between_bounds<S: Store>(store: S) {
     assert_eq!(
         between(hours(-5), hours(-1)).await,
         Vec::<TrackingNumber>::new()
+    );
+}
+
+/// Notifications queued on their own: all or nothing, each id once.
+pub async fn queued_notifications_once<S: Store>(store: S) {
+    let new = new_case(Some("key-queue"), t0());
+    let t = new.case.tracking.clone();
+    store.create_case(new).await.expect("create");
+    let a = notification(&t, "summary-a", hours(1));
+    let b = notification(&t, "summary-b", hours(1));
+    store
+        .queue_notifications(vec![a.clone()])
+        .await
+        .expect("queue one");
+    assert!(matches!(
+        store.queue_notifications(vec![b.clone(), a.clone()]).await,
+        Err(StoreError::Conflict)
+    ));
+    let ids = pending_ids(&store, hours(1)).await;
+    assert!(ids.contains(&a.id));
+    assert!(!ids.contains(&b.id), "a conflicting batch writes nothing");
+    store.queue_notifications(vec![]).await.expect("nothing");
+    store.queue_notifications(vec![b.clone()]).await.expect("b");
+    assert!(pending_ids(&store, hours(1)).await.contains(&b.id));
+}
+
+/// A job is claimed by one at a time, again after a lease runs out, and
+/// never once done.
+pub async fn jobs_run_once<S: Store + 'static>(store: S) {
+    let store = Arc::new(store);
+    let (sa, sb) = (store.clone(), store.clone());
+    let ja = tokio::spawn(async move { sa.claim_job("stats/2026-09", t0(), hours(1)).await });
+    let jb = tokio::spawn(async move { sb.claim_job("stats/2026-09", t0(), hours(1)).await });
+    let a = ja.await.expect("task a").expect("claim a");
+    let b = jb.await.expect("task b").expect("claim b");
+    assert!(a ^ b, "exactly one of two claimers must win ({a}, {b})");
+    assert!(
+        !store
+            .claim_job("stats/2026-09", hours(0), hours(2))
+            .await
+            .expect("held")
+    );
+    assert!(
+        store
+            .claim_job("stats/2026-08", t0(), hours(1))
+            .await
+            .expect("another key")
+    );
+    // The first claimer died: after its lease the job is free again.
+    assert!(
+        store
+            .claim_job("stats/2026-09", hours(1), hours(2))
+            .await
+            .expect("after lease")
+    );
+    store
+        .finish_job("stats/2026-09", hours(1))
+        .await
+        .expect("finish");
+    assert!(
+        !store
+            .claim_job("stats/2026-09", hours(100), hours(101))
+            .await
+            .expect("done")
     );
 }

@@ -8,6 +8,7 @@
 //! | idempotency key | `IDEM#<key>` | `IDEM` | `tracking` |
 //! | notification | `NOTE#<id>` | `NOTE` | `tracking`, `status`, `attempts` (N), `next_attempt_at`, `last_error`, `message_json`; `outbox` = `PENDING` only while pending |
 //! | rate counter | `RATE#<key hash>#<window start>` | `RATE` | `count` (N), `expires_at` (N) |
+//! | once-only job | `JOB#<key>` | `JOB` | `done` (BOOL), `lease_until` |
 //!
 //! Global secondary indexes, all sparse (an item is in an index only when it
 //! has the index's attributes), all projecting every attribute:
@@ -707,5 +708,76 @@ impl Store for DynamoStore {
             )
             .map(case_from)
             .collect()
+    }
+
+    async fn queue_notifications(
+        &self,
+        notifications: Vec<Notification>,
+    ) -> Result<(), StoreError> {
+        if notifications.is_empty() {
+            return Ok(());
+        }
+        let writes = notifications
+            .iter()
+            .map(|note| put_new(&self.table, note_item(note)?))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut last = None;
+        for _ in 0..TRANSACTION_ATTEMPTS {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(writes.clone()))
+                .send()
+                .await;
+            match result {
+                Ok(_) => return Ok(()),
+                Err(e) if failed_conditions(&e).is_some() => return Err(StoreError::Conflict),
+                Err(e) => last = Some(unavailable("TransactWriteItems", e)),
+            }
+        }
+        Err(last.unwrap_or_else(|| StoreError::Unavailable("dynamodb TransactWriteItems".into())))
+    }
+
+    async fn claim_job(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("JOB#{key}")))
+            .key("sk", s("JOB"))
+            .update_expression("SET done = :false, lease_until = :lease")
+            .condition_expression(
+                "attribute_not_exists(pk) OR (done = :false AND lease_until <= :now)",
+            )
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":lease", s(time_key(lease_until)))
+            .expression_attribute_values(":now", s(time_key(now)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failed(&e) => Ok(false),
+            Err(e) => Err(unavailable("UpdateItem", e)),
+        }
+    }
+
+    async fn finish_job(&self, key: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("JOB#{key}")))
+            .key("sk", s("JOB"))
+            .update_expression("SET done = :true, lease_until = :at")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":at", s(time_key(at)))
+            .send()
+            .await
+            .map_err(|e| unavailable("UpdateItem", e))?;
+        Ok(())
     }
 }

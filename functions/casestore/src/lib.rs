@@ -232,12 +232,53 @@ pub trait Store: Send + Sync {
         expires_at: DateTime<Utc>,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
+    /// Queues notifications that belong to no case update (a failure
+    /// summary entry, say), all or nothing: an id already queued is
+    /// [`StoreError::Conflict`] and nothing is written, so a notification
+    /// queued twice by overlapping runs goes out once.
+    fn queue_notifications(
+        &self,
+        notifications: Vec<Notification>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = notifications;
+        async { Err(unsupported("queue_notifications")) }
+    }
+
+    /// Claims a once-only job (e.g. `stats/2026-09`, the monthly report)
+    /// until `lease_until`: `true` for exactly one claimer while the job is
+    /// not done and no one else's lease runs; `false` otherwise. A claimer
+    /// that dies leaves the job to be claimed again after its lease.
+    fn claim_job(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let _ = (key, now, lease_until);
+        async { Err(unsupported("claim_job")) }
+    }
+
+    /// Marks a claimed job done for good.
+    fn finish_job(
+        &self,
+        key: &str,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = (key, at);
+        async { Err(unsupported("finish_job")) }
+    }
+
     /// Cases received in `[from, to)`, for statistics and exports.
     fn cases_received_between(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> impl Future<Output = Result<Vec<CaseRecord>, StoreError>> + Send;
+}
+
+/// The answer of a store that predates an operation (test doubles).
+fn unsupported(op: &str) -> StoreError {
+    StoreError::Unavailable(format!("this store does not support {op}"))
 }
 
 /// What a delivery outcome does to a notification, shared by the adapters

@@ -26,6 +26,8 @@ struct Inner {
     notifications: BTreeMap<String, Notification>,
     /// (key, window start) → (count, expires at).
     rates: HashMap<(String, DateTime<Utc>), (u64, DateTime<Utc>)>,
+    /// Job key → (done, lease until).
+    jobs: HashMap<String, (bool, DateTime<Utc>)>,
 }
 
 #[derive(Debug, Clone)]
@@ -238,5 +240,38 @@ impl Store for MemoryStore {
                 .then_with(|| a.case.tracking.cmp(&b.case.tracking))
         });
         Ok(found)
+    }
+
+    async fn queue_notifications(
+        &self,
+        notifications: Vec<Notification>,
+    ) -> Result<(), StoreError> {
+        self.lock()?.queue(notifications)
+    }
+
+    async fn claim_job(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.lock()?;
+        match inner.jobs.get_mut(key) {
+            Some((true, _)) => Ok(false),
+            Some((false, lease)) if *lease > now => Ok(false),
+            Some((false, lease)) => {
+                *lease = lease_until;
+                Ok(true)
+            }
+            None => {
+                inner.jobs.insert(key.to_string(), (false, lease_until));
+                Ok(true)
+            }
+        }
+    }
+
+    async fn finish_job(&self, key: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.lock()?.jobs.insert(key.to_string(), (true, at));
+        Ok(())
     }
 }

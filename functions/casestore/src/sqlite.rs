@@ -6,7 +6,8 @@
 //! only cases with something due), `idempotency` (unique keys), `notifications`
 //! (status, attempts and the next attempt time, with a partial index over the
 //! pending ones; a claim's lease is that next attempt time) and
-//! `rate_counters` (per key and window, with an expiry). Every write runs in
+//! `rate_counters` (per key and window, with an expiry) and `jobs` (once-only
+//! jobs such as the monthly report: done, or leased until a time). Every write runs in
 //! one immediate transaction, so it is all-or-nothing and writers queue up
 //! instead of overwriting each other. Times are fixed-width UTC strings, so
 //! SQL string order is time order.
@@ -61,6 +62,11 @@ CREATE TABLE IF NOT EXISTS rate_counters (
     PRIMARY KEY (key, window_start)
 );
 CREATE INDEX IF NOT EXISTS rate_counters_expiry ON rate_counters (expires_at);
+CREATE TABLE IF NOT EXISTS jobs (
+    key         TEXT PRIMARY KEY,
+    done        INTEGER NOT NULL,
+    lease_until TEXT NOT NULL
+);
 ";
 
 /// The SQLite [`Store`].
@@ -447,6 +453,45 @@ impl Store for SqliteStore {
             .query_map(params![time_key(from), time_key(to)], case_row)
             .map_err(db)?;
         rows.map(|r| r.map_err(db).and_then(case_record)).collect()
+    }
+
+    async fn queue_notifications(
+        &self,
+        notifications: Vec<Notification>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.lock()?;
+        let tx = write(&mut conn)?;
+        queue(&tx, &notifications)?;
+        tx.commit().map_err(db)
+    }
+
+    async fn claim_job(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let conn = self.lock()?;
+        let claimed = conn
+            .execute(
+                "INSERT INTO jobs (key, done, lease_until) VALUES (?1, 0, ?2)
+                 ON CONFLICT (key) DO UPDATE SET lease_until = excluded.lease_until
+                 WHERE jobs.done = 0 AND jobs.lease_until <= ?3",
+                params![key, time_key(lease_until), time_key(now)],
+            )
+            .map_err(db)?;
+        Ok(claimed == 1)
+    }
+
+    async fn finish_job(&self, key: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let conn = self.lock()?;
+        conn.execute(
+            "INSERT INTO jobs (key, done, lease_until) VALUES (?1, 1, ?2)
+             ON CONFLICT (key) DO UPDATE SET done = 1, lease_until = excluded.lease_until",
+            params![key, time_key(at)],
+        )
+        .map_err(db)?;
+        Ok(())
     }
 }
 
