@@ -372,6 +372,26 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
+/// Characters that show nothing on their own: zero-width spaces, joiners
+/// and marks, the word joiner and invisible operators, the soft hyphen, the
+/// combining grapheme joiner, Hangul fillers. Variation selectors are not
+/// among them: they end many an emoji.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{3164}'
+            | '\u{FFA0}'
+    )
+}
+
 /// Cleans one text field; `None` when nothing is left.
 fn clean_text(text: &str, lines: Lines) -> Option<String> {
     let mut out = String::with_capacity(text.len());
@@ -385,7 +405,8 @@ fn clean_text(text: &str, lines: Lines) -> Option<String> {
                 }
                 out.push(line_break(lines));
             }
-            '\n' => out.push(line_break(lines)),
+            // Unicode's own line and paragraph separators are line breaks too.
+            '\n' | '\u{2028}' | '\u{2029}' => out.push(line_break(lines)),
             '\t' => out.push(' '),
             '\u{FEFF}' => {}
             c if c.is_control() || is_bidi_control(c) => {}
@@ -393,7 +414,9 @@ fn clean_text(text: &str, lines: Lines) -> Option<String> {
         }
     }
     let normal: String = out.nfc().collect();
-    let trimmed = normal.trim();
+    // Invisible characters at either end go too, so a value of nothing but
+    // zero-width spaces is empty rather than a name nobody can see.
+    let trimmed = normal.trim_matches(|c: char| c.is_whitespace() || is_invisible(c));
     if trimmed.is_empty() {
         None
     } else {

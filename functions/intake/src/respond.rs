@@ -306,12 +306,27 @@ pub fn query_param(req: &Request<Bytes>, name: &str) -> Option<String> {
 
 pub fn json_body(builder: http::response::Builder, value: &impl Serialize) -> Response<Bytes> {
     match serde_json::to_vec(value) {
+        // `<`, `>` and `&` only occur inside strings, where `\u00XX` means the
+        // same: an echoed value then holds no markup, whoever reads it as HTML.
         Ok(bytes) => build(
             builder.header(header::CONTENT_TYPE, "application/json; charset=utf-8"),
-            Bytes::from(bytes),
+            Bytes::from(escape_markup_in_json(bytes)),
         ),
         Err(_) => plain_500(),
     }
+}
+
+fn escape_markup_in_json(bytes: Vec<u8>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    for b in bytes {
+        match b {
+            b'<' => out.extend_from_slice(b"\\u003c"),
+            b'>' => out.extend_from_slice(b"\\u003e"),
+            b'&' => out.extend_from_slice(b"\\u0026"),
+            b => out.push(b),
+        }
+    }
+    out
 }
 
 pub fn html(builder: http::response::Builder, page: String) -> Response<Bytes> {
