@@ -22,6 +22,8 @@ pub struct Doc {
     pub front: FrontMatter,
     pub body_offset: usize,
     pub headings: Vec<Heading>,
+    /// Internal links (`@/…`) and their offsets in the body, checked at load.
+    pub links: Vec<(String, usize)>,
 }
 
 impl Doc {
@@ -130,13 +132,14 @@ impl Content {
                     (FrontMatter::default(), 0)
                 }
             };
-            let headings = markdown::headings(&text[body_offset..]);
+            let markdown::Outline { headings, links } = markdown::outline(&text[body_offset..]);
             let doc = Doc {
                 file,
                 text,
                 front,
                 body_offset,
                 headings,
+                links,
             };
             match lang {
                 Lang::Zh => zh.insert(key, doc),

@@ -23,4 +23,4 @@ pub mod serve;
 pub mod site;
 pub mod theme;
 
-pub use site::{Output, Site, Sources};
+pub use site::{Output, RenderError, Rendered, Site, Sources};

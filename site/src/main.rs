@@ -51,8 +51,9 @@ fn main() -> ExitCode {
 }
 
 fn today() -> chrono::NaiveDate {
-    // Notices expire by the office's calendar, not the machine's zone.
-    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+    // Notices expire by the office's calendar: the rulebook's time zone.
+    let rules = std::fs::read_to_string(casework::rules::RULES_PATH).ok();
+    hotline_site::site::office_today(rules.as_deref(), chrono::Utc::now())
 }
 
 fn run() -> anyhow::Result<ExitCode> {
@@ -72,14 +73,21 @@ fn run() -> anyhow::Result<ExitCode> {
                 site.content.entries.len(),
                 start.elapsed().as_secs_f64()
             );
-            let mut out = match site.render() {
+            // Each page is written as it is rendered; the folder replaces
+            // `dir` only once everything is written.
+            let writing = || format!("writing {}", dir.display());
+            let staged = output::Staged::new(&dir).with_context(writing)?;
+            let written = site
+                .render_to(&staged)
+                .and_then(|out| search::add_pages(&site, &sources, today(), &staged).map(|()| out));
+            let out = match written {
                 Ok(out) => out,
-                Err(diagnostics) => return Ok(fail(&diagnostics)),
+                Err(hotline_site::RenderError::Templates(diagnostics)) => {
+                    return Ok(fail(&diagnostics));
+                }
+                Err(e) => return Err(e).with_context(writing),
             };
-            if let Err(diagnostics) = search::add_pages(&site, &sources, today(), &mut out) {
-                return Ok(fail(&diagnostics));
-            }
-            output::write(&out, &dir).with_context(|| format!("writing {}", dir.display()))?;
+            staged.finish().with_context(writing)?;
             println!(
                 "Built {} pages (zh {}, en {}; {} shown in Chinese for want of a translation) in {:.2} s",
                 out.pages_zh + out.pages_en,

@@ -90,10 +90,43 @@ fn level_number(level: HeadingLevel) -> u8 {
 
 /// The headings of a page, with the ids the rendered page will have.
 pub fn headings(body: &str) -> Vec<Heading> {
+    outline(body).headings
+}
+
+/// What the site must know of a body before rendering any page: its
+/// headings (link targets) and its internal links (to check).
+#[derive(Debug, Clone, Default)]
+pub struct Outline {
+    pub headings: Vec<Heading>,
+    /// Internal links (`@/…`) with the byte offset of each destination in the body.
+    pub links: Vec<(String, usize)>,
+}
+
+/// Headings and internal links in one pass, so links are checked at load
+/// time without keeping rendered bodies around.
+pub fn outline(body: &str) -> Outline {
     let mut events: Vec<_> = Parser::new_ext(body, options())
         .into_offset_iter()
         .collect();
-    with_heading_ids(&mut events)
+    let headings = with_heading_ids(&mut events);
+    let links = events
+        .iter()
+        .filter_map(|(event, range)| match event {
+            Event::Start(Tag::Link { dest_url, .. }) if dest_url.starts_with("@/") => {
+                Some((dest_url.to_string(), link_offset(body, dest_url, range)))
+            }
+            _ => None,
+        })
+        .collect();
+    Outline { headings, links }
+}
+
+/// Where a link's destination starts: diagnostics point at it, not at the link text.
+fn link_offset(body: &str, dest_url: &str, range: &std::ops::Range<usize>) -> usize {
+    body[range.clone()]
+        .find(dest_url)
+        .map(|i| range.start + i)
+        .unwrap_or(range.start)
 }
 
 /// A rendered page body.
@@ -114,11 +147,7 @@ pub fn render(body: &str, resolve: &mut dyn FnMut(&str, usize) -> Option<String>
         if let Event::Start(Tag::Link { dest_url, .. }) = event
             && dest_url.starts_with("@/")
         {
-            // Point at the destination itself, not at the link text.
-            let at = body[range.clone()]
-                .find(dest_url.as_ref())
-                .map(|i| range.start + i)
-                .unwrap_or(range.start);
+            let at = link_offset(body, dest_url, range);
             let url = resolve(dest_url, at).unwrap_or_else(|| "#".to_string());
             *dest_url = CowStr::from(url);
         }

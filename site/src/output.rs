@@ -1,50 +1,108 @@
-//! Writing a rendered site to a folder, and printing diagnostics.
+//! Where rendered files go — a folder on disk or memory — and printing
+//! diagnostics.
 
 use crate::site::Output;
 use casework::Diagnostic;
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
-/// Replaces `dir` with the rendered files.
-///
-/// Each folder is created once (shallowest first, a level at a time), then
-/// the files are written on every core: with one folder per page, creating
-/// entries is most of the cost on a slow disk.
-pub fn write(output: &Output, dir: &Path) -> std::io::Result<()> {
-    if dir.exists() {
-        std::fs::remove_dir_all(dir)?;
+/// Takes the rendered files one by one, from any worker thread.
+pub trait Sink: Sync {
+    /// Stores one file; `path` is relative to the site's root, with `/`.
+    fn put(&self, path: &str, bytes: &[u8]) -> std::io::Result<()>;
+}
+
+/// The files kept in memory: the preview serves them, tests read them.
+#[derive(Debug, Default)]
+pub struct Memory(Mutex<BTreeMap<String, Vec<u8>>>);
+
+impl Memory {
+    pub fn into_files(self) -> BTreeMap<String, Vec<u8>> {
+        self.0.into_inner().unwrap_or_else(|e| e.into_inner())
     }
-    std::fs::create_dir_all(dir)?;
-    let folders: BTreeSet<(usize, &str)> = output
-        .files
-        .keys()
-        .filter_map(|path| path.rsplit_once('/'))
-        .flat_map(|(folder, _)| {
-            folder
-                .match_indices('/')
-                .map(|(i, _)| &folder[..i])
-                .chain([folder])
+}
+
+impl Sink for Memory {
+    fn put(&self, path: &str, bytes: &[u8]) -> std::io::Result<()> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path.to_string(), bytes.to_vec());
+        Ok(())
+    }
+}
+
+/// A site written straight to disk, into a staging folder beside the
+/// target (`.public.partial` for `public`) that replaces the target only
+/// when [`Staged::finish`] is called: a failed build leaves the last good
+/// site in place, and its partial output is removed when this is dropped.
+#[derive(Debug)]
+pub struct Staged {
+    target: PathBuf,
+    staging: PathBuf,
+    finished: bool,
+}
+
+impl Staged {
+    pub fn new(target: &Path) -> std::io::Result<Staged> {
+        let name = target.file_name().ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "the output folder needs a name of its own",
+            )
+        })?;
+        let staging = target.with_file_name(format!(".{}.partial", name.to_string_lossy()));
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging)?;
+        }
+        std::fs::create_dir_all(&staging)?;
+        Ok(Staged {
+            target: target.to_path_buf(),
+            staging,
+            finished: false,
         })
-        .map(|folder| (folder.matches('/').count(), folder))
-        .collect();
-    let levels: BTreeMap<usize, Vec<&str>> =
-        folders
-            .into_iter()
-            .fold(BTreeMap::new(), |mut levels, (depth, folder)| {
-                levels.entry(depth).or_insert_with(Vec::new).push(folder);
-                levels
-            });
-    for level in levels.values() {
-        crate::parallel::map(level, |folder| std::fs::create_dir(dir.join(folder)))
-            .into_iter()
-            .collect::<std::io::Result<()>>()?;
     }
+
+    /// Replaces the target with what was written.
+    pub fn finish(mut self) -> std::io::Result<()> {
+        if self.target.exists() {
+            std::fs::remove_dir_all(&self.target)?;
+        }
+        std::fs::rename(&self.staging, &self.target)?;
+        self.finished = true;
+        Ok(())
+    }
+}
+
+impl Sink for Staged {
+    fn put(&self, path: &str, bytes: &[u8]) -> std::io::Result<()> {
+        let file = self.staging.join(path);
+        // One page per folder: creating it costs one call when its parent
+        // exists, and racing workers creating the same parent is harmless.
+        if let Some(folder) = file.parent() {
+            std::fs::create_dir_all(folder)?;
+        }
+        std::fs::write(file, bytes)
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.finished {
+            let _ = std::fs::remove_dir_all(&self.staging);
+        }
+    }
+}
+
+/// Replaces `dir` with the files of a site rendered in memory.
+pub fn write(output: &Output, dir: &Path) -> std::io::Result<()> {
+    let staged = Staged::new(dir)?;
     let files: Vec<(&String, &Vec<u8>)> = output.files.iter().collect();
-    crate::parallel::map(&files, |(path, bytes)| {
-        std::fs::write(dir.join(path), bytes)
-    })
-    .into_iter()
-    .collect()
+    crate::parallel::map(&files, |(path, bytes)| staged.put(path, bytes))
+        .into_iter()
+        .collect::<std::io::Result<()>>()?;
+    staged.finish()
 }
 
 /// Every diagnostic, errors last so they stay on screen.
@@ -82,5 +140,24 @@ mod tests {
             assert_eq!(std::fs::read_to_string(out_dir.join(path)).unwrap(), *path);
         }
         assert!(!out_dir.join("stale").exists());
+        assert!(!dir.path().join(".public.partial").exists());
+    }
+
+    #[test]
+    fn an_unfinished_build_leaves_the_last_site_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let out_dir = dir.path().join("public");
+        std::fs::create_dir_all(&out_dir).unwrap();
+        std::fs::write(out_dir.join("index.html"), "last good").unwrap();
+        {
+            let staged = Staged::new(&out_dir).unwrap();
+            staged.put("a/b/index.html", b"new").unwrap();
+            staged.put("index.html", b"new").unwrap();
+        }
+        assert_eq!(
+            std::fs::read_to_string(out_dir.join("index.html")).unwrap(),
+            "last good"
+        );
+        assert!(!dir.path().join(".public.partial").exists());
     }
 }

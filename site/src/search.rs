@@ -10,10 +10,11 @@
 //! This module does not serve anything and does not ship a search engine: the
 //! index and the query code come from Pagefind at build time.
 
-use casework::{Diagnostic, Lang};
+use casework::Lang;
 use hotline_site::content::{Content, Entry, url_for};
 use hotline_site::frontmatter::Kind;
-use hotline_site::{Output, Site, Sources, theme};
+use hotline_site::output::Sink;
+use hotline_site::{RenderError, Site, Sources, theme};
 use serde::Serialize;
 use std::path::Path;
 use std::process::Command;
@@ -106,16 +107,16 @@ struct Alternate {
     url: String,
 }
 
-/// Renders `search.html` in both languages into `out`, with the same theme
+/// Renders `search.html` in both languages into `sink`, with the same theme
 /// (overrides included) and header as every other page.
 pub fn add_pages(
     site: &Site,
     sources: &Sources,
     today: chrono::NaiveDate,
-    out: &mut Output,
-) -> Result<(), Vec<Diagnostic>> {
+    sink: &dyn Sink,
+) -> Result<(), RenderError> {
     let templates = theme::templates(&sources.templates);
-    let tera = theme::compile(&templates)?;
+    let tera = theme::compile(&templates).map_err(RenderError::Templates)?;
     let strings = theme::strings();
     let mut errors = Vec::new();
     for lang in Lang::ALL {
@@ -181,8 +182,9 @@ pub fn add_pages(
         ctx.insert("directory", &directory(&site.content, lang, today));
         match tera.render("search.html", &ctx) {
             Ok(html) => {
-                out.files
-                    .insert(format!("{}index.html", &url[1..]), html.into_bytes());
+                let path = format!("{}index.html", &url[1..]);
+                sink.put(&path, html.as_bytes())
+                    .map_err(|source| RenderError::Write { path, source })?;
             }
             Err(e) => errors.push(theme::template_diagnostic(&e, &templates)),
         }
@@ -190,7 +192,7 @@ pub fn add_pages(
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(errors)
+        Err(RenderError::Templates(errors))
     }
 }
 
@@ -385,7 +387,9 @@ mod tests {
         let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
         let site = Site::load(&sources, today).unwrap_or_else(|d| panic!("{d:#?}"));
         let mut out = site.render().unwrap_or_else(|d| panic!("{d:#?}"));
-        add_pages(&site, &sources, today, &mut out).unwrap_or_else(|d| panic!("{d:#?}"));
+        let search = hotline_site::output::Memory::default();
+        add_pages(&site, &sources, today, &search).unwrap_or_else(|e| panic!("{e:#?}"));
+        out.files.extend(search.into_files());
         let zh = String::from_utf8(out.files["search/index.html"].clone()).unwrap();
         let en = String::from_utf8(out.files["en/search/index.html"].clone()).unwrap();
         assert!(zh.contains("<html lang=\"zh-Hans\">"));

@@ -66,7 +66,8 @@ pub fn build(
 /// Rebuilds and stores the result; returns how long it took.
 pub fn rebuild(root: &std::path::Path, state: &AppState) -> Duration {
     let start = Instant::now();
-    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let rules = std::fs::read_to_string(root.join(casework::rules::RULES_PATH)).ok();
+    let today = crate::site::office_today(rules.as_deref(), chrono::Utc::now());
     let result = build(root, today);
     let took = start.elapsed();
     {

@@ -1,6 +1,9 @@
 //! The whole site in two phases: [`Site::load`] reads and checks everything
 //! (configuration, rulebook, pages, internal links, templates) and
-//! [`Site::render`] turns it into files in memory. Writing them is the shell's job.
+//! [`Site::render_to`] renders each page and hands it to a [`Sink`] at once,
+//! from the worker that rendered it, so a build holds one page per core in
+//! memory, not the whole site. [`Site::render`] collects the files in memory
+//! (the preview and the tests).
 //!
 //! Templates get the site-wide data (navigation, hotlines, notices, the rules
 //! view) once, in Tera's global context; each page adds only its own data.
@@ -10,13 +13,14 @@ use crate::config::{self, SiteConfig};
 use crate::content::{Content, Doc, Entry, url_for};
 use crate::frontmatter::{Kind, Layout};
 use crate::markdown::{self, Heading};
+use crate::output::{Memory, Sink};
 use crate::rules_view::{RulesView, date_view};
 use crate::theme::{self, TemplateSource};
 use casework::diagnostic::{Severity, SourceFile};
 use casework::{Diagnostic, Lang, Rulebook};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Everything the build reads, gathered by the shell (or written by a test).
@@ -92,6 +96,19 @@ fn walk(dir: &Path) -> std::io::Result<Vec<(String, PathBuf)>> {
     Ok(out)
 }
 
+/// Today's date at the office: `now` in the rulebook's time zone
+/// (`[calendar] time_zone` in rules.toml), so notices expire by the office's
+/// calendar wherever the build runs. Without a rulebook that parses, the
+/// default calendar's zone stands in; loading the site reports what is wrong.
+pub fn office_today(rules: Option<&str>, now: DateTime<Utc>) -> NaiveDate {
+    let path = Path::new(casework::rules::RULES_PATH);
+    let calendar = rules
+        .and_then(|text| casework::rules::parse_rules(path, text).ok())
+        .map(|(rules, _)| rules.calendar)
+        .unwrap_or_default();
+    calendar.local(now).date_naive()
+}
+
 /// A loaded and checked site, ready to render.
 pub struct Site {
     pub config: SiteConfig,
@@ -100,8 +117,6 @@ pub struct Site {
     templates: Vec<TemplateSource>,
     tera: tera::Tera,
     static_files: Vec<(String, Vec<u8>)>,
-    /// Rendered bodies, per entry index and language.
-    bodies: HashMap<(usize, Lang), String>,
     today: NaiveDate,
     pub warnings: Vec<Diagnostic>,
 }
@@ -123,6 +138,28 @@ pub struct Output {
     pub pages_zh: usize,
     pub pages_en: usize,
     pub fallbacks: usize,
+}
+
+/// What a render wrote, for the build's summary line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rendered {
+    pub pages_zh: usize,
+    pub pages_en: usize,
+    pub fallbacks: usize,
+}
+
+/// Why a render stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// Templates failed on some pages; every such error is here.
+    #[error("{} template error(s)", .0.len())]
+    Templates(Vec<Diagnostic>),
+    /// The sink could not take a file.
+    #[error("writing {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 impl Site {
@@ -186,7 +223,7 @@ impl Site {
             }
         }
 
-        let bodies = render_bodies(&content, &mut diagnostics);
+        check_links(&content, &mut diagnostics);
 
         let templates = theme::templates(&sources.templates);
         let tera = match theme::compile(&templates) {
@@ -207,7 +244,6 @@ impl Site {
                     templates,
                     tera,
                     static_files: theme::static_files(&sources.static_files),
-                    bodies,
                     today,
                     warnings: diagnostics,
                 })
@@ -321,6 +357,31 @@ impl Site {
 
     /// Renders every page, feed and asset into memory.
     pub fn render(&self) -> Result<Output, Vec<Diagnostic>> {
+        let memory = Memory::default();
+        match self.render_to(&memory) {
+            Ok(rendered) => Ok(Output {
+                files: memory.into_files(),
+                pages_zh: rendered.pages_zh,
+                pages_en: rendered.pages_en,
+                fallbacks: rendered.fallbacks,
+            }),
+            Err(RenderError::Templates(errors)) => Err(errors),
+            // Memory takes every file; kept as a diagnostic rather than a panic.
+            Err(e @ RenderError::Write { .. }) => Err(vec![Diagnostic {
+                severity: Severity::Error,
+                file: PathBuf::from("output"),
+                line: 1,
+                column: 1,
+                message: e.to_string(),
+                hint: None,
+            }]),
+        }
+    }
+
+    /// Renders every page, feed and asset, handing each file to `sink` as
+    /// soon as it is rendered. On a template error the other pages are still
+    /// rendered, so that every error is reported at once.
+    pub fn render_to(&self, sink: &dyn Sink) -> Result<Rendered, RenderError> {
         let mut tera = self.tera.clone();
         *tera.global_context() = self.globals();
         let strings = tera::Value::from_serializable(&theme::strings());
@@ -331,16 +392,28 @@ impl Site {
                 .and_then(|m| m.get(&tera::value::Key::from(lang.code())).cloned())
                 .unwrap_or_else(tera::Value::none)
         };
-        let mut out = Output::default();
+        let put = |path: &str, bytes: &[u8]| {
+            sink.put(path, bytes).map_err(|source| RenderError::Write {
+                path: path.to_string(),
+                source,
+            })
+        };
+        let mut rendered = Rendered::default();
         let mut errors = Vec::new();
 
-        // Pages are independent: render them on every core, then collect in order.
+        // Pages are independent: each worker renders the body and the page
+        // and writes it, keeping nothing but the outcome.
         let jobs: Vec<(usize, Lang)> = (0..self.content.entries.len())
             .flat_map(|index| Lang::ALL.map(|lang| (index, lang)))
             .collect();
-        let pages = crate::parallel::map(&jobs, |&(index, lang)| {
+        let outcomes = crate::parallel::map(&jobs, |&(index, lang)| {
             let entry = &self.content.entries[index];
-            let mut ctx = self.page_context(index, entry, lang);
+            // Links were checked at load; an unresolved one cannot reach here.
+            let body = markdown::render(entry.doc(lang).body(), &mut |link, _| {
+                resolve_link(&self.content, link, lang).ok()
+            })
+            .html;
+            let mut ctx = self.page_context(entry, lang, &body);
             ctx.insert_value("t", t_for(lang));
             let template = if entry.key == "_index.md" {
                 "index.html"
@@ -349,24 +422,28 @@ impl Site {
             } else {
                 "page.html"
             };
-            tera.render(template, &ctx)
-                .map_err(|e| theme::template_diagnostic(&e, &self.templates))
+            // Rendered as bytes: a String would be checked for UTF-8 again.
+            let mut html = Vec::with_capacity(body.len() + 16 * 1024);
+            tera.render_to(template, &ctx, &mut html).map_err(|e| {
+                RenderError::Templates(vec![theme::template_diagnostic(&e, &self.templates)])
+            })?;
+            let path = format!("{}index.html", url_for(&entry.path, lang));
+            put(&path[1..], &html)
         });
-        for (&(index, lang), page) in jobs.iter().zip(pages) {
+        for (&(index, lang), outcome) in jobs.iter().zip(outcomes) {
             let entry = &self.content.entries[index];
-            match page {
-                Ok(html) => {
-                    let path = format!("{}index.html", url_for(&entry.path, lang));
-                    out.files.insert(path[1..].to_string(), html.into_bytes());
+            match outcome {
+                Ok(()) => {
                     match lang {
-                        Lang::Zh => out.pages_zh += 1,
-                        Lang::En => out.pages_en += 1,
+                        Lang::Zh => rendered.pages_zh += 1,
+                        Lang::En => rendered.pages_en += 1,
                     }
                     if entry.is_fallback(lang) {
-                        out.fallbacks += 1;
+                        rendered.fallbacks += 1;
                     }
                 }
-                Err(e) => errors.push(e),
+                Err(RenderError::Templates(e)) => errors.extend(e),
+                Err(e) => return Err(e),
             }
         }
 
@@ -381,7 +458,7 @@ impl Site {
         let mut ctx = tera::Context::new();
         ctx.insert("lang", "zh");
         if let Some(html) = render("404.html", &ctx) {
-            out.files.insert("404.html".into(), html.into_bytes());
+            put("404.html", html.as_bytes())?;
         }
         for lang in Lang::ALL {
             let mut ctx = tera::Context::new();
@@ -395,7 +472,7 @@ impl Site {
             );
             if let Some(xml) = render("atom.xml", &ctx) {
                 let path = format!("{}atom.xml", url_for("", lang));
-                out.files.insert(path[1..].to_string(), xml.into_bytes());
+                put(&path[1..], xml.as_bytes())?;
             }
         }
         let urls: Vec<SitemapUrl> = self
@@ -416,22 +493,22 @@ impl Site {
         let mut ctx = tera::Context::new();
         ctx.insert("urls", &urls);
         if let Some(xml) = render("sitemap.xml", &ctx) {
-            out.files.insert("sitemap.xml".into(), xml.into_bytes());
+            put("sitemap.xml", xml.as_bytes())?;
         }
         if let Some(txt) = render("robots.txt", &tera::Context::new()) {
-            out.files.insert("robots.txt".into(), txt.into_bytes());
+            put("robots.txt", txt.as_bytes())?;
         }
         for (name, bytes) in &self.static_files {
-            out.files.insert(format!("static/{name}"), bytes.clone());
+            put(&format!("static/{name}"), bytes)?;
         }
         if errors.is_empty() {
-            Ok(out)
+            Ok(rendered)
         } else {
-            Err(dedup(errors))
+            Err(RenderError::Templates(dedup(errors)))
         }
     }
 
-    fn page_context(&self, index: usize, entry: &Entry, lang: Lang) -> tera::Context {
+    fn page_context(&self, entry: &Entry, lang: Lang, body: &str) -> tera::Context {
         let doc = entry.doc(lang);
         let f = &doc.front;
         let children: Vec<Summary> = if entry.is_section {
@@ -444,7 +521,7 @@ impl Site {
         };
         let page = PageView {
             summary: self.summary(entry, lang),
-            content: self.bodies.get(&(index, lang)).map_or("", String::as_str),
+            content: body,
             headings: &doc.headings,
             layout: f.layout.map(Layout::name),
             content_lang: if entry.is_fallback(lang) {
@@ -513,40 +590,24 @@ fn dedup(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
         .collect()
 }
 
-/// Renders every body in both languages, checking internal links and anchors.
-/// Bodies are independent, so they are rendered on every core.
-fn render_bodies(
-    content: &Content,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> HashMap<(usize, Lang), String> {
-    let jobs: Vec<(usize, Lang)> = (0..content.entries.len())
-        .flat_map(|index| Lang::ALL.map(|lang| (index, lang)))
-        .collect();
-    let rendered = crate::parallel::map(&jobs, |&(index, lang)| {
-        let doc = content.entries[index].doc(lang);
-        let file = SourceFile::new(&doc.file, &doc.text);
-        let mut errors = Vec::new();
-        let mut resolve = |link: &str, at: usize| {
-            resolve_link(content, link, lang)
-                .map_err(|(message, hint)| {
-                    errors.push(file.diagnostic(
+/// Checks every internal link and anchor, in both languages: a page shown
+/// in English resolves its links against the English pages.
+fn check_links(content: &Content, diagnostics: &mut Vec<Diagnostic>) {
+    for entry in &content.entries {
+        for lang in Lang::ALL {
+            let doc = entry.doc(lang);
+            for (link, at) in &doc.links {
+                if let Err((message, hint)) = resolve_link(content, link, lang) {
+                    diagnostics.push(SourceFile::new(&doc.file, &doc.text).diagnostic(
                         Severity::Error,
                         doc.body_offset + at,
                         message,
                         Some(hint),
-                    ))
-                })
-                .ok()
-        };
-        let html = markdown::render(doc.body(), &mut resolve).html;
-        (html, errors)
-    });
-    let mut bodies = HashMap::with_capacity(jobs.len());
-    for (key, (html, errors)) in jobs.into_iter().zip(rendered) {
-        diagnostics.extend(errors);
-        bodies.insert(key, html);
+                    ));
+                }
+            }
+        }
     }
-    bodies
 }
 
 /// `@/path.md#anchor` → the URL of that page in `lang`, or what is wrong.
@@ -637,4 +698,28 @@ struct SitemapUrl {
     zh: String,
     en: String,
     updated: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn today_is_the_date_in_the_rulebooks_time_zone() {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny/content/rules.toml");
+        let shanghai = std::fs::read_to_string(path).unwrap();
+        assert!(shanghai.contains("time_zone = \"Asia/Shanghai\""));
+        let new_york = shanghai.replace("Asia/Shanghai", "America/New_York");
+        // 20:00 UTC on 1 March is 04:00 on 2 March in Shanghai, 15:00 on 1 March in New York.
+        let now = DateTime::parse_from_rfc3339("2026-03-01T20:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let day = |d| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+        assert_eq!(office_today(Some(&shanghai), now), day(2));
+        assert_eq!(office_today(Some(&new_york), now), day(1));
+        // A rulebook that does not parse: the default zone, and load says why.
+        assert_eq!(office_today(Some("not toml ["), now), day(2));
+        assert_eq!(office_today(None, now), day(2));
+    }
 }
