@@ -121,6 +121,10 @@ pub struct Site {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// Where the page shells for the intake API's own pages go, under each
+/// language's root: `_shell/index.html`, `en/_shell/index.html`.
+pub const SHELL_PATH: &str = "_shell/";
+
 /// Anchors that layouts add after the editor's text.
 fn layout_anchors(layout: Option<Layout>) -> &'static [&'static str] {
     match layout {
@@ -461,6 +465,12 @@ impl Site {
             put("404.html", html.as_bytes())?;
         }
         for lang in Lang::ALL {
+            if let Some(html) = render("shell.html", &self.shell_context(lang, t_for(lang))) {
+                let path = format!("{}index.html", url_for(SHELL_PATH, lang));
+                put(&path[1..], html.as_bytes())?;
+            }
+        }
+        for lang in Lang::ALL {
             let mut ctx = tera::Context::new();
             ctx.insert("lang", lang.code());
             ctx.insert("html_lang", lang.html_tag());
@@ -506,6 +516,36 @@ impl Site {
         } else {
             Err(RenderError::Templates(dedup(errors)))
         }
+    }
+
+    /// What `shell.html` sees: the header, nav and footer of every page,
+    /// no page of its own. The language switch leads to the other
+    /// language's home page, as the shell cannot know the API's page.
+    fn shell_context(&self, lang: Lang, t: tera::Value) -> tera::Context {
+        let other = match lang {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        };
+        let mut ctx = tera::Context::new();
+        ctx.insert("lang", lang.code());
+        ctx.insert("html_lang", lang.html_tag());
+        ctx.insert_value("t", t);
+        ctx.insert(
+            "page",
+            &ShellView {
+                url: url_for(SHELL_PATH, lang),
+            },
+        );
+        ctx.insert(
+            "other",
+            &Alternate {
+                lang: other.code(),
+                hreflang: other.html_tag(),
+                url: url_for("", other),
+            },
+        );
+        ctx.insert("alternates", &Vec::<Alternate>::new());
+        ctx
     }
 
     fn page_context(&self, entry: &Entry, lang: Lang, body: &str) -> tera::Context {
@@ -684,6 +724,11 @@ struct PageView<'a> {
     expired: bool,
     permalink: String,
     children: Vec<Summary>,
+}
+
+#[derive(Debug, Serialize)]
+struct ShellView {
+    url: String,
 }
 
 #[derive(Debug, Serialize)]

@@ -230,3 +230,38 @@ fn golden_pages() {
         "these pages differ from tests/golden/: {stale:?}; if intended, rerun with UPDATE_GOLDENS=1 and review the diff"
     );
 }
+
+#[test]
+fn page_shells_for_the_api_in_both_languages() {
+    let out = build(&Sources::read(&fixture("tiny")).unwrap());
+    for (path, tag, home) in [
+        ("_shell/index.html", "zh-Hans", "/en/"),
+        ("en/_shell/index.html", "en", "/"),
+    ] {
+        let html = page(&out, path);
+        for marker in ["<!--hotline:title-->", "<!--hotline:main-->"] {
+            assert_eq!(html.matches(marker).count(), 1, "{path}: {marker}");
+        }
+        let title = &html[html.find("<title>").unwrap()..html.find("</title>").unwrap()];
+        assert!(title.contains("<!--hotline:title-->"), "{path}: {title}");
+        assert!(
+            html.contains("<main id=\"main\" tabindex=\"-1\">\n<!--hotline:main-->\n</main>"),
+            "{path}"
+        );
+        assert!(html.contains(&format!("<html lang=\"{tag}\">")), "{path}");
+        assert!(html.contains("<meta name=\"robots\" content=\"noindex\">"));
+        assert!(html.contains("data-pagefind-ignore=\"all\""));
+        assert!(!html.contains("data-pagefind-body"), "{path}: not indexed");
+        // The usual frame: stylesheet, nav, footer, a language switch that
+        // leads somewhere real.
+        assert!(html.contains("/static/style.css") && html.contains("<nav"));
+        assert!(html.contains("class=\"site-footer\""));
+        assert!(
+            html.contains(&format!("class=\"lang-switch\" href=\"{home}\"")),
+            "{path}"
+        );
+    }
+    assert!(!page(&out, "sitemap.xml").contains("_shell"));
+    // Other pages keep their head as it was.
+    assert!(!page(&out, "index.html").contains("noindex"));
+}
