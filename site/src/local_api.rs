@@ -1,6 +1,9 @@
 //! The intake API inside `hotline serve`: the same router the Lambda runs,
 //! over an embedded SQLite store and an outbox folder of `.eml` files, both
-//! under `.hotline/` in the project (ignored by git).
+//! under `.hotline/` in the project (ignored by git). The secret that signs
+//! the action links in mails is kept there too, so the links in the outbox
+//! keep working after a restart; the API's pages wear the site's look from
+//! the build's page shells.
 
 use anyhow::{Context as _, anyhow};
 use axum::body::Body;
@@ -16,6 +19,9 @@ use std::time::Duration;
 /// Where local cases and mail are kept, relative to the project root.
 pub const DATA_DIR: &str = ".hotline";
 
+/// The file under [`DATA_DIR`] that holds the action-link secret.
+const ACTION_SECRET_FILE: &str = "action-secret";
+
 /// Builds the `/api` router for a preview on `addr`.
 pub fn router(root: &Path, addr: SocketAddr) -> anyhow::Result<axum::Router> {
     let rules_path = Path::new(casework::rules::RULES_PATH);
@@ -29,6 +35,8 @@ pub fn router(root: &Path, addr: SocketAddr) -> anyhow::Result<axum::Router> {
         .map_err(|e| anyhow!("opening the local case store: {e}"))?;
     let outbox = data.join("outbox");
     let mailer = OutboxMailer::new(&outbox, "hotline@localhost");
+    let action_secret = action_secret(&data)?;
+    let shells = page_shells(root);
     let origin = format!("http://{addr}");
     let config = ApiConfig {
         rules: Arc::new(rules),
@@ -42,6 +50,8 @@ pub fn router(root: &Path, addr: SocketAddr) -> anyhow::Result<axum::Router> {
             window: Duration::from_secs(60),
         },
         ip_hash_secret: format!("{:032x}", rand::random::<u128>()),
+        action_secret,
+        shells,
     };
     println!(
         "Intake API on {origin}/api: cases in {}, mail in {}",
@@ -71,4 +81,61 @@ pub fn router(root: &Path, addr: SocketAddr) -> anyhow::Result<axum::Router> {
             }
         }),
     )
+}
+
+/// The project's action-link secret: read from `.hotline/action-secret`,
+/// or made (random, 32 bytes as hex) and kept there on first use.
+fn action_secret(data: &Path) -> anyhow::Result<Vec<u8>> {
+    let path = data.join(ACTION_SECRET_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) if text.trim().len() >= casework::action_token::MIN_SECRET_LEN => {
+            return Ok(text.trim().as_bytes().to_vec());
+        }
+        Ok(_) => println!(
+            "{} is too short; making a new one (earlier action links stop working)",
+            path.display()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(anyhow!("reading {}: {e}", path.display())),
+    }
+    let secret = format!(
+        "{:032x}{:032x}",
+        rand::random::<u128>(),
+        rand::random::<u128>()
+    );
+    write_private(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+    Ok(secret.into_bytes())
+}
+
+/// Writes a file only its owner may read.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
+}
+
+/// The page shells from a build of the site, so the API's pages look like
+/// the preview; the built-in page when the build fails or has none.
+/// Read once at start: a theme edit shows in the API's pages after a restart.
+fn page_shells(root: &Path) -> intake::PageShells {
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let files = match hotline_site::serve::build(root, today) {
+        Ok(files) => files,
+        Err(_) => {
+            println!("The site does not build yet: the API's pages use the built-in look");
+            return intake::PageShells::builtin();
+        }
+    };
+    let (shells, warnings) = intake::PageShells::from_files(|path| {
+        files
+            .get(path)
+            .and_then(|bytes| String::from_utf8(bytes.clone()).ok())
+    });
+    for w in warnings {
+        println!("{w}");
+    }
+    shells
 }

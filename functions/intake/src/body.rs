@@ -123,6 +123,26 @@ pub fn parse_form(body: &[u8]) -> Result<RawSubmission, BodyError> {
     Ok(raw)
 }
 
+/// Reads form data as (name, value) pairs, refusing a name given twice and
+/// any name not in `known`; empty values are kept as empty strings.
+pub fn parse_pairs(body: &[u8], known: &[&str]) -> Result<Vec<(String, String)>, BodyError> {
+    let text = std::str::from_utf8(body).map_err(|_| BodyError::NotUtf8)?;
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for pair in text.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name = percent_decode(name, true)?;
+        let value = percent_decode(value, true)?;
+        if !known.contains(&name.as_str()) {
+            return Err(BodyError::UnknownField(name));
+        }
+        if pairs.iter().any(|(n, _)| *n == name) {
+            return Err(BodyError::Repeated(name));
+        }
+        pairs.push((name, value));
+    }
+    Ok(pairs)
+}
+
 /// Reads a JSON submission; unknown fields are refused by the type itself.
 pub fn parse_json(body: &[u8]) -> Result<RawSubmission, BodyError> {
     std::str::from_utf8(body).map_err(|_| BodyError::NotUtf8)?;

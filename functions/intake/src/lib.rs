@@ -1,17 +1,24 @@
-//! The public HTTP API of the complaint office: submissions and status.
+//! The public HTTP API of the complaint office: submissions, status, and
+//! the pages behind the signed links in mails.
 //!
 //! [`Api::handle`] takes a plain `http::Request` and returns a plain
 //! `http::Response`, so the Lambda binary (`src/main.rs`) and `hotline
 //! serve` mount the very same code. Paths are relative to the API root:
-//! `POST /cases`, `GET /cases/{tracking}`, `OPTIONS` on both. A caller that
-//! serves the API under a prefix (such as `/api`) strips it before calling.
+//! `POST /cases`, `GET /cases?tracking=` (the no-JS lookup),
+//! `GET /cases/{tracking}`, `GET|POST /cases/{tracking}/actions/{action}`
+//! (a department's signed links), `GET|POST /cases/{tracking}/survey` (the
+//! complainant's), `OPTIONS` on the first two. A caller that serves the API
+//! under a prefix (such as `/api`) strips it before calling.
 //!
 //! What happens where:
 //! - [`body`]: reading a submission from a form post or JSON (pure);
 //! - [`submit`]: the submission flow: validate, open, store, then mail;
-//! - [`status`]: the public view of a case, which never holds identity (pure);
+//! - [`status`]: the public view of a case, which never holds identity (pure),
+//!   and the no-JS lookup;
+//! - [`actions`]: the signed links: a department's actions and the survey;
+//! - [`shell`]: the site's look, which the API's pages are put into;
 //! - [`limit`]: the per-IP rate-limit key and window (pure);
-//! - [`page`]: the small HTML pages (the no-JS form again, the status page);
+//! - [`page`]: the HTML pages (the no-JS form again, status, actions, survey);
 //! - [`respond`]: every failure and the one place it becomes an HTTP status;
 //! - [`routes`]: the table of routes and statuses, checked against
 //!   `openapi.yaml` by a test.
@@ -19,11 +26,13 @@
 //! This crate decides nothing about cases: the rules are in `casework`, the
 //! storage behind `casestore::Store`, the sending behind `mail::Mailer`.
 
+pub mod actions;
 pub mod body;
 pub mod limit;
 pub mod page;
 pub mod respond;
 pub mod routes;
+pub mod shell;
 pub mod status;
 pub mod submit;
 
@@ -47,6 +56,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use page::default_form_page;
+pub use shell::PageShells;
 
 /// The largest request body accepted; a description of 5000 Chinese
 /// characters, percent-encoded, fits with room to spare.
@@ -54,6 +64,14 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Re-renders the no-JS form with what the visitor typed and what is wrong.
 pub type FormRenderer = Arc<dyn Fn(Lang, &RawSubmission, &[FieldError]) -> String + Send + Sync>;
+
+/// How the API writes its pages: the form again, and the site's shells
+/// every other page is put into.
+#[derive(Clone)]
+pub struct Pages {
+    pub form: FormRenderer,
+    pub shells: PageShells,
+}
 
 /// How many requests one client may make per window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +97,11 @@ pub struct ApiConfig {
     pub rate_limit: RateLimit,
     /// Keys the rate-limit hash, so stored counters never hold an IP.
     pub ip_hash_secret: String,
+    /// Signs and checks the action and survey links in mails
+    /// (`casework::action_token`); at least 32 bytes.
+    pub action_secret: Vec<u8>,
+    /// The site's look for the API's own pages.
+    pub shells: PageShells,
 }
 
 /// The API over a store and a mailer.
@@ -86,22 +109,30 @@ pub struct Api<S: Store, M: Mailer> {
     config: ApiConfig,
     store: S,
     mailer: M,
-    form: FormRenderer,
+    pages: Pages,
 }
 
 impl<S: Store, M: Mailer> Api<S, M> {
     pub fn new(config: ApiConfig, store: S, mailer: M, form: FormRenderer) -> Self {
+        let pages = Pages {
+            form,
+            shells: config.shells.clone(),
+        };
         Api {
             config,
             store,
             mailer,
-            form,
+            pages,
         }
     }
 
-    /// An API that re-renders the form with [`default_form_page`].
+    /// An API that re-renders the form with [`page::form_page`] in the
+    /// configured shells.
     pub fn with_default_form(config: ApiConfig, store: S, mailer: M) -> Self {
-        Api::new(config, store, mailer, Arc::new(default_form_page))
+        let shells = config.shells.clone();
+        let form: FormRenderer =
+            Arc::new(move |lang, raw, errors| page::form_page(&shells, lang, raw, errors));
+        Api::new(config, store, mailer, form)
     }
 
     pub fn config(&self) -> &ApiConfig {
@@ -136,15 +167,31 @@ impl<S: Store, M: Mailer> Api<S, M> {
             routes::Route::SubmitCase => {
                 let mode = body::mode_of(&req);
                 match self.check_origin(origin.as_deref()) {
-                    Err(f) => respond::failure(f, &mode, lang, &self.form),
+                    Err(f) => respond::failure(f, &mode, lang, &self.pages),
                     Ok(()) => self.submit(req, client_ip, now).await,
                 }
+            }
+            routes::Route::Lookup => {
+                let html = status::wants_html(&req);
+                let mode = if html { Mode::Html } else { Mode::Json };
+                match self.rate_limit(client_ip, now).await {
+                    Err(f) => respond::failure(f, &mode, lang, &self.pages),
+                    Ok(()) => self.lookup(&req, lang, html).await,
+                }
+            }
+            routes::Route::Action {
+                tracking,
+                action,
+                post,
+            } => self.action(&req, &tracking, &action, post, now).await,
+            routes::Route::Survey { tracking, post } => {
+                self.survey(&req, &tracking, post, now).await
             }
             routes::Route::CaseStatus(tracking) => {
                 let html = status::wants_html(&req);
                 let mode = if html { Mode::Html } else { Mode::Json };
                 match self.rate_limit(client_ip, now).await {
-                    Err(f) => respond::failure(f, &mode, lang, &self.form),
+                    Err(f) => respond::failure(f, &mode, lang, &self.pages),
                     Ok(()) => self.status(&tracking, lang, html).await,
                 }
             }
@@ -152,10 +199,10 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 Failure::MethodNotAllowed(allow),
                 &Mode::Json,
                 lang,
-                &self.form,
+                &self.pages,
             ),
             routes::Route::Unknown => {
-                respond::failure(Failure::NoSuchRoute, &Mode::Json, lang, &self.form)
+                respond::failure(Failure::NoSuchRoute, &Mode::Json, lang, &self.pages)
             }
         };
         self.add_cors(origin.as_deref(), &mut response);
@@ -182,7 +229,12 @@ impl<S: Store, M: Mailer> Api<S, M> {
             .header(http::header::ALLOW, "GET, POST, OPTIONS");
         if let Some(o) = origin {
             if o != self.config.site_origin {
-                return respond::failure(Failure::ForeignOrigin, &Mode::Json, Lang::Zh, &self.form);
+                return respond::failure(
+                    Failure::ForeignOrigin,
+                    &Mode::Json,
+                    Lang::Zh,
+                    &self.pages,
+                );
             }
             builder = builder
                 .header(

@@ -11,14 +11,21 @@
 //!   (default `{site origin}/status/`);
 //! - `HOTLINE_RATE_LIMIT` (default `20`) requests per `HOTLINE_RATE_WINDOW_SECS`
 //!   (default `600`);
-//! - `HOTLINE_API_PREFIX` (default `/api`): stripped from request paths.
+//! - `HOTLINE_API_PREFIX` (default `/api`): stripped from request paths;
+//! - `HOTLINE_ACTION_SECRET` (required, at least 32 characters): signs the
+//!   action and survey links in mails; the remind function needs the same
+//!   value, and changing it voids every link already sent;
+//! - `HOTLINE_PAGE_SHELLS` (optional): a folder holding the site build's
+//!   `_shell/index.html` and `en/_shell/index.html`, so the API's pages
+//!   wear the site's look; without it (or them) a plain built-in page is
+//!   used and a warning logged.
 //!
 //! The rulebook is compiled in, so the rules enforced are the rules published.
 
 use anyhow::{Context, bail};
 use bytes::Bytes;
 use casework::Rulebook;
-use intake::{Api, ApiConfig, RateLimit};
+use intake::{Api, ApiConfig, PageShells, RateLimit};
 use lambda_http::{Body, Error, Request, RequestExt, Response, service_fn};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -114,6 +121,26 @@ fn config_from_env() -> anyhow::Result<ApiConfig> {
     if secret.len() < 16 {
         bail!("HOTLINE_IP_HASH_SECRET must be at least 16 characters");
     }
+    let action_secret = env("HOTLINE_ACTION_SECRET")?;
+    if action_secret.len() < casework::action_token::MIN_SECRET_LEN {
+        bail!(
+            "HOTLINE_ACTION_SECRET must be at least {} characters",
+            casework::action_token::MIN_SECRET_LEN
+        );
+    }
+    let shells = match std::env::var_os("HOTLINE_PAGE_SHELLS") {
+        Some(dir) => {
+            let (shells, warnings) = PageShells::from_dir(std::path::Path::new(&dir));
+            for w in warnings {
+                tracing::warn!("{w}");
+            }
+            shells
+        }
+        None => {
+            tracing::warn!("HOTLINE_PAGE_SHELLS is not set: the API's pages use the built-in look");
+            PageShells::builtin()
+        }
+    };
     Ok(ApiConfig {
         rules: Arc::new(rules),
         thanks_url: env_or("HOTLINE_THANKS_URL", "/thanks/"),
@@ -130,6 +157,8 @@ fn config_from_env() -> anyhow::Result<ApiConfig> {
             ),
         },
         ip_hash_secret: secret,
+        action_secret: action_secret.into_bytes(),
+        shells,
         site_origin,
     })
 }

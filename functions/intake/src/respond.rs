@@ -5,7 +5,7 @@
 //! Error bodies have one shape everywhere:
 //! `{"errors": [{"field": ..., "code": ..., "message": ...}]}`.
 
-use crate::FormRenderer;
+use crate::Pages;
 use crate::body::{BodyError, Mode};
 use bytes::Bytes;
 use casestore::StoreError;
@@ -180,7 +180,7 @@ struct ErrorsBody<'a> {
 }
 
 /// THE mapping from a failure to a response.
-pub fn failure(f: Failure, mode: &Mode, lang: Lang, form: &FormRenderer) -> Response<Bytes> {
+pub fn failure(f: Failure, mode: &Mode, lang: Lang, pages: &Pages) -> Response<Bytes> {
     let status = f.status();
     let problems = f.problems();
     let mut builder = Response::builder().status(status);
@@ -227,11 +227,14 @@ pub fn failure(f: Failure, mode: &Mode, lang: Lang, form: &FormRenderer) -> Resp
             };
             let mut raw = raw;
             raw.website = None;
-            html(builder, form(lang, &raw, &errors))
+            html(builder, (pages.form)(lang, &raw, &errors))
         }
         Mode::Html => {
             let messages: Vec<&str> = problems.iter().map(|p| p.message.get(lang)).collect();
-            html(builder, crate::page::message_page(lang, status, &messages))
+            html(
+                builder,
+                crate::page::message_page(&pages.shells, lang, status, &messages),
+            )
         }
     }
 }

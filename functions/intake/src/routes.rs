@@ -7,8 +7,22 @@ use http::Method;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     SubmitCase,
+    /// The no-JS status lookup: `GET /cases?tracking=`.
+    Lookup,
     /// The tracking number as it appeared in the path (still unchecked).
     CaseStatus(String),
+    /// A department's signed action link: the form (GET) or the action (POST).
+    /// The tracking number and the action's name are still unchecked.
+    Action {
+        tracking: String,
+        action: String,
+        post: bool,
+    },
+    /// The complainant's signed survey link: the form (GET) or the rating (POST).
+    Survey {
+        tracking: String,
+        post: bool,
+    },
     Preflight,
     /// A known path with a method it does not have; the `Allow` value.
     NotAllowed(&'static str),
@@ -22,13 +36,39 @@ impl Route {
         let segments: Vec<&str> = path.split('/').skip(1).collect();
         match (segments.as_slice(), method) {
             (["cases"], &Method::POST) => Route::SubmitCase,
+            (["cases"], &Method::GET) => Route::Lookup,
             (["cases"], &Method::OPTIONS) => Route::Preflight,
-            (["cases"], _) => Route::NotAllowed("POST, OPTIONS"),
+            (["cases"], _) => Route::NotAllowed("GET, POST, OPTIONS"),
             (["cases", tracking], &Method::GET) if !tracking.is_empty() => {
                 Route::CaseStatus(percent_decode_lossy(tracking))
             }
             (["cases", tracking], &Method::OPTIONS) if !tracking.is_empty() => Route::Preflight,
             (["cases", tracking], _) if !tracking.is_empty() => Route::NotAllowed("GET, OPTIONS"),
+            (["cases", tracking, "actions", action], &Method::GET | &Method::POST)
+                if !tracking.is_empty() && !action.is_empty() =>
+            {
+                Route::Action {
+                    tracking: percent_decode_lossy(tracking),
+                    action: (*action).to_string(),
+                    post: *method == Method::POST,
+                }
+            }
+            (["cases", tracking, "actions", action], _)
+                if !tracking.is_empty() && !action.is_empty() =>
+            {
+                Route::NotAllowed("GET, POST")
+            }
+            (["cases", tracking, "survey"], &Method::GET | &Method::POST)
+                if !tracking.is_empty() =>
+            {
+                Route::Survey {
+                    tracking: percent_decode_lossy(tracking),
+                    post: *method == Method::POST,
+                }
+            }
+            (["cases", tracking, "survey"], _) if !tracking.is_empty() => {
+                Route::NotAllowed("GET, POST")
+            }
             _ => Route::Unknown,
         }
     }
@@ -51,6 +91,7 @@ pub const ROUTES: &[(&str, &str, &[u16])] = &[
         "/cases",
         &[200, 201, 303, 400, 403, 405, 413, 415, 422, 429, 500, 503],
     ),
+    ("get", "/cases", &[200, 303, 400, 404, 429, 500, 503]),
     ("options", "/cases", &[204, 403]),
     (
         "get",
@@ -58,6 +99,26 @@ pub const ROUTES: &[(&str, &str, &[u16])] = &[
         &[200, 400, 404, 405, 429, 500, 503],
     ),
     ("options", "/cases/{tracking}", &[204, 403]),
+    (
+        "get",
+        "/cases/{tracking}/actions/{action}",
+        &[200, 400, 403, 404, 405, 409, 410, 500, 503],
+    ),
+    (
+        "post",
+        "/cases/{tracking}/actions/{action}",
+        &[200, 400, 403, 404, 409, 410, 413, 415, 422, 500, 503],
+    ),
+    (
+        "get",
+        "/cases/{tracking}/survey",
+        &[200, 400, 403, 404, 405, 409, 410, 500, 503],
+    ),
+    (
+        "post",
+        "/cases/{tracking}/survey",
+        &[200, 400, 403, 404, 409, 410, 413, 415, 422, 500, 503],
+    ),
 ];
 
 #[cfg(test)]
@@ -69,9 +130,29 @@ mod tests {
         assert_eq!(Route::of(&Method::POST, "/cases"), Route::SubmitCase);
         assert_eq!(Route::of(&Method::POST, "/cases/"), Route::SubmitCase);
         assert_eq!(Route::of(&Method::OPTIONS, "/cases"), Route::Preflight);
+        assert_eq!(Route::of(&Method::GET, "/cases"), Route::Lookup);
         assert_eq!(
-            Route::of(&Method::GET, "/cases"),
-            Route::NotAllowed("POST, OPTIONS")
+            Route::of(&Method::PUT, "/cases"),
+            Route::NotAllowed("GET, POST, OPTIONS")
+        );
+        assert_eq!(
+            Route::of(&Method::POST, "/cases/SL-1/actions/close"),
+            Route::Action {
+                tracking: "SL-1".into(),
+                action: "close".into(),
+                post: true
+            }
+        );
+        assert_eq!(
+            Route::of(&Method::GET, "/cases/SL-1/survey/"),
+            Route::Survey {
+                tracking: "SL-1".into(),
+                post: false
+            }
+        );
+        assert_eq!(
+            Route::of(&Method::DELETE, "/cases/SL-1/survey"),
+            Route::NotAllowed("GET, POST")
         );
         assert_eq!(
             Route::of(&Method::GET, "/cases/SL-2611%20K7Q"),
@@ -82,6 +163,7 @@ mod tests {
             Route::NotAllowed("GET, OPTIONS")
         );
         assert_eq!(Route::of(&Method::GET, "/cases/x/y"), Route::Unknown);
+        assert_eq!(Route::of(&Method::GET, "/cases/x/actions"), Route::Unknown);
         assert_eq!(Route::of(&Method::GET, "/api/cases"), Route::Unknown);
         assert_eq!(Route::of(&Method::GET, "/"), Route::Unknown);
     }

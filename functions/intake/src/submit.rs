@@ -15,6 +15,7 @@ use casestore::{
     Created, Delivery, NewCase, Notification, NotificationStatus, OutgoingMessage, Store,
     StoreError,
 };
+use casework::action_token;
 use casework::lifecycle::Case;
 use casework::messages::{self, ActionLinks, Message};
 use casework::submission::{ErrorCode, Field, Submission, validate};
@@ -63,7 +64,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
             .await
         {
             Ok(response) => response,
-            Err(f) => respond::failure(f, &mode, lang, &self.form),
+            Err(f) => respond::failure(f, &mode, lang, &self.pages),
         }
     }
 
@@ -157,6 +158,24 @@ impl<S: Store, M: Mailer> Api<S, M> {
         })
     }
 
+    /// The signed links for the department that handles `case` now.
+    pub(crate) fn department_links(&self, case: &Case, now: DateTime<Utc>) -> ActionLinks {
+        action_token::department_links(
+            &self.config.action_secret,
+            &self.config.public_base_url,
+            case,
+            now + action_token::DEPARTMENT_LINK_LIFETIME,
+        )
+    }
+
+    /// Where the no-JS status lookup sends its GET.
+    pub(crate) fn lookup_url(&self) -> String {
+        format!(
+            "{}/cases",
+            self.config.public_base_url.trim_end_matches('/')
+        )
+    }
+
     fn status_url(&self, tracking: &TrackingNumber) -> String {
         format!(
             "{}/cases/{tracking}",
@@ -167,7 +186,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
     /// The status page a person follows from the receipt: the site's page
     /// when it is an absolute address (mail cannot follow a relative one),
     /// else the API's own page.
-    fn people_status_url(&self, tracking: &TrackingNumber, lang: Lang) -> String {
+    pub(crate) fn people_status_url(&self, tracking: &TrackingNumber, lang: Lang) -> String {
         let page = &self.config.status_page_url;
         if page.starts_with("https://") || page.starts_with("http://") {
             with_query(page, &format!("tracking={tracking}&lang={lang}"))
@@ -205,10 +224,12 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 tracing::error!(error = %e, "a validated submission could not be opened");
                 Failure::Internal
             })?;
+            let links = self.department_links(&case, now);
             let notifications = first_notifications(
                 rules,
                 &case,
                 submission,
+                &links,
                 &self.people_status_url(&tracking, submission.language),
                 now,
             );
@@ -231,7 +252,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
     }
 
     /// Sends what it can now; everything else stays pending.
-    async fn deliver(&self, notifications: &[Notification], now: DateTime<Utc>) {
+    pub(crate) async fn deliver(&self, notifications: &[Notification], now: DateTime<Utc>) {
         for n in notifications {
             match self
                 .store
@@ -276,19 +297,76 @@ impl<S: Store, M: Mailer> Api<S, M> {
         let mode = if html { Mode::Html } else { Mode::Json };
         let tracking = match TrackingNumber::parse(typed) {
             Ok(t) => t,
-            Err(e) => return respond::failure(Failure::BadTracking(e), &mode, lang, &self.form),
+            Err(e) => return respond::failure(Failure::BadTracking(e), &mode, lang, &self.pages),
         };
         let record = match self.store.case(&tracking).await {
             Ok(Some(record)) => record,
-            Ok(None) => return respond::failure(Failure::CaseNotFound, &mode, lang, &self.form),
-            Err(e) => return respond::failure(store_failure(&e), &mode, lang, &self.form),
+            Ok(None) => return respond::failure(Failure::CaseNotFound, &mode, lang, &self.pages),
+            Err(e) => return respond::failure(store_failure(&e), &mode, lang, &self.pages),
         };
         let public = status::public_status(&record.case, &self.config.rules, lang);
         let builder = Response::builder().status(StatusCode::OK);
         if html {
-            respond::html(builder, crate::page::status_page(lang, &public))
+            respond::html(
+                builder,
+                crate::page::status_page(&self.pages.shells, lang, &public, &self.lookup_url()),
+            )
         } else {
             respond::json_body(builder, &public)
+        }
+    }
+}
+
+impl<S: Store, M: Mailer> Api<S, M> {
+    /// The no-JS lookup, `GET /cases?tracking=`: a browser gets the status
+    /// page, or the lookup form again holding what was typed; other clients
+    /// are sent on to the case's own address.
+    pub(crate) async fn lookup(
+        &self,
+        req: &Request<Bytes>,
+        lang: Lang,
+        html: bool,
+    ) -> Response<Bytes> {
+        let typed = respond::query_param(req, "tracking").unwrap_or_default();
+        let parsed = TrackingNumber::parse(&typed);
+        if !html {
+            return match parsed {
+                Ok(tracking) => respond::see_other(&self.status_url(&tracking)),
+                Err(e) => respond::failure(Failure::BadTracking(e), &Mode::Json, lang, &self.pages),
+            };
+        }
+        let again = |status: StatusCode, problem: &str| {
+            respond::html(
+                Response::builder().status(status),
+                crate::page::lookup_page(
+                    &self.pages.shells,
+                    lang,
+                    &self.lookup_url(),
+                    &typed,
+                    problem,
+                ),
+            )
+        };
+        let tracking = match parsed {
+            Ok(t) => t,
+            Err(e) => return again(StatusCode::BAD_REQUEST, &e.message(lang)),
+        };
+        match self.store.case(&tracking).await {
+            Ok(Some(record)) => {
+                let public = status::public_status(&record.case, &self.config.rules, lang);
+                respond::html(
+                    Response::builder().status(StatusCode::OK),
+                    crate::page::status_page(&self.pages.shells, lang, &public, &self.lookup_url()),
+                )
+            }
+            Ok(None) => again(
+                StatusCode::NOT_FOUND,
+                match lang {
+                    Lang::Zh => "没有找到这个受理编号，请核对后再试。",
+                    Lang::En => "No case has this tracking number. Please check it and try again.",
+                },
+            ),
+            Err(e) => respond::failure(store_failure(&e), &Mode::Html, lang, &self.pages),
         }
     }
 }
@@ -303,7 +381,7 @@ fn failed(now: DateTime<Utc>, error: String) -> Delivery {
     }
 }
 
-fn store_failure(e: &StoreError) -> Failure {
+pub(crate) fn store_failure(e: &StoreError) -> Failure {
     tracing::error!(error = respond::store_error_kind(e), "store failed");
     match e {
         StoreError::Unavailable(_) | StoreError::Conflict => Failure::Unavailable,
@@ -317,42 +395,52 @@ fn with_query(url: &str, query: &str) -> String {
     format!("{url}{sep}{query}")
 }
 
-/// The mails a new case sends, pending: to the department, the identity
-/// copy to the office for identity-withheld types, and the receipt to the
-/// complainant when they left an e-mail.
+/// A rendered mail as a pending notification with id `{tracking}/{suffix}`;
+/// `None` when it has nobody to go to.
+pub fn pending(
+    case: &Case,
+    suffix: &str,
+    message: Message,
+    now: DateTime<Utc>,
+) -> Option<Notification> {
+    if message.to.is_empty() {
+        return None;
+    }
+    Some(Notification {
+        id: format!("{}/{suffix}", case.tracking),
+        tracking: case.tracking.clone(),
+        message: OutgoingMessage {
+            to: message.to,
+            subject: message.subject,
+            text: message.text,
+            html: message.html,
+            attachments: Vec::new(),
+        },
+        status: NotificationStatus::Pending,
+        attempts: 0,
+        next_attempt_at: now,
+        last_error: None,
+    })
+}
+
+/// The mails a new case sends, pending: to the department (with its signed
+/// action links), the identity copy to the office for identity-withheld
+/// types, and the receipt to the complainant when they left an e-mail.
 pub fn first_notifications(
     rules: &Rulebook,
     case: &Case,
     submission: &Submission,
+    links: &ActionLinks,
     status_url: &str,
     now: DateTime<Utc>,
 ) -> Vec<Notification> {
-    // Action links are not signed yet: the department mail goes without them.
-    let links = ActionLinks::default();
     let mut out = Vec::new();
     let mut push = |suffix: &str, message: Message| {
-        if message.to.is_empty() {
-            return;
-        }
-        out.push(Notification {
-            id: format!("{}/{suffix}", case.tracking),
-            tracking: case.tracking.clone(),
-            message: OutgoingMessage {
-                to: message.to,
-                subject: message.subject,
-                text: message.text,
-                html: message.html,
-                attachments: Vec::new(),
-            },
-            status: NotificationStatus::Pending,
-            attempts: 0,
-            next_attempt_at: now,
-            last_error: None,
-        });
+        out.extend(pending(case, suffix, message, now));
     };
     push(
         "new-case",
-        messages::department_new_case(rules, case, submission, &links, Lang::Zh),
+        messages::department_new_case(rules, case, submission, links, Lang::Zh),
     );
     if let Some(m) = messages::office_identity_copy(rules, case, submission) {
         push("identity", m);

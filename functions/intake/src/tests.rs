@@ -456,9 +456,573 @@ async fn too_many_requests_from_one_address_get_429() {
 #[tokio::test]
 async fn unknown_paths_and_methods() {
     let api = api();
-    let r = call(&api, get("/cases")).await;
+    let r = call(
+        &api,
+        Request::builder()
+            .method("PUT")
+            .uri("/cases")
+            .body(Bytes::new())
+            .expect("request"),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(header(&r, "allow"), "POST, OPTIONS");
+    assert_eq!(header(&r, "allow"), "GET, POST, OPTIONS");
     let r = call(&api, get("/api/cases/x")).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+// ------------------------------------------------------------ signed links
+
+use casestore::Store as _;
+use casework::action_token::{self, Action, ActionToken, Holder};
+use casework::lifecycle::{CaseState, Satisfaction};
+use casework::rules::DepartmentId;
+
+const LINK_EXPIRY_DAYS: i64 = 30;
+
+fn form_post(uri: &str, body: impl Into<String>) -> Request<Bytes> {
+    Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Bytes::from(body.into()))
+        .expect("request")
+}
+
+/// A department link's path, signed as the mail would sign it.
+fn link(tracking: &str, department: &str, action: Action) -> String {
+    let tracking = TrackingNumber::parse(tracking).expect("tracking");
+    let token = ActionToken::sign(
+        ACTION_SECRET,
+        &tracking,
+        &Holder::Department(DepartmentId::new(department)),
+        action,
+        now() + chrono::TimeDelta::days(LINK_EXPIRY_DAYS),
+    );
+    action_token::action_url("", &tracking, action, &token)
+}
+
+async fn version(api: &TestApi, tracking: &str) -> u64 {
+    let t = TrackingNumber::parse(tracking).expect("tracking");
+    api.store()
+        .case(&t)
+        .await
+        .expect("store")
+        .expect("case")
+        .version
+}
+
+async fn state(api: &TestApi, tracking: &str) -> CaseState {
+    let t = TrackingNumber::parse(tracking).expect("tracking");
+    api.store()
+        .case(&t)
+        .await
+        .expect("store")
+        .expect("case")
+        .case
+        .state
+}
+
+/// Posts an action form at the case's current version.
+async fn act(api: &TestApi, path: &str, tracking: &str, fields: &str) -> http::Response<Bytes> {
+    let v = version(api, tracking).await;
+    call(api, form_post(path, format!("version={v}&{fields}"))).await
+}
+
+#[tokio::test]
+async fn the_department_mail_carries_links_that_open_the_action_pages() {
+    let api = api();
+    let tracking = submitted(&api).await;
+    let mail = &api.mailer().sent()[0].1;
+    let base = "https://api.example.org/v1";
+    for action in Action::DEPARTMENT {
+        let marker = format!("{base}/cases/{tracking}/actions/{}?token=", action.slug());
+        let start = mail.text.find(&marker).expect("a link for every action");
+        let url: String = mail.text[start..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect();
+        let path = url.strip_prefix(base).expect("on the API");
+        let r = call(&api, get(path)).await;
+        if action == Action::Accept {
+            assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+            let page = text(&r);
+            assert!(page.contains("name=\"version\" value=\"1\""), "{page}");
+            assert!(page.contains(&tracking));
+            for private in [NAME, PHONE, EMAIL, DESCRIPTION] {
+                assert!(!page.contains(private), "{private} on the action page");
+            }
+        } else {
+            // Only accepting and sending back make sense for a new case.
+            let allowed = action == Action::SendBack;
+            assert_eq!(r.status().is_success(), allowed, "{action}: {}", text(&r));
+        }
+    }
+    assert!(mail.html.contains("/actions/close?token="));
+    // Opening the pages changed nothing.
+    assert_eq!(version(&api, &tracking).await, 1);
+}
+
+#[tokio::test]
+async fn accept_reply_extend_and_close_each_change_the_case_and_tell_the_complainant() {
+    let api = api();
+    let tracking = submitted(&api).await;
+    let r = act(
+        &api,
+        &link(&tracking, "water", Action::Accept),
+        &tracking,
+        "",
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    assert_eq!(state(&api, &tracking).await, CaseState::Accepted);
+
+    let reply = "已更换管道，水质恢复正常。";
+    let r = act(
+        &api,
+        &link(&tracking, "water", Action::Reply),
+        &tracking,
+        &format!("text={}", enc(reply)),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    assert_eq!(state(&api, &tracking).await, CaseState::Replied);
+    let status = json(&call(&api, get(&format!("/cases/{tracking}"))).await);
+    assert_eq!(status["reply"], reply, "the reply is the public note");
+
+    let r = act(
+        &api,
+        &link(&tracking, "water", Action::Extend),
+        &tracking,
+        &format!("reason={}&new_due=2026-12-18", enc("等待零件")),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    assert!(text(&r).contains("2026-12-18"));
+
+    let r = act(
+        &api,
+        &link(&tracking, "water", Action::Close),
+        &tracking,
+        &format!("outcome={}", enc("管道已更换")),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    let t = TrackingNumber::parse(&tracking).expect("tracking");
+    let record = api.store().case(&t).await.expect("store").expect("case");
+    assert_eq!(record.case.state, CaseState::Closed);
+    assert_eq!(record.version, 5);
+    let actions: Vec<String> = record
+        .case
+        .events
+        .iter()
+        .map(|e| format!("{}/{}", e.action, e.actor))
+        .collect();
+    assert_eq!(
+        actions[1..],
+        [
+            "accept/department `water`",
+            "reply to/department `water`",
+            "extend/department `water`",
+            "close/department `water`"
+        ]
+    );
+
+    let sent = api.mailer().sent();
+    let to_complainant: Vec<&str> = sent
+        .iter()
+        .filter(|(_, m)| m.to == vec![EMAIL.to_string()])
+        .map(|(id, _)| id.split('/').nth(1).unwrap_or(""))
+        .collect();
+    assert_eq!(to_complainant, ["ack", "reply", "extension", "closed"]);
+    let (_, reply_mail) = sent
+        .iter()
+        .find(|(id, _)| id.contains("/reply/"))
+        .expect("reply mail");
+    assert!(reply_mail.text.contains(reply));
+    assert!(
+        api.store()
+            .notifications()
+            .iter()
+            .all(|n| n.status == NotificationStatus::Sent)
+    );
+}
+
+#[tokio::test]
+async fn sending_back_mails_the_office_with_the_reason() {
+    let api = api();
+    let tracking = submitted(&api).await;
+    let r = act(
+        &api,
+        &link(&tracking, "water", Action::SendBack),
+        &tracking,
+        &format!("reason={}", enc("属于住建局职责")),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    assert_eq!(state(&api, &tracking).await, CaseState::SentBack);
+    let sent = api.mailer().sent();
+    let (id, mail) = sent.last().expect("a mail");
+    assert!(id.contains("/sent-back/"), "{id}");
+    assert_eq!(mail.to, vec!["cases@example.org".to_string()]);
+    assert!(mail.text.contains("属于住建局职责"));
+}
+
+#[tokio::test]
+async fn refused_links_change_nothing_and_say_why() {
+    let api = api();
+    let tracking = submitted(&api).await;
+    let accept = link(&tracking, "water", Action::Accept);
+
+    // Tampered: one character of the signature changed.
+    let mut tampered = accept.clone();
+    let last = tampered.pop().expect("a character");
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    // Another action's token on this action's address.
+    let close_token = link(&tracking, "water", Action::Close);
+    let swapped = format!(
+        "/cases/{tracking}/actions/accept?{}",
+        close_token.split_once('?').expect("query").1
+    );
+    // Given to a department that does not handle the case.
+    let wrong = link(&tracking, "housing", Action::Accept);
+    // Expired yesterday.
+    let t = TrackingNumber::parse(&tracking).expect("tracking");
+    let expired_token = ActionToken::sign(
+        ACTION_SECRET,
+        &t,
+        &Holder::Department(DepartmentId::new("water")),
+        Action::Accept,
+        now() - chrono::TimeDelta::days(1),
+    );
+    let expired = action_token::action_url("", &t, Action::Accept, &expired_token);
+    let no_token = format!("/cases/{tracking}/actions/accept");
+
+    for (path, status, says) in [
+        (&tampered, StatusCode::FORBIDDEN, "not valid"),
+        (&swapped, StatusCode::FORBIDDEN, "not valid"),
+        (&wrong, StatusCode::FORBIDDEN, "no longer handles"),
+        (&expired, StatusCode::GONE, "expired on 2026-11-17"),
+        (&no_token, StatusCode::BAD_REQUEST, "incomplete"),
+    ] {
+        for post in [false, true] {
+            let req = if post {
+                form_post(&format!("{path}&lang=en"), "version=1")
+            } else {
+                get(&format!("{path}&lang=en"))
+            };
+            let req = if path == &no_token {
+                let uri = format!("{path}?lang=en");
+                if post {
+                    form_post(&uri, "version=1")
+                } else {
+                    get(&uri)
+                }
+            } else {
+                req
+            };
+            let r = call(&api, req).await;
+            assert_eq!(r.status(), status, "{path}: {}", text(&r));
+            let page = text(&r);
+            assert!(page.contains(says), "{page}");
+            assert!(page.contains("Nothing was changed") || status == StatusCode::BAD_REQUEST);
+        }
+    }
+    let zh = call(&api, get(&tampered)).await;
+    assert!(text(&zh).contains("此链接无效"));
+    assert_eq!(state(&api, &tracking).await, CaseState::Received);
+    assert_eq!(version(&api, &tracking).await, 1);
+}
+
+#[tokio::test]
+async fn a_link_cannot_repeat_an_action_after_the_case_moved_on() {
+    let api = api();
+    let tracking = submitted(&api).await;
+    for (action, fields) in [
+        (Action::Accept, String::new()),
+        (Action::Reply, "text=done".to_string()),
+        (Action::Close, "outcome=done".to_string()),
+    ] {
+        let r = act(&api, &link(&tracking, "water", action), &tracking, &fields).await;
+        assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    }
+    let before = version(&api, &tracking).await;
+    let sent_before = api.mailer().sent().len();
+    // The same close link again, and an accept after the close.
+    for (action, fields) in [(Action::Close, "outcome=again"), (Action::Accept, "")] {
+        let path = link(&tracking, "water", action);
+        let r = act(&api, &path, &tracking, fields).await;
+        assert_eq!(r.status(), StatusCode::CONFLICT, "{}", text(&r));
+        assert!(text(&r).contains("未做任何更改"));
+        let r = call(&api, get(&path)).await;
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+    }
+    assert_eq!(version(&api, &tracking).await, before);
+    assert_eq!(api.mailer().sent().len(), sent_before);
+}
+
+#[tokio::test]
+async fn a_change_by_someone_else_keeps_what_was_typed() {
+    let api = api();
+    let tracking = submitted(&api).await;
+    let _ = act(
+        &api,
+        &link(&tracking, "water", Action::Accept),
+        &tracking,
+        "",
+    )
+    .await;
+    // The form was shown at version 2; someone replies first.
+    let typed = "<b>我们的答复</b> & more";
+    let _ = act(
+        &api,
+        &link(&tracking, "water", Action::Reply),
+        &tracking,
+        "text=first",
+    )
+    .await;
+    let r = call(
+        &api,
+        form_post(
+            &format!("{}&lang=en", link(&tracking, "water", Action::Reply)),
+            format!("version=2&text={}", enc(typed)),
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "{}", text(&r));
+    let page = text(&r);
+    assert!(page.contains("Someone else changed this case"), "{page}");
+    assert!(
+        page.contains("&lt;b&gt;我们的答复&lt;/b&gt; &amp; more</textarea>"),
+        "{page}"
+    );
+    assert!(!page.contains("<b>我们的答复"));
+    assert!(page.contains("name=\"version\" value=\"3\""));
+    let status = json(&call(&api, get(&format!("/cases/{tracking}"))).await);
+    assert_eq!(status["reply"], "first");
+}
+
+#[tokio::test]
+async fn blank_or_out_of_bounds_fields_show_the_form_again() {
+    let api = api();
+    let tracking = submitted(&api).await;
+    let _ = act(
+        &api,
+        &link(&tracking, "water", Action::Accept),
+        &tracking,
+        "",
+    )
+    .await;
+    let r = act(
+        &api,
+        &link(&tracking, "water", Action::Reply),
+        &tracking,
+        "text=+++",
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text(&r).contains("href=\"#text\""));
+    // Past the rulebook's maximum extension (15 working days).
+    let extend = format!("{}&lang=en", link(&tracking, "water", Action::Extend));
+    let r = act(&api, &extend, &tracking, "reason=parts&new_due=2027-06-01").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{}", text(&r));
+    let page = text(&r);
+    assert!(page.contains("at the latest"), "{page}");
+    assert!(page.contains("value=\"2027-06-01\""));
+    assert!(page.contains(">parts</textarea>"));
+    let r = act(&api, &extend, &tracking, "reason=parts&new_due=soon").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text(&r).contains("YYYY-MM-DD"));
+    assert_eq!(state(&api, &tracking).await, CaseState::Accepted);
+    let r = call(
+        &api,
+        form_post(&link(&tracking, "water", Action::Reply), "fax=1"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
+
+async fn closed_case(api: &TestApi) -> String {
+    let tracking = submitted(api).await;
+    for (action, fields) in [
+        (Action::Accept, ""),
+        (Action::Reply, "text=done"),
+        (Action::Close, "outcome=done"),
+    ] {
+        let r = act(api, &link(&tracking, "water", action), &tracking, fields).await;
+        assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    }
+    tracking
+}
+
+fn survey_path(tracking: &str, rating: Satisfaction) -> String {
+    let t = TrackingNumber::parse(tracking).expect("tracking");
+    let links =
+        action_token::survey_links(ACTION_SECRET, "", &t, now() + chrono::TimeDelta::days(14));
+    links
+        .into_iter()
+        .find(|(r, _)| *r == rating)
+        .map(|(_, url)| url)
+        .expect("a link per rating")
+}
+
+#[tokio::test]
+async fn a_dissatisfied_rating_reopens_the_case_one_level_up() {
+    let api = api();
+    let tracking = closed_case(&api).await;
+    let path = survey_path(&tracking, Satisfaction::Dissatisfied);
+    let r = call(&api, get(&path)).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    let page = text(&r);
+    assert!(page.contains("value=\"dissatisfied\" checked"), "{page}");
+    assert!(
+        page.contains("<html lang=\"zh-CN\">") || page.contains("lang=\"zh"),
+        "the complainant's language"
+    );
+    assert_eq!(
+        state(&api, &tracking).await,
+        CaseState::Closed,
+        "a GET records nothing"
+    );
+
+    let comment = "水还是黄的 <script>";
+    let r = act(
+        &api,
+        &path,
+        &tracking,
+        &format!("rating=dissatisfied&reopen=on&comment={}", enc(comment)),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    assert!(!text(&r).contains("<script>"));
+    let t = TrackingNumber::parse(&tracking).expect("tracking");
+    let case = api
+        .store()
+        .case(&t)
+        .await
+        .expect("store")
+        .expect("case")
+        .case;
+    assert_eq!(case.state, CaseState::Accepted);
+    assert_eq!(case.escalation_level, 1);
+    let sent = api.mailer().sent();
+    let (id, mail) = sent.last().expect("a mail");
+    assert!(id.contains("/reopened/"), "{id}");
+    assert!(mail.to.contains(&"water@example.org".to_string()));
+    assert!(mail.to.contains(&"water-director@example.org".to_string()));
+    assert!(mail.text.contains("/actions/reply?token="), "fresh links");
+    assert!(!mail.html.contains("<script>"));
+
+    // The survey cannot be answered twice.
+    let r = act(&api, &path, &tracking, "rating=satisfied").await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn a_satisfied_rating_only_records_and_a_missing_one_is_asked_for() {
+    let api = api();
+    let tracking = closed_case(&api).await;
+    let path = survey_path(&tracking, Satisfaction::Satisfied);
+    let r = act(&api, &format!("{path}&lang=en"), &tracking, "comment=kept").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text(&r).contains("Please choose a rating"));
+    assert!(text(&r).contains(">kept</textarea>"));
+    let r = act(&api, &path, &tracking, "rating=satisfied&comment=ok").await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    let t = TrackingNumber::parse(&tracking).expect("tracking");
+    let case = api
+        .store()
+        .case(&t)
+        .await
+        .expect("store")
+        .expect("case")
+        .case;
+    assert_eq!(case.state, CaseState::Closed);
+    assert_eq!(case.satisfaction, Some(Satisfaction::Satisfied));
+    // A department token is not a survey token.
+    let forged = format!(
+        "/cases/{tracking}/survey?{}",
+        link(&tracking, "water", Action::Close)
+            .split_once('?')
+            .expect("query")
+            .1
+    );
+    assert_eq!(
+        call(&api, get(&forged)).await.status(),
+        StatusCode::FORBIDDEN
+    );
+}
+
+// ------------------------------------------------------------ no-JS lookup and shells
+
+#[tokio::test]
+async fn the_no_js_lookup_shows_the_status_or_the_form_again() {
+    let api = api();
+    let tracking = submitted(&api).await;
+    let html = |uri: &str| {
+        let mut req = get(uri);
+        req.headers_mut()
+            .insert("accept", "text/html,*/*".parse().expect("value"));
+        req
+    };
+    let r = call(&api, html(&format!("/cases?tracking={tracking}"))).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(text(&r).contains(&tracking));
+    assert!(text(&r).contains("action=\"https://api.example.org/v1/cases\""));
+
+    let typed = "SL-2611-<b>";
+    let r = call(
+        &api,
+        html(&format!("/cases?tracking={}&lang=en", enc(typed))),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let page = text(&r);
+    assert!(page.contains("value=\"SL-2611-&lt;b&gt;\""), "{page}");
+    assert!(!page.contains("<b>"));
+    assert!(page.contains("<html lang=\"en\">"));
+
+    let other = TrackingNumber::generate("SL", now().date_naive(), &mut rand::rng());
+    let r = call(&api, html(&format!("/cases?tracking={other}"))).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(text(&r).contains("没有找到"));
+
+    let r = call(&api, get(&format!("/cases?tracking={tracking}"))).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        header(&r, "location"),
+        format!("https://api.example.org/v1/cases/{tracking}")
+    );
+    let r = call(&api, get("/cases?tracking=")).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(json(&r)["errors"][0]["code"], "empty");
+}
+
+#[tokio::test]
+async fn pages_wear_the_site_shell() {
+    let mut config = config(100);
+    config.shells = crate::PageShells {
+        zh: "<html lang=\"zh-CN\"><title><!--hotline:title--> · 示例</title><nav>站点导航</nav><main><!--hotline:main--></main></html>".into(),
+        en: "<html lang=\"en\"><title><!--hotline:title--> · Sample</title><nav>Site nav</nav><main><!--hotline:main--></main></html>".into(),
+    };
+    let api = Api::with_default_form(config, TestStore::default(), FakeMailer::default());
+    let body = format!(
+        "case_type=complaint&category=nowhere&name={}&phone={PHONE}&description={}&language=en",
+        enc("<i>王</i>"),
+        enc(DESCRIPTION)
+    );
+    let r = call(&api, post("application/x-www-form-urlencoded", body)).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = text(&r);
+    assert!(page.contains("<nav>Site nav</nav>"), "{page}");
+    assert!(page.contains("<title>Submit a case · Sample</title>"));
+    assert!(page.contains("href=\"#category\""));
+    assert!(page.contains("value=\"nowhere\""));
+    assert!(page.contains("&lt;i&gt;王&lt;/i&gt;"));
+    assert!(page.contains(DESCRIPTION));
+    let tracking = submitted(&api).await;
+    let r = call(&api, get(&format!("/cases/{tracking}?format=html"))).await;
+    assert!(text(&r).contains("<nav>站点导航</nav>"));
+    let r = call(&api, get(&link(&tracking, "water", Action::Accept))).await;
+    assert!(text(&r).contains("<nav>站点导航</nav>"));
 }

@@ -28,6 +28,7 @@ pub const PHONE: &str = "13812345678";
 pub const EMAIL: &str = "xiaoming.wang@example.net";
 pub const DESCRIPTION: &str = "小区的自来水连续三天发黄，有明显异味，无法饮用。";
 pub const IP: &str = "198.51.100.23";
+pub const ACTION_SECRET: &[u8] = b"test action secret, 32 bytes min";
 
 pub fn rules() -> Arc<Rulebook> {
     let (rules, _) = Rulebook::parse(std::path::Path::new("content/rules.toml"), RULES)
@@ -191,6 +192,8 @@ pub fn config(per_window: u32) -> ApiConfig {
             window: Duration::from_secs(60),
         },
         ip_hash_secret: "test-secret".into(),
+        action_secret: ACTION_SECRET.to_vec(),
+        shells: intake::PageShells::builtin(),
     }
 }
 
