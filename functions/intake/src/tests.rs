@@ -803,6 +803,45 @@ async fn a_change_by_someone_else_keeps_what_was_typed() {
 }
 
 #[tokio::test]
+async fn losing_the_race_to_write_keeps_what_was_typed_and_sends_nothing() {
+    let api = api();
+    let tracking = submitted(&api).await;
+    let _ = act(
+        &api,
+        &link(&tracking, "water", Action::Accept),
+        &tracking,
+        "",
+    )
+    .await;
+    let sent = api.mailer().sent().len();
+    api.store().lose_next_update.store(true, Ordering::SeqCst);
+    let r = act(
+        &api,
+        &link(&tracking, "water", Action::Close),
+        &tracking,
+        "outcome=fixed+it",
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "{}", text(&r));
+    let page = text(&r);
+    assert!(page.contains("有人修改了此案件"), "{page}");
+    assert!(page.contains(">fixed it</textarea>"));
+    assert_eq!(state(&api, &tracking).await, CaseState::Accepted);
+    assert_eq!(api.mailer().sent().len(), sent);
+    // With the store down, the form comes back too, with a retry hint.
+    api.store().down.store(true, Ordering::SeqCst);
+    let r = call(
+        &api,
+        form_post(
+            &link(&tracking, "water", Action::Close),
+            "version=2&outcome=x",
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test]
 async fn blank_or_out_of_bounds_fields_show_the_form_again() {
     let api = api();
     let tracking = submitted(&api).await;

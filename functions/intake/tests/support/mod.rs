@@ -47,6 +47,8 @@ pub fn now() -> DateTime<Utc> {
 pub struct TestStore {
     pub inner: MemoryStore,
     pub down: AtomicBool,
+    /// The next case update loses a race: someone else wrote first.
+    pub lose_next_update: AtomicBool,
 }
 
 impl TestStore {
@@ -97,6 +99,9 @@ impl Store for TestStore {
         notifications: Vec<Notification>,
     ) -> Result<u64, StoreError> {
         self.check()?;
+        if self.lose_next_update.swap(false, Ordering::SeqCst) {
+            return Err(StoreError::Conflict);
+        }
         self.inner
             .update_case(case, expected_version, next_due, notifications)
             .await
