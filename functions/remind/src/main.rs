@@ -1,0 +1,165 @@
+//! The remind Lambda function: one [`remind::run_once`] per EventBridge
+//! event (every 15 minutes by default).
+//!
+//! `main` builds the store, the mailer and the options once. Environment:
+//! - `HOTLINE_TABLE` (required): the DynamoDB table;
+//! - `HOTLINE_MAIL_FROM` (required): the verified SES sender;
+//! - `HOTLINE_PUBLIC_BASE_URL` (required): the API root survey links point at;
+//! - `HOTLINE_ACTION_SECRET` (required, at least 32 characters): signs the
+//!   survey links, the same secret the intake function checks them with;
+//! - `HOTLINE_REMIND_BATCH` (default `1000`): most due cases and pending
+//!   mails one run reads per stage.
+//!
+//! The rulebook is compiled in, as in intake, so both apply the same rules.
+
+use anyhow::{Context, bail};
+use casework::Rulebook;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use remind::{Options, Report, run_once};
+use serde::Deserialize;
+use std::sync::Arc;
+
+const RULES: &str = include_str!("../../../content/rules.toml");
+
+/// The parts of an EventBridge scheduled event the function looks at; the
+/// run always uses the clock, so a late or retried event does today's work.
+#[derive(Debug, Deserialize)]
+struct ScheduledEvent {
+    #[serde(rename = "detail-type", default)]
+    detail_type: Option<String>,
+    #[serde(default)]
+    time: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_current_span(false)
+        .without_time()
+        .init();
+
+    let rules = Arc::new(rules()?);
+    let options = Arc::new(options_from_env()?);
+    let store = Arc::new(
+        casestore::dynamodb::DynamoStore::from_env(env("HOTLINE_TABLE")?)
+            .await
+            .with_retention_years(rules.retention.years),
+    );
+    let mailer = Arc::new(mail::SesMailer::from_env(env("HOTLINE_MAIL_FROM")?).await);
+
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        let (rules, options, store, mailer) = (
+            Arc::clone(&rules),
+            Arc::clone(&options),
+            Arc::clone(&store),
+            Arc::clone(&mailer),
+        );
+        async move {
+            let scheduled: Option<ScheduledEvent> = serde_json::from_value(event.payload).ok();
+            tracing::info!(
+                detail_type = scheduled.as_ref().and_then(|e| e.detail_type.as_deref()),
+                scheduled_at = scheduled.as_ref().and_then(|e| e.time.as_deref()),
+                "remind run"
+            );
+            let report = run_once(&rules, &*store, &*mailer, chrono::Utc::now(), &options).await;
+            log(&report);
+            // A run that hit store errors fails, so the Lambda's error
+            // metric (and its alarm) sees it; what it did is kept.
+            if report.errors.is_empty() {
+                Ok::<_, Error>(summary(&report))
+            } else {
+                Err(format!(
+                    "{} problem(s); first: {}",
+                    report.errors.len(),
+                    report.errors[0]
+                )
+                .into())
+            }
+        }
+    }))
+    .await
+}
+
+fn log(report: &Report) {
+    tracing::info!(
+        cases_read = report.cases_read,
+        cases_updated = report.cases_updated,
+        lost_races = report.lost_races,
+        queued = report.queued,
+        outbox_read = report.outbox_read,
+        mails_sent = report.mails_sent,
+        entries_sent = report.entries_sent,
+        send_failures = report.send_failures,
+        given_up = report.given_up,
+        statistics = report.statistics.as_deref(),
+        errors = report.errors.len(),
+        "remind run done"
+    );
+}
+
+fn summary(report: &Report) -> serde_json::Value {
+    serde_json::json!({
+        "cases_read": report.cases_read,
+        "cases_updated": report.cases_updated,
+        "mails_sent": report.mails_sent,
+        "entries_sent": report.entries_sent,
+        "send_failures": report.send_failures,
+        "given_up": report.given_up,
+        "statistics": report.statistics,
+    })
+}
+
+fn rules() -> anyhow::Result<Rulebook> {
+    let (rules, _warnings) = Rulebook::parse(std::path::Path::new("content/rules.toml"), RULES)
+        .map_err(|errors| {
+            anyhow::anyhow!("the compiled-in rulebook has {} error(s)", errors.len())
+        })?;
+    Ok(rules)
+}
+
+fn options_from_env() -> anyhow::Result<Options> {
+    let secret = env("HOTLINE_ACTION_SECRET")?;
+    if secret.len() < casework::action_token::MIN_SECRET_LEN {
+        bail!(
+            "HOTLINE_ACTION_SECRET must be at least {} characters",
+            casework::action_token::MIN_SECRET_LEN
+        );
+    }
+    let mut options = Options::new(env("HOTLINE_PUBLIC_BASE_URL")?, secret.into_bytes());
+    if let Ok(batch) = std::env::var("HOTLINE_REMIND_BATCH") {
+        options.batch = batch
+            .parse()
+            .context("HOTLINE_REMIND_BATCH must be a whole number")?;
+    }
+    Ok(options)
+}
+
+fn env(name: &str) -> anyhow::Result<String> {
+    std::env::var(name).with_context(|| format!("{name} is not set"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_compiled_in_rulebook_parses() {
+        assert!(rules().is_ok());
+    }
+
+    #[test]
+    fn a_scheduled_event_is_read() {
+        let event = serde_json::json!({
+            "version": "0", "id": "x", "detail-type": "Scheduled Event",
+            "source": "aws.events", "time": "2026-11-02T01:00:00Z", "detail": {}
+        });
+        let e: ScheduledEvent = serde_json::from_value(event).expect("an event");
+        assert_eq!(e.detail_type.as_deref(), Some("Scheduled Event"));
+        assert_eq!(e.time.as_deref(), Some("2026-11-02T01:00:00Z"));
+    }
+}

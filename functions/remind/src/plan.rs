@@ -1,0 +1,266 @@
+//! Stage 2: turning what is due on a case into queued notifications.
+//!
+//! [`plan_case`] is pure: from a stored case and the time it renders every
+//! due notice, records it on the case with `Case::mark_sent`, and works out
+//! the next due time. [`plan_due_cases`] writes each plan with one
+//! conditional `update_case`, so the notices are recorded and queued
+//! together or not at all, and a second run that read the same version
+//! loses the race and queues nothing.
+//!
+//! Outbox ids are stable: `{tracking}/{notice}/{when it fell due}` for a
+//! single mail, `{tracking}/digest-{kind}/{notice}/{when}` for a digest
+//! entry (see [`crate::send`]). A notice that comes round again (the
+//! survey after a reopened case closes again) falls due at a new time and
+//! so gets a new id.
+
+use crate::{Options, Preview, Report, stamp};
+use casestore::{CaseRecord, Notification, NotificationStatus, OutgoingMessage, Store, StoreError};
+use casework::Rulebook;
+use casework::action_token::{self, Action, ActionToken, Holder};
+use casework::due::{DueAction, Notice, Recipients, due_actions, next_due};
+use casework::lifecycle::Case;
+use casework::messages::Message;
+use casework::notices::{self, DigestKind, Entry, SurveyLinks};
+use chrono::{DateTime, Utc};
+
+/// A case with its due notices recorded, and what to queue for them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CasePlan {
+    pub case: Case,
+    pub notifications: Vec<Notification>,
+    pub next_due: Option<DateTime<Utc>>,
+    /// Notices recorded on the case.
+    pub notices: Vec<Notice>,
+}
+
+/// Everything due on `record` at `now`, rendered and recorded.
+pub fn plan_case(
+    rules: &Rulebook,
+    record: &CaseRecord,
+    now: DateTime<Utc>,
+    options: &Options,
+) -> CasePlan {
+    let mut case = record.case.clone();
+    let due = due_actions(&case, rules, now);
+    let mut notifications = Vec::new();
+    let mut notices = Vec::new();
+    for action in &due {
+        notifications.extend(render(rules, record, action, now, options));
+        // Recorded at the moment it was due; the run's time is in the outbox.
+        case.mark_sent(action.notice.clone(), now);
+        notices.push(action.notice.clone());
+    }
+    CasePlan {
+        next_due: next_due(&case, rules),
+        case,
+        notifications,
+        notices,
+    }
+}
+
+/// Reads the due cases and writes each one's plan.
+pub async fn plan_due_cases<S: Store>(
+    rules: &Rulebook,
+    store: &S,
+    now: DateTime<Utc>,
+    options: &Options,
+    report: &mut Report,
+) {
+    let records = match store.due_cases(now, options.batch).await {
+        Ok(records) => records,
+        Err(e) => {
+            tracing::error!(error = %e, "could not read the due cases");
+            report.errors.push(format!("reading due cases: {e}"));
+            return;
+        }
+    };
+    report.cases_read += records.len();
+    if records.len() == options.batch {
+        tracing::warn!(
+            batch = options.batch,
+            "more cases are due than one run takes; the rest wait for the next run"
+        );
+    }
+    for record in records {
+        let plan = plan_case(rules, &record, now, options);
+        if options.dry_run {
+            report
+                .previews
+                .extend(plan.notifications.iter().map(|n| Preview {
+                    to: n.message.to.clone(),
+                    subject: n.message.subject.clone(),
+                    entries: 1,
+                }));
+            continue;
+        }
+        if plan.notices.is_empty() && plan.next_due.is_some_and(|d| d <= now) {
+            // Nothing to send yet the index says due: leave it rather than
+            // write the same thing on every run (the plan and the index
+            // agree by construction; this guards a rulebook change).
+            continue;
+        }
+        let queued = plan.notifications.len();
+        match store
+            .update_case(
+                &plan.case,
+                record.version,
+                plan.next_due,
+                plan.notifications,
+            )
+            .await
+        {
+            Ok(_) => {
+                report.cases_updated += 1;
+                report.queued += queued;
+                for notice in &plan.notices {
+                    tracing::info!(tracking = %plan.case.tracking, notice = %notice, "notice queued");
+                }
+            }
+            Err(StoreError::Conflict) => {
+                // Someone else wrote the case first; whatever is still due
+                // is seen again on the next run.
+                report.lost_races += 1;
+            }
+            Err(e) => {
+                tracing::error!(tracking = %plan.case.tracking, error = %e, "could not record notices");
+                report
+                    .errors
+                    .push(format!("recording notices of {}: {e}", plan.case.tracking));
+            }
+        }
+    }
+}
+
+/// The notification(s) one due notice sends; none when no one can be
+/// reached (the notice is still recorded, so it is not planned again).
+fn render(
+    rules: &Rulebook,
+    record: &CaseRecord,
+    action: &DueAction,
+    now: DateTime<Utc>,
+    options: &Options,
+) -> Vec<Notification> {
+    let case = &record.case;
+    let to = addresses(&action.recipients);
+    let when = stamp(action.at);
+    let slug = action.notice.slug();
+    let single = |message: Message| {
+        pending(
+            case,
+            format!("{}/{slug}/{when}", case.tracking),
+            mail::outgoing(message),
+            now,
+        )
+    };
+    let entry = |kind: DigestKind, entry: Entry, to: Vec<String>| {
+        pending(
+            case,
+            format!("{}/digest-{}/{slug}/{when}", case.tracking, kind.key()),
+            entry_message(entry, to),
+            now,
+        )
+    };
+    let out = match &action.notice {
+        Notice::Reminder { kind } => entry(
+            DigestKind::Reminders,
+            notices::reminder_entry(rules, case, *kind),
+            to,
+        ),
+        Notice::Escalation { kind, level } => entry(
+            DigestKind::Overdue,
+            notices::overdue_entry(rules, case, *kind, *level),
+            to,
+        ),
+        Notice::SupervisorAlert => single(notices::supervisor_alert(rules, case, to)),
+        Notice::RerouteOverdue => single(notices::reroute_overdue(rules, case, to)),
+        Notice::FollowUpSurvey => {
+            let contact = &record.submission.contact;
+            if let Some(email) = &contact.email {
+                let links = survey_links(rules, case, now, options);
+                single(notices::survey(
+                    rules,
+                    case,
+                    email.as_str(),
+                    record.submission.language,
+                    &links,
+                ))
+            } else if let Some(phone) = &contact.phone {
+                single(notices::phone_follow_up(
+                    rules,
+                    case,
+                    phone.as_str(),
+                    addresses(&Recipients::office(rules)),
+                ))
+            } else {
+                None
+            }
+        }
+    };
+    out.into_iter().collect()
+}
+
+/// The survey's signed links, valid for the rulebook's `follow_up.open_for`.
+pub fn survey_links(
+    rules: &Rulebook,
+    case: &Case,
+    now: DateTime<Utc>,
+    options: &Options,
+) -> SurveyLinks {
+    let expires_at = rules.calendar.deadline(now, rules.follow_up.open_for);
+    let base = &options.public_base_url;
+    let secret = &options.action_secret;
+    let token = ActionToken::sign(
+        secret,
+        &case.tracking,
+        &Holder::Complainant,
+        Action::Survey,
+        expires_at,
+    );
+    SurveyLinks {
+        ratings: action_token::survey_links(secret, base, &case.tracking, expires_at),
+        comment: action_token::action_url(base, &case.tracking, Action::Survey, &token),
+        expires_at,
+    }
+}
+
+/// Who a notice goes to, as addresses; the complainant's is not known here.
+fn addresses(recipients: &Recipients) -> Vec<String> {
+    match recipients {
+        Recipients::Inbox { addresses, .. } | Recipients::Office { addresses } => addresses.clone(),
+        Recipients::Escalation { address, .. } => vec![address.clone()],
+        Recipients::Complainant => Vec::new(),
+    }
+}
+
+/// A digest entry as the outbox keeps it: the title in the subject, the
+/// fragments in the bodies (see [`crate::send`]).
+pub(crate) fn entry_message(entry: Entry, to: Vec<String>) -> OutgoingMessage {
+    OutgoingMessage {
+        to,
+        subject: entry.title,
+        text: entry.text,
+        html: entry.html,
+        attachments: Vec::new(),
+    }
+}
+
+fn pending(
+    case: &Case,
+    id: String,
+    message: OutgoingMessage,
+    now: DateTime<Utc>,
+) -> Option<Notification> {
+    if message.to.is_empty() {
+        tracing::warn!(tracking = %case.tracking, id, "no recipient for a notice; recorded, not sent");
+        return None;
+    }
+    Some(Notification {
+        id,
+        tracking: case.tracking.clone(),
+        message,
+        status: NotificationStatus::Pending,
+        attempts: 0,
+        next_attempt_at: now,
+        last_error: None,
+    })
+}
