@@ -13,7 +13,7 @@ use intake::{Api, ApiConfig, MAX_BODY_BYTES, RateLimit};
 use mail::OutboxMailer;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Where local cases and mail are kept, relative to the project root.
@@ -59,10 +59,22 @@ pub fn router(root: &Path, addr: SocketAddr) -> anyhow::Result<axum::Router> {
         outbox.display()
     );
     let api = Arc::new(Api::with_default_form(config, store, mailer));
+    let sources = Arc::new(Sources {
+        root: root.to_path_buf(),
+        seen: Mutex::new(Stamp::of(root)),
+    });
     Ok(
         axum::Router::new().fallback(move |req: axum::extract::Request| {
             let api = Arc::clone(&api);
+            let sources = Arc::clone(&sources);
             async move {
+                // The preview rebuilds on every edit: the API follows the
+                // rulebook and shells of the latest build before answering.
+                let refresh = {
+                    let api = Arc::clone(&api);
+                    tokio::task::spawn_blocking(move || sources.refresh(&api))
+                };
+                let _ = refresh.await;
                 let (parts, body) = req.into_parts();
                 // One byte over the limit is enough to know the body is too large.
                 let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES + 1).await {
@@ -81,6 +93,63 @@ pub fn router(root: &Path, addr: SocketAddr) -> anyhow::Result<axum::Router> {
             }
         }),
     )
+}
+
+/// When the files the API reads from a build were last changed: the
+/// rulebook (rules, deadlines, routing) and the site settings (the shells'
+/// navigation and titles).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stamp(Vec<Option<(std::time::SystemTime, u64)>>);
+
+impl Stamp {
+    fn of(root: &Path) -> Stamp {
+        let watched = [casework::rules::RULES_PATH, "content/site.toml"];
+        Stamp(
+            watched
+                .iter()
+                .map(|path| {
+                    let meta = std::fs::metadata(root.join(path)).ok()?;
+                    Some((meta.modified().ok()?, meta.len()))
+                })
+                .collect(),
+        )
+    }
+}
+
+/// What the running API was configured from.
+struct Sources {
+    root: std::path::PathBuf,
+    seen: Mutex<Stamp>,
+}
+
+impl Sources {
+    /// Gives the API the rulebook and shells of the current sources when
+    /// they changed since last seen. A rulebook with errors keeps the last
+    /// good one: the preview shows the build error meanwhile.
+    fn refresh<S: casestore::Store, M: mail::Mailer>(&self, api: &Api<S, M>) {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Stamp::of(&self.root);
+        if *seen == now {
+            return;
+        }
+        *seen = now;
+        let rules_path = Path::new(casework::rules::RULES_PATH);
+        let Ok(text) = std::fs::read_to_string(self.root.join(rules_path)) else {
+            return;
+        };
+        let Ok((rules, _)) = casework::rules::parse_rules(rules_path, &text) else {
+            println!(
+                "The API keeps the last good rulebook until {} is fixed",
+                rules_path.display()
+            );
+            return;
+        };
+        let mut config = (*api.config()).clone();
+        config.rules = Arc::new(rules);
+        config.shells = page_shells(&self.root);
+        api.reconfigure(config);
+        println!("The API now follows the edited rulebook and site settings");
+    }
 }
 
 /// The project's action-link secret: read from `.hotline/action-secret`,
@@ -119,7 +188,8 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 
 /// The page shells from a build of the site, so the API's pages look like
 /// the preview; the built-in page when the build fails or has none.
-/// Read once at start: a theme edit shows in the API's pages after a restart.
+/// Read again when the rulebook or site settings change; a template edit
+/// alone shows in the API's pages after a restart.
 fn page_shells(root: &Path) -> intake::PageShells {
     let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
     let files = match hotline_site::serve::build(root, today) {

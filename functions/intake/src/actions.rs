@@ -141,9 +141,9 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 );
             }
         };
-        let next = match lifecycle::apply(&record.case, command, actor, now, &self.config.rules) {
+        let next = match lifecycle::apply(&record.case, command, actor, now, &self.config().rules) {
             Ok(next) => next,
-            Err(e) => match form_problem(&e, action, lang, &self.config.rules) {
+            Err(e) => match form_problem(&e, action, lang, &self.config().rules) {
                 Some(problem) => {
                     return self.form(
                         StatusCode::UNPROCESSABLE_ENTITY,
@@ -166,11 +166,11 @@ impl<S: Store, M: Mailer> Api<S, M> {
         }
         tracing::info!(tracking = %next.tracking, action = action.slug(), "department action applied");
         self.deliver(&notifications, now).await;
-        let public = status::public_status(&next, &self.config.rules, lang);
-        let done = done_message(action, &next, &self.config.rules, lang);
+        let public = status::public_status(&next, &self.config().rules, lang);
+        let done = done_message(action, &next, &self.config().rules, lang);
         page(
             StatusCode::OK,
-            page::action_done_page(&self.pages.shells, lang, action, &public, &[&done]),
+            page::action_done_page(&self.pages().shells, lang, action, &public, &[&done]),
         )
     }
 
@@ -247,7 +247,8 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 &[problem],
             );
         };
-        let rules = &self.config.rules;
+        let config = self.config();
+        let rules = &config.rules;
         let comment = Some(input.comment.trim().to_string()).filter(|c| !c.is_empty());
         let rate = Command::RecordSatisfaction {
             rating,
@@ -318,7 +319,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
         }
         page(
             StatusCode::OK,
-            page::action_done_page(&self.pages.shells, lang, action, &public, &messages),
+            page::action_done_page(&self.pages().shells, lang, action, &public, &messages),
         )
     }
 
@@ -334,7 +335,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 Failure::UnsupportedType,
                 &body::Mode::Html,
                 lang,
-                &self.pages,
+                &self.pages(),
             ));
         }
         if req.body().len() > MAX_BODY_BYTES {
@@ -342,11 +343,11 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 Failure::TooLarge,
                 &body::Mode::Html,
                 lang,
-                &self.pages,
+                &self.pages(),
             ));
         }
         let pairs = body::parse_pairs(req.body(), known).map_err(|e| {
-            respond::failure(Failure::BadBody(e), &body::Mode::Html, lang, &self.pages)
+            respond::failure(Failure::BadBody(e), &body::Mode::Html, lang, &self.pages())
         })?;
         let get = |name: &str| {
             pairs
@@ -416,13 +417,13 @@ impl<S: Store, M: Mailer> Api<S, M> {
                     store_failure(&e),
                     &body::Mode::Html,
                     lang,
-                    &self.pages,
+                    &self.pages(),
                 ));
             }
         };
         let expected = holder_of(&record.case);
         match ActionToken::verify(
-            &self.config.action_secret,
+            &self.config().action_secret,
             &token,
             &tracking,
             action,
@@ -445,7 +446,8 @@ impl<S: Store, M: Mailer> Api<S, M> {
 
     fn refused(&self, lang: Lang, e: &TokenError) -> Page {
         let nothing = t(lang, "未做任何更改。", "Nothing was changed.");
-        let hotline = &self.config.rules.office.hotline;
+        let config = self.config();
+        let hotline = &config.rules.office.hotline;
         match e {
             TokenError::Malformed | TokenError::BadSignature => self.notice(
                 lang,
@@ -461,7 +463,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
             ),
             TokenError::Expired { expired_at } => {
                 let day = self
-                    .config
+                    .config()
                     .rules
                     .calendar
                     .local(*expired_at)
@@ -518,9 +520,9 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 comment: None,
             },
         };
-        match lifecycle::apply(case, probe, actor.clone(), now, &self.config.rules) {
+        match lifecycle::apply(case, probe, actor.clone(), now, &self.config().rules) {
             Ok(_) => Ok(()),
-            Err(e) if form_problem(&e, action, Lang::Zh, &self.config.rules).is_some() => Ok(()),
+            Err(e) if form_problem(&e, action, Lang::Zh, &self.config().rules).is_some() => Ok(()),
             Err(e) => Err(e),
         }
     }
@@ -572,7 +574,8 @@ impl<S: Store, M: Mailer> Api<S, M> {
     /// Closing time on `date` in the office's zone, but never past the
     /// latest extension allowed when that falls on the same day.
     fn closing_time(&self, case: &Case, date: NaiveDate) -> DateTime<Utc> {
-        let calendar = &self.config.rules.calendar;
+        let config = self.config();
+        let calendar = &config.rules.calendar;
         let local = date.and_time(calendar.closes);
         let at = local
             .and_local_timezone(calendar.time_zone)
@@ -587,7 +590,8 @@ impl<S: Store, M: Mailer> Api<S, M> {
 
     /// The latest completion deadline an extension may set.
     fn latest_extension(&self, case: &Case) -> Option<DateTime<Utc>> {
-        let rules = &self.config.rules;
+        let config = self.config();
+        let rules = &config.rules;
         let due = case.deadline(DeadlineKind::Complete)?.due_at;
         let type_rules = rules.case_type(case.case_type.as_str())?;
         Some(
@@ -605,7 +609,8 @@ impl<S: Store, M: Mailer> Api<S, M> {
         action: Action,
         now: DateTime<Utc>,
     ) -> Vec<Notification> {
-        let rules = &self.config.rules;
+        let config = self.config();
+        let rules = &config.rules;
         let n = next.events.len();
         let to_complainant = |update, name: &str| {
             let url = self.people_status_url(&next.tracking, record.submission.language);
@@ -642,7 +647,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
         lang: Lang,
         input: &ActionInput,
     ) -> Result<(), Page> {
-        let next_due = casework::due::next_due(next, &self.config.rules);
+        let next_due = casework::due::next_due(next, &self.config().rules);
         match self
             .store
             .update_case(next, record.version, next_due, notifications)
@@ -721,7 +726,8 @@ impl<S: Store, M: Mailer> Api<S, M> {
         input: &ActionInput,
         problems: &[(Option<&'static str>, String)],
     ) -> Page {
-        let rules = &self.config.rules;
+        let config = self.config();
+        let rules = &config.rules;
         let public = status::public_status(&record.case, rules, lang);
         let extension_window = (action == Action::Extend)
             .then(|| {
@@ -744,12 +750,12 @@ impl<S: Store, M: Mailer> Api<S, M> {
         };
         page(
             status,
-            page::action_form_page(&self.pages.shells, lang, &form),
+            page::action_form_page(&self.pages().shells, lang, &form),
         )
     }
 
     fn not_now(&self, lang: Lang, action: Action, case: &Case, e: &LifecycleError) -> Page {
-        let public = status::public_status(case, &self.config.rules, lang);
+        let public = status::public_status(case, &self.config().rules, lang);
         let why = match e {
             LifecycleError::AlreadyExtended => t(
                 lang,
@@ -785,7 +791,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
         let nothing = t(lang, "未做任何更改。", "Nothing was changed.");
         page(
             StatusCode::CONFLICT,
-            page::action_done_page(&self.pages.shells, lang, action, &public, &[why, nothing]),
+            page::action_done_page(&self.pages().shells, lang, action, &public, &[why, nothing]),
         )
     }
 
@@ -804,7 +810,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
     fn notice(&self, lang: Lang, status: StatusCode, messages: &[&str]) -> Page {
         page(
             status,
-            page::message_page(&self.pages.shells, lang, status, messages),
+            page::message_page(&self.pages().shells, lang, status, messages),
         )
     }
 }

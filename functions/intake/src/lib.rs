@@ -52,7 +52,7 @@ use http::{Request, Response};
 use mail::Mailer;
 use respond::Failure;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 pub use page::default_form_page;
@@ -106,37 +106,56 @@ pub struct ApiConfig {
 
 /// The API over a store and a mailer.
 pub struct Api<S: Store, M: Mailer> {
-    config: ApiConfig,
+    /// Swapped whole by [`Api::reconfigure`] (`hotline serve` after a
+    /// rebuild); each use takes the one in place at that moment.
+    config: RwLock<Arc<ApiConfig>>,
     store: S,
     mailer: M,
-    pages: Pages,
+    pages: RwLock<Arc<Pages>>,
+    /// The form renderer given to [`Api::new`], or `None` for the default one
+    /// in the configured shells.
+    custom_form: Option<FormRenderer>,
 }
 
 impl<S: Store, M: Mailer> Api<S, M> {
     pub fn new(config: ApiConfig, store: S, mailer: M, form: FormRenderer) -> Self {
-        let pages = Pages {
-            form,
-            shells: config.shells.clone(),
-        };
-        Api {
-            config,
-            store,
-            mailer,
-            pages,
-        }
+        Api::build(config, store, mailer, Some(form))
     }
 
     /// An API that re-renders the form with [`page::form_page`] in the
     /// configured shells.
     pub fn with_default_form(config: ApiConfig, store: S, mailer: M) -> Self {
-        let shells = config.shells.clone();
-        let form: FormRenderer =
-            Arc::new(move |lang, raw, errors| page::form_page(&shells, lang, raw, errors));
-        Api::new(config, store, mailer, form)
+        Api::build(config, store, mailer, None)
     }
 
-    pub fn config(&self) -> &ApiConfig {
-        &self.config
+    fn build(config: ApiConfig, store: S, mailer: M, custom_form: Option<FormRenderer>) -> Self {
+        let pages = pages_for(&config, custom_form.as_ref());
+        Api {
+            config: RwLock::new(Arc::new(config)),
+            store,
+            mailer,
+            pages: RwLock::new(Arc::new(pages)),
+            custom_form,
+        }
+    }
+
+    /// Replaces the configuration (say, a rulebook and shells from a new
+    /// build); requests already under way finish with the old one.
+    pub fn reconfigure(&self, config: ApiConfig) {
+        let pages = Arc::new(pages_for(&config, self.custom_form.as_ref()));
+        // A poisoned lock only means a panic elsewhere mid-swap of an Arc:
+        // the value inside is whole either way.
+        *self.pages.write().unwrap_or_else(|e| e.into_inner()) = pages;
+        *self.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(config);
+    }
+
+    /// The configuration in place now.
+    pub fn config(&self) -> Arc<ApiConfig> {
+        Arc::clone(&self.config.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn pages(&self) -> Arc<Pages> {
+        Arc::clone(&self.pages.read().unwrap_or_else(|e| e.into_inner()))
     }
 
     pub fn store(&self) -> &S {
@@ -167,7 +186,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
             routes::Route::SubmitCase => {
                 let mode = body::mode_of(&req);
                 match self.check_origin(origin.as_deref()) {
-                    Err(f) => respond::failure(f, &mode, lang, &self.pages),
+                    Err(f) => respond::failure(f, &mode, lang, &self.pages()),
                     Ok(()) => self.submit(req, client_ip, now).await,
                 }
             }
@@ -175,7 +194,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 let html = status::wants_html(&req);
                 let mode = if html { Mode::Html } else { Mode::Json };
                 match self.rate_limit(client_ip, now).await {
-                    Err(f) => respond::failure(f, &mode, lang, &self.pages),
+                    Err(f) => respond::failure(f, &mode, lang, &self.pages()),
                     Ok(()) => self.lookup(&req, lang, html).await,
                 }
             }
@@ -191,7 +210,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 let html = status::wants_html(&req);
                 let mode = if html { Mode::Html } else { Mode::Json };
                 match self.rate_limit(client_ip, now).await {
-                    Err(f) => respond::failure(f, &mode, lang, &self.pages),
+                    Err(f) => respond::failure(f, &mode, lang, &self.pages()),
                     Ok(()) => self.status(&tracking, lang, html).await,
                 }
             }
@@ -199,18 +218,14 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 Failure::MethodNotAllowed(allow),
                 &Mode::Json,
                 lang,
-                &self.pages,
+                &self.pages(),
             ),
             routes::Route::Unknown => {
-                respond::failure(Failure::NoSuchRoute, &Mode::Json, lang, &self.pages)
+                respond::failure(Failure::NoSuchRoute, &Mode::Json, lang, &self.pages())
             }
         };
         self.add_cors(origin.as_deref(), &mut response);
         response
-    }
-
-    fn api_origin(&self) -> Option<&str> {
-        origin_of(&self.config.public_base_url)
     }
 
     /// A cross-origin post from anywhere but the site is refused: the form
@@ -218,7 +233,12 @@ impl<S: Store, M: Mailer> Api<S, M> {
     fn check_origin(&self, origin: Option<&str>) -> Result<(), Failure> {
         match origin {
             None => Ok(()),
-            Some(o) if o == self.config.site_origin || Some(o) == self.api_origin() => Ok(()),
+            Some(o)
+                if o == self.config().site_origin
+                    || Some(o) == origin_of(&self.config().public_base_url) =>
+            {
+                Ok(())
+            }
             Some(_) => Err(Failure::ForeignOrigin),
         }
     }
@@ -228,12 +248,12 @@ impl<S: Store, M: Mailer> Api<S, M> {
             .status(http::StatusCode::NO_CONTENT)
             .header(http::header::ALLOW, "GET, POST, OPTIONS");
         if let Some(o) = origin {
-            if o != self.config.site_origin {
+            if o != self.config().site_origin {
                 return respond::failure(
                     Failure::ForeignOrigin,
                     &Mode::Json,
                     Lang::Zh,
-                    &self.pages,
+                    &self.pages(),
                 );
             }
             builder = builder
@@ -255,8 +275,8 @@ impl<S: Store, M: Mailer> Api<S, M> {
         response
             .headers_mut()
             .insert(http::header::VARY, http::HeaderValue::from_static("Origin"));
-        if origin == Some(self.config.site_origin.as_str())
-            && let Ok(value) = http::HeaderValue::from_str(&self.config.site_origin)
+        if origin == Some(self.config().site_origin.as_str())
+            && let Ok(value) = http::HeaderValue::from_str(&self.config().site_origin)
         {
             response
                 .headers_mut()
@@ -275,14 +295,14 @@ impl<S: Store, M: Mailer> Api<S, M> {
         let Some(ip) = client_ip else {
             return Ok(());
         };
-        let key = limit::client_key(&self.config.ip_hash_secret, ip);
-        let window = limit::Window::containing(now, self.config.rate_limit.window);
+        let key = limit::client_key(&self.config().ip_hash_secret, ip);
+        let window = limit::Window::containing(now, self.config().rate_limit.window);
         match self
             .store
             .count_request(&key, window.start, window.expires_at)
             .await
         {
-            Ok(count) if count > u64::from(self.config.rate_limit.per_window) => {
+            Ok(count) if count > u64::from(self.config().rate_limit.per_window) => {
                 tracing::warn!(client = %&key[..12], "rate limit reached");
                 Err(Failure::TooManyRequests {
                     retry_after_secs: window.seconds_left(now),
@@ -297,6 +317,21 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 Ok(())
             }
         }
+    }
+}
+
+/// The pages for a configuration: the given form renderer, or the default
+/// one in the configuration's shells.
+fn pages_for(config: &ApiConfig, custom_form: Option<&FormRenderer>) -> Pages {
+    let form = custom_form.cloned().unwrap_or_else(|| {
+        let shells = config.shells.clone();
+        Arc::new(move |lang, raw: &RawSubmission, errors: &[FieldError]| {
+            page::form_page(&shells, lang, raw, errors)
+        })
+    });
+    Pages {
+        form,
+        shells: config.shells.clone(),
     }
 }
 

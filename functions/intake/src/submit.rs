@@ -64,7 +64,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
             .await
         {
             Ok(response) => response,
-            Err(f) => respond::failure(f, &mode, lang, &self.pages),
+            Err(f) => respond::failure(f, &mode, lang, &self.pages()),
         }
     }
 
@@ -94,7 +94,9 @@ impl<S: Store, M: Mailer> Api<S, M> {
             *mode = Mode::Form(Some(Box::new(raw.clone())));
         }
 
-        let rules: &Rulebook = &self.config.rules;
+        let config = self.config();
+
+        let rules: &Rulebook = &config.rules;
         let today = rules.calendar.local(now).date_naive();
         let submission = validate(&raw, rules, today).map_err(|e| {
             if e.has(Field::Form, ErrorCode::Rejected) {
@@ -133,7 +135,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
 
         Ok(match mode {
             Mode::Form(_) => respond::see_other(&with_query(
-                &self.config.thanks_url,
+                &self.config().thanks_url,
                 &format!("tracking={tracking}&lang={lang}"),
             )),
             _ => {
@@ -145,7 +147,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
                     tracking: tracking.to_string(),
                     status_url: self.status_url(&tracking),
                     status_page: with_query(
-                        &self.config.status_page_url,
+                        &self.config().status_page_url,
                         &format!("tracking={tracking}"),
                     ),
                     deadlines,
@@ -161,8 +163,8 @@ impl<S: Store, M: Mailer> Api<S, M> {
     /// The signed links for the department that handles `case` now.
     pub(crate) fn department_links(&self, case: &Case, now: DateTime<Utc>) -> ActionLinks {
         action_token::department_links(
-            &self.config.action_secret,
-            &self.config.public_base_url,
+            &self.config().action_secret,
+            &self.config().public_base_url,
             case,
             now + action_token::DEPARTMENT_LINK_LIFETIME,
         )
@@ -172,14 +174,14 @@ impl<S: Store, M: Mailer> Api<S, M> {
     pub(crate) fn lookup_url(&self) -> String {
         format!(
             "{}/cases",
-            self.config.public_base_url.trim_end_matches('/')
+            self.config().public_base_url.trim_end_matches('/')
         )
     }
 
     fn status_url(&self, tracking: &TrackingNumber) -> String {
         format!(
             "{}/cases/{tracking}",
-            self.config.public_base_url.trim_end_matches('/')
+            self.config().public_base_url.trim_end_matches('/')
         )
     }
 
@@ -187,7 +189,8 @@ impl<S: Store, M: Mailer> Api<S, M> {
     /// when it is an absolute address (mail cannot follow a relative one),
     /// else the API's own page.
     pub(crate) fn people_status_url(&self, tracking: &TrackingNumber, lang: Lang) -> String {
-        let page = &self.config.status_page_url;
+        let config = self.config();
+        let page = &config.status_page_url;
         if page.starts_with("https://") || page.starts_with("http://") {
             with_query(page, &format!("tracking={tracking}&lang={lang}"))
         } else {
@@ -203,7 +206,8 @@ impl<S: Store, M: Mailer> Api<S, M> {
         now: DateTime<Utc>,
         today: chrono::NaiveDate,
     ) -> Result<(Created, NewCase), Failure> {
-        let rules: &Rulebook = &self.config.rules;
+        let config = self.config();
+        let rules: &Rulebook = &config.rules;
         for _ in 0..TRACKING_ATTEMPTS {
             // The generator is not Send: it lives only in this block.
             let tracking = {
@@ -297,19 +301,19 @@ impl<S: Store, M: Mailer> Api<S, M> {
         let mode = if html { Mode::Html } else { Mode::Json };
         let tracking = match TrackingNumber::parse(typed) {
             Ok(t) => t,
-            Err(e) => return respond::failure(Failure::BadTracking(e), &mode, lang, &self.pages),
+            Err(e) => return respond::failure(Failure::BadTracking(e), &mode, lang, &self.pages()),
         };
         let record = match self.store.case(&tracking).await {
             Ok(Some(record)) => record,
-            Ok(None) => return respond::failure(Failure::CaseNotFound, &mode, lang, &self.pages),
-            Err(e) => return respond::failure(store_failure(&e), &mode, lang, &self.pages),
+            Ok(None) => return respond::failure(Failure::CaseNotFound, &mode, lang, &self.pages()),
+            Err(e) => return respond::failure(store_failure(&e), &mode, lang, &self.pages()),
         };
-        let public = status::public_status(&record.case, &self.config.rules, lang);
+        let public = status::public_status(&record.case, &self.config().rules, lang);
         let builder = Response::builder().status(StatusCode::OK);
         if html {
             respond::html(
                 builder,
-                crate::page::status_page(&self.pages.shells, lang, &public, &self.lookup_url()),
+                crate::page::status_page(&self.pages().shells, lang, &public, &self.lookup_url()),
             )
         } else {
             respond::json_body(builder, &public)
@@ -332,14 +336,16 @@ impl<S: Store, M: Mailer> Api<S, M> {
         if !html {
             return match parsed {
                 Ok(tracking) => respond::see_other(&self.status_url(&tracking)),
-                Err(e) => respond::failure(Failure::BadTracking(e), &Mode::Json, lang, &self.pages),
+                Err(e) => {
+                    respond::failure(Failure::BadTracking(e), &Mode::Json, lang, &self.pages())
+                }
             };
         }
         let again = |status: StatusCode, problem: &str| {
             respond::html(
                 Response::builder().status(status),
                 crate::page::lookup_page(
-                    &self.pages.shells,
+                    &self.pages().shells,
                     lang,
                     &self.lookup_url(),
                     &typed,
@@ -353,10 +359,15 @@ impl<S: Store, M: Mailer> Api<S, M> {
         };
         match self.store.case(&tracking).await {
             Ok(Some(record)) => {
-                let public = status::public_status(&record.case, &self.config.rules, lang);
+                let public = status::public_status(&record.case, &self.config().rules, lang);
                 respond::html(
                     Response::builder().status(StatusCode::OK),
-                    crate::page::status_page(&self.pages.shells, lang, &public, &self.lookup_url()),
+                    crate::page::status_page(
+                        &self.pages().shells,
+                        lang,
+                        &public,
+                        &self.lookup_url(),
+                    ),
                 )
             }
             Ok(None) => again(
@@ -366,7 +377,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
                     Lang::En => "No case has this tracking number. Please check it and try again.",
                 },
             ),
-            Err(e) => respond::failure(store_failure(&e), &Mode::Html, lang, &self.pages),
+            Err(e) => respond::failure(store_failure(&e), &Mode::Html, lang, &self.pages()),
         }
     }
 }

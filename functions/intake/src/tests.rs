@@ -1065,3 +1065,24 @@ async fn pages_wear_the_site_shell() {
     let r = call(&api, get(&link(&tracking, "water", Action::Accept))).await;
     assert!(text(&r).contains("<nav>站点导航</nav>"));
 }
+
+#[tokio::test]
+async fn a_new_configuration_takes_effect_for_the_next_request() {
+    let api = api();
+    let tracking = submitted(&api).await;
+    let mut config = (*api.config()).clone();
+    config.shells = crate::PageShells {
+        zh: "<html><title><!--hotline:title--></title><header>新外观</header><!--hotline:main--></html>".into(),
+        en: "<html><title><!--hotline:title--></title><header>New look</header><!--hotline:main--></html>".into(),
+    };
+    api.reconfigure(config);
+    let r = call(&api, get(&format!("/cases/{tracking}?format=html"))).await;
+    assert!(text(&r).contains("<header>新外观</header>"), "{}", text(&r));
+    let r = call(
+        &api,
+        post("application/x-www-form-urlencoded", "language=en"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text(&r).contains("<header>New look</header>"));
+}
