@@ -1086,3 +1086,45 @@ async fn a_new_configuration_takes_effect_for_the_next_request() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(text(&r).contains("<header>New look</header>"));
 }
+
+#[tokio::test]
+async fn a_reply_with_markup_is_shown_and_mailed_as_text() {
+    let api = api();
+    let tracking = submitted(&api).await;
+    let _ = act(
+        &api,
+        &link(&tracking, "water", Action::Accept),
+        &tracking,
+        "",
+    )
+    .await;
+    let evil = "<script>alert(1)</script>\"'&";
+    let r = act(
+        &api,
+        &link(&tracking, "water", Action::Reply),
+        &tracking,
+        &format!("text={}", enc(evil)),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    let status = call(&api, get(&format!("/cases/{tracking}?format=html"))).await;
+    let lookup = call(&api, {
+        let mut req = get(&format!("/cases?tracking={tracking}"));
+        req.headers_mut()
+            .insert("accept", "text/html".parse().expect("value"));
+        req
+    })
+    .await;
+    let close = call(&api, get(&link(&tracking, "water", Action::Close))).await;
+    for page in [text(&r), text(&status), text(&lookup), text(&close)] {
+        assert!(!page.contains("<script"), "{page}");
+        assert!(
+            page.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;"),
+            "{page}"
+        );
+    }
+    let sent = api.mailer().sent();
+    let (_, mail) = sent.last().expect("the reply mail");
+    assert!(!mail.html.contains("<script"));
+    assert!(mail.text.contains(evil));
+}
