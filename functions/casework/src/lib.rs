@@ -12,6 +12,7 @@
 //! - [`tracking`]: tracking numbers that survive being read over the phone.
 //! - [`due`]: what the scheduler must do next for a case, and when.
 //! - [`notices`]: the scheduler's mails (digests, alerts, the survey).
+//! - [`stats`]: the monthly statistics and the CSV export.
 //! - [`action_token`]: the signed links in mails (department actions, survey).
 
 pub mod action_token;
@@ -23,6 +24,7 @@ pub mod localized;
 pub mod messages;
 pub mod notices;
 pub mod rules;
+pub mod stats;
 pub mod submission;
 pub mod time_limit;
 pub mod tracking;

@@ -276,9 +276,10 @@ async fn simulate<S: Store>(store: S) {
         "https://12345.example.gov.cn/api/cases/{b}/survey?token=v1."
     )));
     assert_eq!(survey.message.text.matches("&rating=").count(), 5);
+
+    statistics_arrive_once(&mailer);
 }
 
-#[allow(dead_code)]
 fn statistics_arrive_once(mailer: &RecordingMailer) {
     let stats: Vec<(String, String)> = mailer
         .sent()
@@ -295,6 +296,26 @@ fn statistics_arrive_once(mailer: &RecordingMailer) {
         "{stats:?}"
     );
     assert!(stats[1].1.contains("2026-09"), "{}", stats[1].1);
+    let september = mailer
+        .sent()
+        .into_iter()
+        .find(|m| m.id == "statistics-2026-09")
+        .expect("September's report");
+    // A, A2, B and F were received in September; C in October.
+    assert!(
+        september.message.text.contains("Cases received: 4"),
+        "{}",
+        september.message.text
+    );
+    assert!(
+        september
+            .message
+            .to
+            .contains(&"director@example.org".to_string())
+    );
+    let csv = &september.message.attachments[0];
+    assert_eq!(&csv.content[..3], b"\xEF\xBB\xBF");
+    assert_eq!(String::from_utf8_lossy(&csv.content).lines().count(), 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
