@@ -58,6 +58,13 @@ pub fn router(root: &Path, addr: SocketAddr) -> anyhow::Result<axum::Router> {
         data.join("cases.sqlite").display(),
         outbox.display()
     );
+    // The reminder loop: remind's run_once every minute (see staff.rs).
+    crate::staff::spawn_reminder_loop(
+        Arc::clone(&config.rules),
+        data.clone(),
+        config.public_base_url.clone(),
+        config.action_secret.clone(),
+    );
     let api = Arc::new(Api::with_default_form(config, store, mailer));
     let sources = Arc::new(Sources {
         root: root.to_path_buf(),
@@ -153,8 +160,10 @@ impl Sources {
 }
 
 /// The project's action-link secret: read from `.hotline/action-secret`,
-/// or made (random, 32 bytes as hex) and kept there on first use.
-fn action_secret(data: &Path) -> anyhow::Result<Vec<u8>> {
+/// or made (random, 32 bytes as hex) and kept there on first use. Local
+/// staff commands that sign links (the survey) use this same secret, so
+/// the API accepts what they sign; `data` is the project's [`DATA_DIR`].
+pub(crate) fn action_secret(data: &Path) -> anyhow::Result<Vec<u8>> {
     let path = data.join(ACTION_SECRET_FILE);
     match std::fs::read_to_string(&path) {
         Ok(text) if text.trim().len() >= casework::action_token::MIN_SECRET_LEN => {
