@@ -8,6 +8,7 @@
 //! - [`rules_view`]: the rulebook as the time-limit table and the form see it.
 //! - [`theme`]: the embedded templates and assets, and editors' overrides.
 //! - [`site`]: load and check everything, then render (two phases).
+//! - [`search`]: the search pages and the Pagefind index.
 //! - [`serve`]: the preview server with live reload.
 //! - [`scaffold`]: `hotline new`.
 
@@ -19,6 +20,7 @@ pub mod output;
 pub mod parallel;
 pub mod rules_view;
 pub mod scaffold;
+pub mod search;
 pub mod serve;
 pub mod site;
 pub mod theme;

@@ -2,13 +2,12 @@
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use hotline_site::{Site, Sources, output};
+use hotline_site::{Site, Sources, output, search};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 mod local_api;
-mod search;
 
 #[derive(Parser)]
 #[command(
@@ -105,7 +104,10 @@ fn run() -> anyhow::Result<ExitCode> {
                 Ok(site) => site,
                 Err(diagnostics) => return Ok(fail(&diagnostics)),
             };
-            if let Err(diagnostics) = site.render() {
+            // Rendered only for its errors: no page is kept.
+            if let Err(hotline_site::RenderError::Templates(diagnostics)) =
+                site.render_to(&output::Discard)
+            {
                 let mut all = site.warnings.clone();
                 all.extend(diagnostics);
                 return Ok(fail(&all));

@@ -33,6 +33,16 @@ impl Sink for Memory {
     }
 }
 
+/// Drops every file: `hotline check` renders only to find errors.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Discard;
+
+impl Sink for Discard {
+    fn put(&self, _path: &str, _bytes: &[u8]) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A site written straight to disk, into a staging folder beside the
 /// target (`.public.partial` for `public`) that replaces the target only
 /// when [`Staged::finish`] is called: a failed build leaves the last good

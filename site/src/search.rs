@@ -10,11 +10,11 @@
 //! This module does not serve anything and does not ship a search engine: the
 //! index and the query code come from Pagefind at build time.
 
+use crate::content::{Content, Entry, url_for};
+use crate::frontmatter::Kind;
+use crate::output::Sink;
+use crate::{RenderError, Site, Sources, theme};
 use casework::Lang;
-use hotline_site::content::{Content, Entry, url_for};
-use hotline_site::frontmatter::Kind;
-use hotline_site::output::Sink;
-use hotline_site::{RenderError, Site, Sources, theme};
 use serde::Serialize;
 use std::path::Path;
 use std::process::Command;
@@ -387,7 +387,7 @@ mod tests {
         let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
         let site = Site::load(&sources, today).unwrap_or_else(|d| panic!("{d:#?}"));
         let mut out = site.render().unwrap_or_else(|d| panic!("{d:#?}"));
-        let search = hotline_site::output::Memory::default();
+        let search = crate::output::Memory::default();
         add_pages(&site, &sources, today, &search).unwrap_or_else(|e| panic!("{e:#?}"));
         out.files.extend(search.into_files());
         let zh = String::from_utf8(out.files["search/index.html"].clone()).unwrap();

@@ -3,6 +3,12 @@
 //! and tells the open pages to reload over server-sent events. A build error
 //! is printed in the terminal and shown over the page.
 //!
+//! Search works in the preview as in a build: the search pages are part of
+//! every rebuild, and when Pagefind is installed a background thread indexes
+//! the last good build (written to `.hotline/preview/`) after each rebuild,
+//! so a rebuild never waits for it. Until the new index is in, the previous
+//! one is served.
+//!
 //! The intake API is not part of this crate: [`run`] takes a router and
 //! mounts it under `/api`, so the same server can accept complaints locally.
 
@@ -59,9 +65,21 @@ pub fn build(
 ) -> Result<BTreeMap<String, Vec<u8>>, String> {
     let sources = Sources::read(root).map_err(|e| format!("reading content/: {e}"))?;
     let site = Site::load(&sources, today).map_err(|d| crate::output::report(&d))?;
-    let out = site.render().map_err(|d| crate::output::report(&d))?;
+    let mut out = site.render().map_err(|d| crate::output::report(&d))?;
+    let search = crate::output::Memory::default();
+    crate::search::add_pages(&site, &sources, today, &search).map_err(|e| match e {
+        crate::RenderError::Templates(d) => crate::output::report(&d),
+        e => e.to_string(),
+    })?;
+    out.files.extend(search.into_files());
     Ok(out.files)
 }
+
+/// Where the search index of the preview lives in the served files.
+const INDEX_PREFIX: &str = "pagefind/";
+
+/// Where the preview's pages are written for Pagefind, under the project root.
+const INDEX_SITE_DIR: &str = ".hotline/preview";
 
 /// Rebuilds and stores the result; returns how long it took.
 pub fn rebuild(root: &std::path::Path, state: &AppState) -> Duration {
@@ -74,7 +92,13 @@ pub fn rebuild(root: &std::path::Path, state: &AppState) -> Duration {
         let mut live = state.live.write().unwrap_or_else(|e| e.into_inner());
         match result {
             Ok(files) => {
-                live.files = files;
+                // The last index stays until the background indexer replaces it.
+                let previous = std::mem::replace(&mut live.files, files);
+                live.files.extend(
+                    previous
+                        .into_iter()
+                        .filter(|(path, _)| path.starts_with(INDEX_PREFIX)),
+                );
                 live.error = None;
                 println!("Rebuilt in {} ms", took.as_millis());
             }
@@ -106,6 +130,8 @@ pub async fn run(opts: Options, api: Router) -> Result<(), ServeError> {
         reload,
     };
     rebuild(&opts.root, &state);
+    let index = indexer(opts.root.clone(), state.clone());
+    let _ = index.send(());
 
     let (tx, rx) = std::sync::mpsc::channel();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
@@ -128,6 +154,7 @@ pub async fn run(opts: Options, api: Router) -> Result<(), ServeError> {
             std::thread::sleep(Duration::from_millis(15));
             while rx.try_recv().is_ok() {}
             rebuild(&root, &watch_state);
+            let _ = index.send(());
         }
     });
 
@@ -141,6 +168,73 @@ pub async fn run(opts: Options, api: Router) -> Result<(), ServeError> {
         })
         .await?;
     drop(watcher);
+    Ok(())
+}
+
+/// Starts the background indexer; each message asks it to index the
+/// current build. Requests that arrive while it works are taken as one, so
+/// a burst of saves costs one more index, not one per save.
+fn indexer(root: PathBuf, state: AppState) -> std::sync::mpsc::Sender<()> {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        let dir = root.join(INDEX_SITE_DIR);
+        while rx.recv().is_ok() {
+            while rx.try_recv().is_ok() {}
+            let pages: Vec<(String, Vec<u8>)> = {
+                let live = state.live.read().unwrap_or_else(|e| e.into_inner());
+                live.files
+                    .iter()
+                    .filter(|(path, _)| path.ends_with(".html"))
+                    .map(|(path, bytes)| (path.clone(), bytes.clone()))
+                    .collect()
+            };
+            let written = (|| {
+                let staged = crate::output::Staged::new(&dir)?;
+                for (path, bytes) in &pages {
+                    crate::output::Sink::put(&staged, path, bytes)?;
+                }
+                staged.finish()
+            })();
+            if let Err(e) = written {
+                eprintln!("Search: cannot write {}: {e}", dir.display());
+                continue;
+            }
+            let outcome = crate::search::index(&dir);
+            println!("{outcome}");
+            match outcome {
+                crate::search::Indexed::Done { .. } => {}
+                // Without Pagefind there is nothing to retry on the next save.
+                crate::search::Indexed::Missing => return,
+                crate::search::Indexed::Failed(_) => continue,
+            }
+            let mut index = Vec::new();
+            if let Err(e) = read_tree(&dir.join(INDEX_PREFIX), INDEX_PREFIX, &mut index) {
+                eprintln!("Search: cannot read the index: {e}");
+                continue;
+            }
+            let mut live = state.live.write().unwrap_or_else(|e| e.into_inner());
+            live.files.retain(|path, _| !path.starts_with(INDEX_PREFIX));
+            live.files.extend(index);
+        }
+    });
+    tx
+}
+
+/// Every file under `dir`, as (`prefix` + path with `/`, bytes).
+fn read_tree(
+    dir: &std::path::Path,
+    prefix: &str,
+    out: &mut Vec<(String, Vec<u8>)>,
+) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        if entry.file_type()?.is_dir() {
+            read_tree(&entry.path(), &format!("{name}/"), out)?;
+        } else {
+            out.push((name, std::fs::read(entry.path())?));
+        }
+    }
     Ok(())
 }
 
@@ -232,6 +326,21 @@ async fn file(State(state): State<AppState>, uri: Uri) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_preview_has_the_search_pages_and_the_shells() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny");
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let files = build(&root, today).unwrap();
+        for path in [
+            "search/index.html",
+            "en/search/index.html",
+            "_shell/index.html",
+            "en/_shell/index.html",
+        ] {
+            assert!(files.contains_key(path), "{path}");
+        }
+    }
 
     #[test]
     fn the_overlay_goes_before_the_end_of_the_body_and_is_escaped() {
