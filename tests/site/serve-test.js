@@ -373,7 +373,8 @@ async function main() {
       await check(`with JavaScript: ${c.statusPath} finds ${c.tracking} (${c.how}), received`, async () => {
         await onPage(page, `status-js-${c.tracking}`, async () => {
           const shown = await lookUpWithScript(page, base, c.statusPath, c.tracking);
-          assert(/已收到，待部门受理|Received, waiting for the department/.test(shown), `the stage is not "received": ${shown}`);
+          const want = c.statusPath.startsWith("/en/") ? "Received, waiting for the department" : "已收到，待部门受理";
+          assert(shown.includes(want), `the stage is not "${want}" (received, in the page's language): ${shown}`);
         });
       });
     }
@@ -476,6 +477,72 @@ async function main() {
       });
     });
 
+    // Without JavaScript the status form GETs /api/cases?tracking= and the API answers with a page.
+    for (const c of cases.slice(0, 2)) {
+      await check(`without JavaScript: ${c.statusPath} finds ${c.tracking} (${c.how})`, async () => {
+        await onPage(noJs, `status-nojs-${c.tracking}`, async () => {
+          await noJs.goto(`${base}${c.statusPath}`);
+          await noJs.fill("#tracking", c.tracking.toLowerCase());
+          const [landed] = await Promise.all([
+            noJs.waitForNavigation({ timeout: 10000 }),
+            noJs.click("#status-form button[type=submit]"),
+          ]);
+          assert(landed.status() === 200, `the lookup answered ${landed.status()} at ${noJs.url()}`);
+          const shown = await noJs.textContent("body");
+          assert(shown.includes(c.tracking), `the page does not name ${c.tracking}`);
+          const want = c.statusPath.startsWith("/en/") ? "Received, waiting for the department" : "已收到，待部门受理";
+          assert(shown.includes(want), `the page does not give the stage as "${want}" (received, in the page's language)`);
+          assert(!shown.includes(c.email), "the public status page shows the visitor's e-mail");
+        });
+      });
+    }
+
+    // The department acts through the signed links of its mail; the visitor sees the reply.
+    const handled = cases[0];
+    const reply = "The lift was repaired on Friday and inspected by the safety office; it is back in service.";
+    const links = {};
+    await check("the department's mail carries signed accept, reply and close links", async () => {
+      assert(handled, "no case was filed");
+      const mail = mails(server.outbox).find((m) => m.all.includes(handled.tracking) && (m.headers.to || "").includes(HOUSING_INBOX));
+      assert(mail, `no department mail for ${handled.tracking}`);
+      for (const action of ["accept", "reply", "close"]) {
+        const m = mail.text.match(new RegExp(`https?://[^\\s"<>]+/cases/${handled.tracking}/actions/${action}\\?[^\\s"<>]+`));
+        assert(m, `no ${action} link in the mail`);
+        links[action] = m[0].replace(/&amp;/g, "&");
+      }
+      assert(links.accept.startsWith(`${base}/api/`), `the links lead to ${links.accept}, not to this server`);
+    });
+    const act = async (action, field, text, stage) => {
+      await check(`the department opens the ${action} link from the mail and submits its form: the case is ${stage}`, async () => {
+        await onPage(page, `action-${action}`, async () => {
+          assert(links[action], "no link");
+          const shown = await page.goto(links[action]);
+          assert(shown.status() === 200, `the ${action} link answered ${shown.status()}`);
+          if (field) await page.fill(`form[method=post] [name=${field}]`, text);
+          const [done] = await Promise.all([
+            page.waitForNavigation({ timeout: 10000 }),
+            page.click("form[method=post] button[type=submit]"),
+          ]);
+          assert(done.status() === 200, `the ${action} answered ${done.status()}: ${(await page.textContent("body")).slice(0, 300)}`);
+          const res = await fetch(`${base}/api/cases/${handled.tracking}`, { headers: { Accept: "application/json" } });
+          const body = await res.json();
+          assert(body.stage && body.stage.code === stage, `the case is ${JSON.stringify(body.stage)}, not ${stage}`);
+        });
+      });
+    };
+    await act("accept", null, null, "accepted");
+    await act("reply", "text", reply, "replied");
+    await act("close", "outcome", "Repaired; the lift is in service again.", "closed");
+    await check("the visitor's status page shows the reply, and the reply reached the visitor by mail", async () => {
+      await onPage(page, "status-reply", async () => {
+        const shown = await lookUpWithScript(page, base, handled.statusPath, handled.tracking);
+        assert(shown.includes(reply), `the reply is not shown: ${shown}`);
+        assert(shown.includes("Closed"), `the case is not shown as closed: ${shown}`);
+        const toVisitor = mails(server.outbox).filter((m) => m.all.includes(handled.tracking) && (m.headers.to || "").includes(handled.email));
+        assert(toVisitor.some((m) => m.text.includes(reply)), `none of the ${toVisitor.length} mails to the visitor carries the reply`);
+      });
+    });
+
     // axe on every page of the sitemap, the 404 page, and the form showing its errors.
     const sitemap = await (await fetch(`${base}/sitemap.xml`)).text();
     const paths = [...sitemap.matchAll(/<loc>([^<]+)<\/loc>/g)].map((m) => new URL(m[1]).pathname);
@@ -483,7 +550,7 @@ async function main() {
     let runs = 0;
     let violations = 0;
     for (const vp of VIEWPORTS) {
-      await check(`axe (wcag2a, wcag2aa) on ${paths.length} pages, the form with errors, thank-you and status with a case, ${vp.name} ${vp.options.viewport.width}×${vp.options.viewport.height}`, async () => {
+      await check(`axe (wcag2a, wcag2aa) on ${paths.length} pages, the form with errors, thank-you and status with a case, the API's pages, ${vp.name} ${vp.options.viewport.width}×${vp.options.viewport.height}`, async () => {
         assert(paths.length > 40, `the sitemap lists only ${paths.length - 1} pages`);
         assert(paths.includes("/en/form/") && paths.includes("/status/"), "the sitemap misses the form or the status page");
         const context = await browser.newContext(vp.options);
@@ -512,8 +579,27 @@ async function main() {
           await p.locator(".error-text").first().waitFor({ timeout: 5000 });
           await audit(`${formPath} with errors`);
         }
-        assert(cases.length > 0, "no case was filed, so the thank-you and status pages were not checked with a number");
+        assert(cases.length > 1, "too few cases were filed to check the pages that show one");
         const tracking = cases[0].tracking;
+        // The API's own pages, in the site's shell: the no-JS status page, a
+        // lookup that finds nothing, a department's action form, and the page
+        // refusing an action that is not possible yet (cases[1] is untouched).
+        const other = mails(server.outbox).find((m) => m.all.includes(cases[1].tracking) && (m.headers.to || "").includes(HOUSING_INBOX));
+        const linkOf = (action) => {
+          const m = other && other.text.match(new RegExp(`https?://[^\\s"<>]+/cases/${cases[1].tracking}/actions/${action}\\?[^\\s"<>]+`));
+          assert(m, `no ${action} link in the department's mail for ${cases[1].tracking}`);
+          return m[0].replace(/&amp;/g, "&");
+        };
+        for (const [url, label] of [
+          [`${base}/api/cases/${tracking}?format=html&lang=zh`, "API status page zh"],
+          [`${base}/api/cases/${tracking}?format=html&lang=en`, "API status page en"],
+          [`${base}/api/cases?tracking=SL-0000-AAA-AAA-AAA&lang=en`, "API lookup, nothing found"],
+          [linkOf("accept"), "API accept form"],
+          [linkOf("reply"), "API reply refused before accepting"],
+        ]) {
+          await p.goto(url);
+          await audit(label);
+        }
         for (const lang of ["", "/en"]) {
           await p.goto(`${base}${lang}/thanks/?tracking=${tracking}`);
           await p.locator("[data-tracking-number]").waitFor({ state: "visible", timeout: 5000 });
@@ -525,7 +611,7 @@ async function main() {
         assert(found.length === 0, found.join("\n"));
       });
     }
-    console.log(`       axe: ${paths.length} pages + 6 page states × ${VIEWPORTS.length} viewports = ${runs} checks, ${violations} violations`);
+    console.log(`       axe: ${paths.length} pages + 11 page states × ${VIEWPORTS.length} viewports = ${runs} checks, ${violations} violations`);
   } finally {
     if (browser) await browser.close().catch(() => {});
     await server.stop();

@@ -134,7 +134,8 @@
       if (!n) { setError(lookup.elements.tracking, text.required); return; }
       setError(lookup.elements.tracking, "");
       out.textContent = text.sending;
-      fetch(lookup.getAttribute("data-status-url") + "/" + encodeURIComponent(n), { headers: { Accept: "application/json" } })
+      // The stage and deadline names come back in the page's language.
+      fetch(lookup.getAttribute("data-status-url") + "/" + encodeURIComponent(n) + "?lang=" + (zh ? "zh" : "en"), { headers: { Accept: "application/json" } })
         .then(function (res) {
           if (res.status === 404) { out.textContent = text.notFound; return; }
           return res.json().then(function (body) {
