@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 mod local_api;
+mod staff;
 
 #[derive(Parser)]
 #[command(
@@ -37,6 +38,21 @@ enum Command {
     },
     /// Creates a page of a kind (page, policy, channel, hotline, notice).
     New { kind: String, path: String },
+    /// Sends what is due: the pass the remind function runs (staff).
+    Remind(staff::RemindArgs),
+    /// Lists, shows and exports cases (staff).
+    Cases {
+        #[command(subcommand)]
+        command: staff::CasesCommand,
+    },
+    /// Prints a month's statistics (staff).
+    Stats {
+        #[command(flatten)]
+        store: staff::StoreArgs,
+        /// The month, e.g. 2026-11.
+        #[arg(long)]
+        month: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -130,6 +146,9 @@ fn run() -> anyhow::Result<ExitCode> {
             runtime.block_on(hotline_site::serve::run(opts, api))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Remind(args) => staff::remind(&root, args),
+        Command::Cases { command } => staff::cases(&root, command),
+        Command::Stats { store, month } => staff::stats(&root, store, &month),
         Command::New { kind, path } => {
             let created = hotline_site::scaffold::create(&root, &kind, &path, today())?;
             println!("Created {}", created.display());
