@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Browser tests against `hotline serve` on the sample site: a visitor files
-// complaints with and without JavaScript, looks them up, keeps what they typed
-// when the API is down, and every page passes axe (WCAG 2 A and AA) on a
-// desktop and a phone.
+// complaints with and without JavaScript and looks them up both ways; the
+// outbox holds each case's mail; nothing typed is lost when the API is down;
+// the department accepts, replies and closes through the signed links in its
+// mail and the visitor sees the reply; every page, and the API's own pages,
+// pass axe (WCAG 2 A and AA) on a desktop and a phone.
 //
 // Usage: node tests/site/serve-test.js [BINARY]
 //   BINARY: the `hotline` binary (default: $HOTLINE_BIN, else target/debug/hotline),
