@@ -3,7 +3,8 @@
 //! make-up working days of Sunday 20 September and Saturday 10 October.
 //! `run_once` runs every 15 minutes, as EventBridge would start it; every
 //! mail must arrive once, at the working time worked out by hand below.
-//! The same scenario runs on MemoryStore and SqliteStore.
+//! The same scenario runs on MemoryStore, SqliteStore and DynamoStore (on
+//! the local endpoint that tests/run starts).
 
 mod support;
 
@@ -326,4 +327,9 @@ async fn a_month_on_the_memory_store() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_month_on_sqlite() {
     simulate(casestore::sqlite::SqliteStore::in_memory().expect("sqlite")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_month_on_dynamodb() {
+    simulate(fresh_dynamo("month").await).await;
 }
