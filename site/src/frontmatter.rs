@@ -335,7 +335,9 @@ fn looks_like_date(s: &str) -> bool {
         && b[..4].iter().all(u8::is_ascii_digit)
         && b[4] == b'-'
         && b[7] == b'-'
-        && NaiveDate::parse_from_str(&s[..10], "%Y-%m-%d").is_ok()
+        // `get`: the tenth byte may fall inside a character.
+        && s.get(..10)
+            .is_some_and(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok())
 }
 
 /// Collects problems while checking fields.
