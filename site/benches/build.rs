@@ -22,6 +22,13 @@
 //! noisy, so the verdict is the ratio hotline/Hugo measured in the same run,
 //! not a fixed time. This is not a test and asserts nothing about speed.
 //!
+//! CPU time (user + system, from the same `wait4`) is printed beside wall
+//! time: on a busy machine it moves much less. With `BENCH_OUT=DIR` both
+//! tools write their output under `DIR` (e.g. a tmpfs), which takes the
+//! disk out of the comparison; some file systems make creating many files
+//! right after deleting many very slow, and the benchmark deletes each
+//! output before the next run.
+//!
 //! With `BENCH_KEEP=DIR`, each corpus is also copied to `DIR/<pages>/`,
 //! for profiling one tool by hand.
 //!
@@ -84,8 +91,12 @@ fn main() {
             copy_dir(dir.path(), &keep);
             println!("corpus kept in {}", keep.display());
         }
-        let out_h = dir.path().join("out-hotline");
-        let out_g = dir.path().join("out-hugo");
+        let out_dir = match std::env::var_os("BENCH_OUT") {
+            Some(root) => tempfile::tempdir_in(root).expect("a folder under BENCH_OUT"),
+            None => tempfile::tempdir_in(dir.path()).expect("an output folder"),
+        };
+        let out_h = out_dir.path().join("out-hotline");
+        let out_g = out_dir.path().join("out-hugo");
 
         let h = measure(&out_h, || {
             let mut c = Command::new(hotline);
@@ -116,20 +127,22 @@ fn main() {
     }
 
     println!();
-    println!("| Pages  | Tool    | Wall (best of 3) | Pages/s | Peak memory |");
-    println!("|-------:|---------|-----------------:|--------:|------------:|");
+    println!("| Pages  | Tool    | Wall (best of 3) | CPU (best of 3) | Pages/s | Peak memory |");
+    println!("|-------:|---------|-----------------:|----------------:|--------:|------------:|");
     for (n, h, g) in &rows {
         for (name, m) in [("hotline", h), ("Hugo", g)] {
             println!(
-                "| {n:>6} | {name:<7} | {:>14.3} s | {:>7.0} | {:>11} |",
+                "| {n:>6} | {name:<7} | {:>14.3} s | {:>13.3} s | {:>7.0} | {:>11} |",
                 m.wall.as_secs_f64(),
+                m.cpu.as_secs_f64(),
                 *n as f64 / m.wall.as_secs_f64(),
                 megabytes(m.max_rss_kb)
             );
         }
         println!(
-            "| {n:>6} | ratio   | {:>15.2}× | {:>7} | {:>10.2}× |",
+            "| {n:>6} | ratio   | {:>15.2}× | {:>14.2}× | {:>7} | {:>10.2}× |",
             h.wall.as_secs_f64() / g.wall.as_secs_f64(),
+            h.cpu.as_secs_f64() / g.cpu.as_secs_f64(),
             "",
             h.max_rss_kb as f64 / g.max_rss_kb as f64
         );
@@ -167,6 +180,8 @@ fn smoke() {
 #[derive(Debug, Clone, Copy)]
 struct Measure {
     wall: Duration,
+    /// User plus system time of the child.
+    cpu: Duration,
     max_rss_kb: u64,
 }
 
@@ -182,6 +197,7 @@ fn measure(out: &Path, command: impl Fn() -> Command) -> Measure {
             None => m,
             Some(b) => Measure {
                 wall: b.wall.min(m.wall),
+                cpu: b.cpu.min(m.cpu),
                 max_rss_kb: b.max_rss_kb.max(m.max_rss_kb),
             },
         });
@@ -217,8 +233,12 @@ fn run(command: &mut Command) -> Measure {
         let tail: Vec<&str> = tail.into_iter().rev().collect();
         panic!("{command:?} failed ({status}):\n{}", tail.join("\n"));
     }
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
     Measure {
         wall,
+        cpu: time(usage.ru_utime) + time(usage.ru_stime),
         // Linux reports ru_maxrss in kilobytes.
         max_rss_kb: usage.ru_maxrss as u64,
     }
