@@ -182,7 +182,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
         let lang = respond::request_lang(&req, None);
         let route = routes::Route::of(req.method(), req.uri().path());
         let mut response = match route {
-            routes::Route::Preflight => self.preflight(origin.as_deref()),
+            routes::Route::Preflight(allow) => self.preflight(allow, origin.as_deref()),
             routes::Route::SubmitCase => {
                 let mode = body::mode_of(&req);
                 match self.check_origin(origin.as_deref()) {
@@ -243,10 +243,10 @@ impl<S: Store, M: Mailer> Api<S, M> {
         }
     }
 
-    fn preflight(&self, origin: Option<&str>) -> Response<Bytes> {
+    fn preflight(&self, allow: &'static str, origin: Option<&str>) -> Response<Bytes> {
         let mut builder = Response::builder()
             .status(http::StatusCode::NO_CONTENT)
-            .header(http::header::ALLOW, "GET, POST, OPTIONS");
+            .header(http::header::ALLOW, allow);
         if let Some(o) = origin {
             if o != self.config().site_origin {
                 return respond::failure(
@@ -257,10 +257,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 );
             }
             builder = builder
-                .header(
-                    http::header::ACCESS_CONTROL_ALLOW_METHODS,
-                    "GET, POST, OPTIONS",
-                )
+                .header(http::header::ACCESS_CONTROL_ALLOW_METHODS, allow)
                 .header(
                     http::header::ACCESS_CONTROL_ALLOW_HEADERS,
                     "content-type, accept, accept-language",

@@ -23,7 +23,8 @@ pub enum Route {
         tracking: String,
         post: bool,
     },
-    Preflight,
+    /// `OPTIONS` on a path; the methods it has.
+    Preflight(&'static str),
     /// A known path with a method it does not have; the `Allow` value.
     NotAllowed(&'static str),
     Unknown,
@@ -37,12 +38,14 @@ impl Route {
         match (segments.as_slice(), method) {
             (["cases"], &Method::POST) => Route::SubmitCase,
             (["cases"], &Method::GET) => Route::Lookup,
-            (["cases"], &Method::OPTIONS) => Route::Preflight,
+            (["cases"], &Method::OPTIONS) => Route::Preflight("GET, POST, OPTIONS"),
             (["cases"], _) => Route::NotAllowed("GET, POST, OPTIONS"),
             (["cases", tracking], &Method::GET) if !tracking.is_empty() => {
                 Route::CaseStatus(percent_decode_lossy(tracking))
             }
-            (["cases", tracking], &Method::OPTIONS) if !tracking.is_empty() => Route::Preflight,
+            (["cases", tracking], &Method::OPTIONS) if !tracking.is_empty() => {
+                Route::Preflight("GET, OPTIONS")
+            }
             (["cases", tracking], _) if !tracking.is_empty() => Route::NotAllowed("GET, OPTIONS"),
             (["cases", tracking, "actions", action], &Method::GET | &Method::POST)
                 if !tracking.is_empty() && !action.is_empty() =>
@@ -129,7 +132,14 @@ mod tests {
     fn routes() {
         assert_eq!(Route::of(&Method::POST, "/cases"), Route::SubmitCase);
         assert_eq!(Route::of(&Method::POST, "/cases/"), Route::SubmitCase);
-        assert_eq!(Route::of(&Method::OPTIONS, "/cases"), Route::Preflight);
+        assert_eq!(
+            Route::of(&Method::OPTIONS, "/cases"),
+            Route::Preflight("GET, POST, OPTIONS")
+        );
+        assert_eq!(
+            Route::of(&Method::OPTIONS, "/cases/SL-1"),
+            Route::Preflight("GET, OPTIONS")
+        );
         assert_eq!(Route::of(&Method::GET, "/cases"), Route::Lookup);
         assert_eq!(
             Route::of(&Method::PUT, "/cases"),
