@@ -31,7 +31,7 @@ pub fn router(root: &Path, addr: SocketAddr) -> anyhow::Result<axum::Router> {
         .map_err(|_| anyhow!("{} has errors: run `hotline check`", rules_path.display()))?;
     let data = root.join(DATA_DIR);
     std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
-    let store = SqliteStore::open(data.join("cases.sqlite"))
+    let store = SqliteStore::open_for_preview(data.join("cases.sqlite"))
         .map_err(|e| anyhow!("opening the local case store: {e}"))?;
     let outbox = data.join("outbox");
     let mailer = OutboxMailer::new(&outbox, "hotline@localhost");

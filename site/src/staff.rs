@@ -480,7 +480,7 @@ pub fn spawn_reminder_loop(
             eprintln!("reminder loop: could not start its runtime");
             return;
         };
-        let store = match SqliteStore::open(data.join("cases.sqlite")) {
+        let store = match SqliteStore::open_for_preview(data.join("cases.sqlite")) {
             Ok(store) => store,
             Err(e) => {
                 eprintln!("reminder loop: {e}");
