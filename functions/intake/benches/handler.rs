@@ -21,6 +21,7 @@ fn main() {
         .find_map(|a| a.parse().ok())
         .unwrap_or(20_000);
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .expect("a runtime");
 
