@@ -200,7 +200,10 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 /// Read again when the rulebook or site settings change; a template edit
 /// alone shows in the API's pages after a restart.
 fn page_shells(root: &Path) -> intake::PageShells {
-    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    // The office's date, in the rulebook's time zone (shells show no
+    // notices, but the build wants a date).
+    let rules = std::fs::read_to_string(root.join(casework::rules::RULES_PATH)).ok();
+    let today = hotline_site::site::office_today(rules.as_deref(), chrono::Utc::now());
     let files = match hotline_site::serve::build(root, today) {
         Ok(files) => files,
         Err(_) => {
