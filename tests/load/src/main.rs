@@ -295,22 +295,35 @@ where
     }
     api.mailer().down.store(false, Ordering::SeqCst);
     // The scheduled function's own outbox stage, at a time when every
-    // back-off has run out.
+    // back-off has run out, run again and again as the schedule would until
+    // the backlog is gone (each pass reads at most one batch).
     let options = remind::Options::new("http://127.0.0.1/api", action_secret);
-    let mut pass = remind::Report::default();
-    remind::send::send_outbox(
-        &api.config().rules,
-        api.store(),
-        api.mailer(),
-        Utc::now() + TimeDelta::days(1),
-        &options,
-        &mut pass,
-    )
-    .await;
-    if !pass.errors.is_empty() {
-        bail!("the outbox pass failed: {}", pass.errors.join("; "));
+    let mut retried = 0;
+    let mut passes = 0;
+    loop {
+        let mut pass = remind::Report::default();
+        remind::send::send_outbox(
+            &api.config().rules,
+            api.store(),
+            api.mailer(),
+            Utc::now() + TimeDelta::days(1),
+            &options,
+            &mut pass,
+        )
+        .await;
+        if !pass.errors.is_empty() {
+            bail!("the outbox pass failed: {}", pass.errors.join("; "));
+        }
+        passes += 1;
+        retried += pass.mails_sent;
+        if pass.outbox_read == 0 || passes >= 1_000 {
+            break;
+        }
     }
-    let retried = pass.mails_sent;
+    println!(
+        "outbox passes:           {passes} (at most {} entries each)",
+        options.batch
+    );
 
     let outcome = std::mem::take(&mut *outcome.lock().map_err(|_| anyhow!("poisoned"))?);
     let window = *store_window.lock().map_err(|_| anyhow!("poisoned"))?;
