@@ -216,6 +216,13 @@ fn failed_conditions<R>(
 /// then sees the winner's write and its condition decides.
 const TRANSACTION_ATTEMPTS: usize = 5;
 
+/// Why a transaction did not happen.
+enum Refused {
+    /// These items (by position) failed their condition.
+    Conditions(Vec<bool>),
+    Store(StoreError),
+}
+
 impl DynamoStore {
     pub fn new(client: Client, table_name: impl Into<String>) -> DynamoStore {
         DynamoStore {
@@ -369,6 +376,31 @@ impl DynamoStore {
     }
 
     /// Reads an index from its start up to `upto` (a time key), in order.
+    /// Writes all of `writes` or none, retrying a transaction that failed
+    /// for another reason than a condition (a race, a throttle).
+    async fn transact(&self, writes: Vec<TransactWriteItem>) -> Result<(), Refused> {
+        let mut last = None;
+        for _ in 0..TRANSACTION_ATTEMPTS {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(writes.clone()))
+                .send()
+                .await;
+            let e = match result {
+                Ok(_) => return Ok(()),
+                Err(e) => e,
+            };
+            match failed_conditions(&e) {
+                Some(failed) => return Err(Refused::Conditions(failed)),
+                None => last = Some(unavailable("TransactWriteItems", e)),
+            }
+        }
+        Err(Refused::Store(last.unwrap_or_else(|| {
+            StoreError::Unavailable("dynamodb TransactWriteItems".into())
+        })))
+    }
+
     async fn query_index(
         &self,
         index: &str,
@@ -432,47 +464,32 @@ impl Store for DynamoStore {
         for note in &new.notifications {
             writes.push(put_new(&self.table, note_item(note)?)?);
         }
-        let mut last = None;
-        for _ in 0..TRANSACTION_ATTEMPTS {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(writes.clone()))
-                .send()
-                .await;
-            let e = match result {
-                Ok(_) => return Ok(Created::New(tracking)),
-                Err(e) => e,
-            };
-            let Some(failed) = failed_conditions(&e) else {
-                last = Some(unavailable("TransactWriteItems", e));
-                continue;
-            };
-            if let (Some(key), true) = (&key, failed.first() == Some(&true)) {
-                let item = self
-                    .get(
-                        HashMap::from([
-                            ("pk".to_string(), s(format!("IDEM#{key}"))),
-                            ("sk".to_string(), s("IDEM")),
-                        ]),
-                        "GetItem",
-                    )
-                    .await?
-                    .ok_or_else(|| StoreError::Corrupt("an idempotency key vanished".into()))?;
-                let first = TrackingNumber::parse(get_s(&item, "tracking", "an idempotency key")?)
-                    .map_err(|_| {
-                        StoreError::Corrupt(
-                            "an idempotency key points at a bad tracking number".into(),
-                        )
-                    })?;
-                return Ok(Created::Replayed(first));
-            }
-            if failed.get(case_at) == Some(&true) {
-                return Err(StoreError::TrackingTaken(tracking));
-            }
-            return Err(StoreError::Conflict);
+        let failed = match self.transact(writes).await {
+            Ok(()) => return Ok(Created::New(tracking)),
+            Err(Refused::Store(e)) => return Err(e),
+            Err(Refused::Conditions(failed)) => failed,
+        };
+        if let (Some(key), true) = (&key, failed.first() == Some(&true)) {
+            let item = self
+                .get(
+                    HashMap::from([
+                        ("pk".to_string(), s(format!("IDEM#{key}"))),
+                        ("sk".to_string(), s("IDEM")),
+                    ]),
+                    "GetItem",
+                )
+                .await?
+                .ok_or_else(|| StoreError::Corrupt("an idempotency key vanished".into()))?;
+            let first = TrackingNumber::parse(get_s(&item, "tracking", "an idempotency key")?)
+                .map_err(|_| {
+                    StoreError::Corrupt("an idempotency key points at a bad tracking number".into())
+                })?;
+            return Ok(Created::Replayed(first));
         }
-        Err(last.unwrap_or_else(|| StoreError::Unavailable("dynamodb TransactWriteItems".into())))
+        if failed.get(case_at) == Some(&true) {
+            return Err(StoreError::TrackingTaken(tracking));
+        }
+        Err(StoreError::Conflict)
     }
 
     async fn case(&self, tracking: &TrackingNumber) -> Result<Option<CaseRecord>, StoreError> {
@@ -530,33 +547,20 @@ impl Store for DynamoStore {
         for note in &notifications {
             writes.push(put_new(&self.table, note_item(note)?)?);
         }
-        let mut last = None;
-        for _ in 0..TRANSACTION_ATTEMPTS {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(writes.clone()))
-                .send()
-                .await;
-            let e = match result {
-                Ok(_) => return Ok(expected_version + 1),
-                Err(e) => e,
-            };
-            let Some(failed) = failed_conditions(&e) else {
-                last = Some(unavailable("TransactWriteItems", e));
-                continue;
-            };
-            if failed.first() == Some(&true)
-                && self
-                    .get(case_key(&case.tracking), "GetItem")
-                    .await?
-                    .is_none()
-            {
-                return Err(StoreError::NotFound(case.tracking.clone()));
-            }
-            return Err(StoreError::Conflict);
+        let failed = match self.transact(writes).await {
+            Ok(()) => return Ok(expected_version + 1),
+            Err(Refused::Store(e)) => return Err(e),
+            Err(Refused::Conditions(failed)) => failed,
+        };
+        if failed.first() == Some(&true)
+            && self
+                .get(case_key(&case.tracking), "GetItem")
+                .await?
+                .is_none()
+        {
+            return Err(StoreError::NotFound(case.tracking.clone()));
         }
-        Err(last.unwrap_or_else(|| StoreError::Unavailable("dynamodb TransactWriteItems".into())))
+        Err(StoreError::Conflict)
     }
 
     async fn due_cases(
@@ -721,21 +725,11 @@ impl Store for DynamoStore {
             .iter()
             .map(|note| put_new(&self.table, note_item(note)?))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut last = None;
-        for _ in 0..TRANSACTION_ATTEMPTS {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(writes.clone()))
-                .send()
-                .await;
-            match result {
-                Ok(_) => return Ok(()),
-                Err(e) if failed_conditions(&e).is_some() => return Err(StoreError::Conflict),
-                Err(e) => last = Some(unavailable("TransactWriteItems", e)),
-            }
+        match self.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(Refused::Conditions(_)) => Err(StoreError::Conflict),
+            Err(Refused::Store(e)) => Err(e),
         }
-        Err(last.unwrap_or_else(|| StoreError::Unavailable("dynamodb TransactWriteItems".into())))
     }
 
     async fn claim_job(
