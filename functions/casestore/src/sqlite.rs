@@ -83,14 +83,8 @@ fn db(e: rusqlite::Error) -> StoreError {
 impl SqliteStore {
     /// Opens (or creates) the store in the file at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
-        let conn = Connection::open(path).map_err(db)?;
-        // WAL lets readers (the CLI, a status page) work while a writer writes.
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(db)?;
         // Every commit is on disk before a case is acknowledged.
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(db)?;
-        SqliteStore::setup(conn)
+        SqliteStore::open_with(path, "FULL")
     }
 
     /// Opens the store for a local preview (`hotline serve`): commits reach
@@ -100,12 +94,17 @@ impl SqliteStore {
     /// caps [`SqliteStore::open`] at a few hundred cases a second on an
     /// ordinary disk; this is a hundred times that.
     pub fn open_for_preview(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
-        let store = SqliteStore::open(path)?;
-        store
-            .lock()?
-            .pragma_update(None, "synchronous", "NORMAL")
+        SqliteStore::open_with(path, "NORMAL")
+    }
+
+    fn open_with(path: impl AsRef<Path>, synchronous: &str) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open(path).map_err(db)?;
+        // WAL lets readers (the CLI, a status page) work while a writer writes.
+        conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(db)?;
-        Ok(store)
+        conn.pragma_update(None, "synchronous", synchronous)
+            .map_err(db)?;
+        SqliteStore::setup(conn)
     }
 
     /// A store that lives and dies with this value.
