@@ -71,33 +71,9 @@ impl Layout {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ChannelType {
-    Phone,
-    Email,
-    Web,
-    WalkIn,
-    Letter,
-    Wechat,
-}
-
-impl ChannelType {
-    pub const NAMES: &'static str =
-        "\"phone\", \"email\", \"web\", \"walk-in\", \"letter\" or \"wechat\"";
-
-    fn from_name(name: &str) -> Option<ChannelType> {
-        Some(match name {
-            "phone" => ChannelType::Phone,
-            "email" => ChannelType::Email,
-            "web" => ChannelType::Web,
-            "walk-in" => ChannelType::WalkIn,
-            "letter" => ChannelType::Letter,
-            "wechat" => ChannelType::Wechat,
-            _ => return None,
-        })
-    }
-}
+/// A channel page's `type`: the channels a case can come in by, by the
+/// names the case store and the statistics use too.
+pub use casework::channel::Channel as ChannelType;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Channel {

@@ -1,6 +1,12 @@
 //! Staff commands over the case store: `hotline remind`, `hotline cases
-//! list|show|export` and `hotline stats`, and the reminder loop that
+//! list|show|export|file` and `hotline stats`, and the reminder loop that
 //! `hotline serve` runs every minute.
+//!
+//! `cases file` registers a case that came in by phone, e-mail, in person,
+//! by letter or through WeChat: the same validation, routing, deadlines and
+//! first mails as a submission to the public API (`intake`), with the
+//! channel recorded on the case; the mails wait in the store's outbox for
+//! the next reminder pass.
 //!
 //! The store is the local SQLite file (`.hotline/cases.sqlite`, mail to the
 //! `.hotline/outbox/` folder) unless `--store dynamodb` is given; then the
@@ -11,10 +17,12 @@
 use anyhow::{Context as _, anyhow, bail};
 use casestore::dynamodb::DynamoStore;
 use casestore::sqlite::SqliteStore;
-use casestore::{CaseRecord, OutgoingMessage, Store};
+use casestore::{CaseRecord, Created, NewCase, OutgoingMessage, Store, StoreError};
 use casework::Rulebook;
+use casework::channel::Channel;
 use casework::lifecycle::Case;
 use casework::stats::{self, Month};
+use casework::submission::{RawSubmission, Submission};
 use casework::tracking::TrackingNumber;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use mail::{MailError, Mailer, OutboxMailer, SesMailer};
@@ -89,6 +97,64 @@ pub enum CasesCommand {
         #[arg(long, default_value = "csv")]
         format: String,
     },
+    /// Registers a case that came in by phone, e-mail, in person, by letter
+    /// or WeChat: checked, routed and mailed as the web form's cases are.
+    File(Box<FileArgs>),
+}
+
+/// `hotline cases file`: what the complainant told the office.
+#[derive(Debug, clap::Args)]
+pub struct FileArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// How it came in.
+    #[arg(long, value_parser = channel_arg())]
+    pub channel: Channel,
+    /// The case type's id in the rulebook, e.g. `complaint`.
+    #[arg(long = "type")]
+    pub case_type: String,
+    /// The category's id in the rulebook, e.g. `water-supply`.
+    #[arg(long)]
+    pub category: String,
+    /// What happened, in the complainant's words.
+    #[arg(long)]
+    pub description: String,
+    /// The complainant's name (the rulebook's form settings say whether
+    /// it is required).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Where the office can call back (a phone or an e-mail is needed for
+    /// most types).
+    #[arg(long)]
+    pub phone: Option<String>,
+    /// Where the acknowledgment and the survey go.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Who or what the case is about.
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Where it happened.
+    #[arg(long)]
+    pub location: Option<String>,
+    /// When it happened, `YYYY-MM-DD`.
+    #[arg(long)]
+    pub occurred_on: Option<String>,
+    /// What the complainant wants.
+    #[arg(long)]
+    pub desired_outcome: Option<String>,
+    /// The complainant asked to stay anonymous (where the type allows it).
+    #[arg(long)]
+    pub anonymous: bool,
+    /// The complainant's language for the acknowledgment: zh or en.
+    #[arg(long, default_value = "zh")]
+    pub language: String,
+}
+
+/// `--channel`, with the channels' names listed in `--help`.
+fn channel_arg() -> impl clap::builder::TypedValueParser<Value = Channel> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(Channel::ALL.map(Channel::key))
+        .map(|name| Channel::from_name(&name).unwrap_or_default())
 }
 
 /// Either store, so one command works on both.
@@ -402,7 +468,209 @@ pub fn cases(root: &Path, command: CasesCommand) -> anyhow::Result<ExitCode> {
             eprintln!("{} case(s) received in {month}", cases.len());
             Ok(ExitCode::SUCCESS)
         }),
+        CasesCommand::File(args) => file(root, &rules, *args),
     }
+}
+
+/// How many fresh tracking numbers to try when one is taken, as intake does.
+const TRACKING_ATTEMPTS: usize = 3;
+
+/// Where the links in a filed case's mails point, and the key that signs
+/// them: the preview's API and `.hotline/action-secret` (made when
+/// missing, as `hotline serve` does), or the intake function's
+/// environment with `--store dynamodb`.
+struct Links {
+    /// The API root, e.g. `https://12345.example.gov.cn/api`.
+    public_base_url: String,
+    /// The site's status page for people; relative means the API's own page.
+    status_page_url: String,
+    action_secret: Vec<u8>,
+}
+
+impl Links {
+    fn for_store(root: &Path, kind: StoreKind) -> anyhow::Result<Links> {
+        let links = match kind {
+            StoreKind::Sqlite => {
+                let data = root.join(DATA_DIR);
+                std::fs::create_dir_all(&data)
+                    .with_context(|| format!("creating {}", data.display()))?;
+                Links {
+                    public_base_url: std::env::var("HOTLINE_PUBLIC_BASE_URL")
+                        .unwrap_or_else(|_| "http://127.0.0.1:1111/api".into()),
+                    status_page_url: "/status/".into(),
+                    action_secret: crate::local_api::action_secret(&data)?,
+                }
+            }
+            StoreKind::Dynamodb => {
+                let status_page_url = match std::env::var("HOTLINE_STATUS_PAGE_URL") {
+                    Ok(url) => url,
+                    Err(_) => format!("{}/status/", env("HOTLINE_SITE_ORIGIN")?),
+                };
+                Links {
+                    public_base_url: env("HOTLINE_PUBLIC_BASE_URL")?,
+                    status_page_url,
+                    action_secret: env("HOTLINE_ACTION_SECRET")?.into_bytes(),
+                }
+            }
+        };
+        if links.action_secret.len() < casework::action_token::MIN_SECRET_LEN {
+            bail!(
+                "the action secret must be at least {} characters",
+                casework::action_token::MIN_SECRET_LEN
+            );
+        }
+        Ok(links)
+    }
+
+    /// The status page the acknowledgment links to, as intake words it:
+    /// the site's page when its address is absolute, else the API's.
+    fn status_url(&self, tracking: &TrackingNumber, lang: casework::Lang) -> String {
+        let page = &self.status_page_url;
+        if page.starts_with("https://") || page.starts_with("http://") {
+            let sep = if page.contains('?') { '&' } else { '?' };
+            format!("{page}{sep}tracking={tracking}&lang={lang}")
+        } else {
+            format!(
+                "{}/cases/{tracking}?format=html&lang={lang}",
+                self.public_base_url.trim_end_matches('/')
+            )
+        }
+    }
+}
+
+/// A checked submission opened as a case that came in by `channel`, with
+/// the mails a new case sends (the department's with its signed links, the
+/// office's identity copy, the acknowledgment), pending: what intake
+/// stores for the web form, from the same functions.
+fn new_case(
+    rules: &Rulebook,
+    links: &Links,
+    channel: Channel,
+    submission: &Submission,
+    tracking: TrackingNumber,
+    now: DateTime<Utc>,
+) -> anyhow::Result<NewCase> {
+    let can_follow_up = submission.contact.email.is_some() || submission.contact.phone.is_some();
+    let case = Case::open_by(
+        channel,
+        tracking,
+        submission.case_type.clone(),
+        submission.category.clone(),
+        rules,
+        now,
+        can_follow_up,
+    )?;
+    let action_links = casework::action_token::department_links(
+        &links.action_secret,
+        &links.public_base_url,
+        &case,
+        now + casework::action_token::DEPARTMENT_LINK_LIFETIME,
+    );
+    let notifications = intake::submit::first_notifications(
+        rules,
+        &case,
+        submission,
+        &action_links,
+        &links.status_url(&case.tracking, submission.language),
+        now,
+    );
+    Ok(NewCase {
+        next_due: casework::due::next_due(&case, rules),
+        case,
+        submission: submission.clone(),
+        notifications,
+    })
+}
+
+/// `hotline cases file`.
+fn file(root: &Path, rules: &Rulebook, args: FileArgs) -> anyhow::Result<ExitCode> {
+    let now = Utc::now();
+    let today = rules.calendar.local(now).date_naive();
+    let raw = RawSubmission {
+        case_type: Some(args.case_type),
+        category: Some(args.category),
+        name: args.name,
+        phone: args.phone,
+        email: args.email,
+        anonymous: Some(args.anonymous),
+        subject: args.subject,
+        location: args.location,
+        occurred_on: args.occurred_on,
+        description: Some(args.description),
+        desired_outcome: args.desired_outcome,
+        language: Some(args.language),
+        idempotency_key: None,
+        website: None,
+    };
+    let submission = match casework::submission::validate(&raw, rules, today) {
+        Ok(s) => s,
+        Err(e) => {
+            for problem in &e.errors {
+                eprintln!(
+                    "--{}: {} / {}",
+                    problem.field.name().replace('_', "-"),
+                    problem.message.get(casework::Lang::Zh),
+                    problem.message.get(casework::Lang::En)
+                );
+            }
+            eprintln!("nothing was filed");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let links = Links::for_store(root, args.store.store)?;
+    runtime()?.block_on(async {
+        let store = match args.store.store {
+            StoreKind::Sqlite => {
+                // Filing may be the first thing done in a project: the
+                // store is made if missing, as `hotline serve` makes it.
+                let path = root.join(DATA_DIR).join("cases.sqlite");
+                AnyStore::Sqlite(
+                    SqliteStore::open(&path)
+                        .map_err(|e| anyhow!("opening {}: {e}", path.display()))?,
+                )
+            }
+            StoreKind::Dynamodb => open_store(root, StoreKind::Dynamodb, rules).await?,
+        };
+        for _ in 0..TRACKING_ATTEMPTS {
+            let tracking = {
+                let mut rng = rand::rng();
+                TrackingNumber::generate(&rules.office.tracking_prefix, today, &mut rng)
+            };
+            let new = new_case(rules, &links, args.channel, &submission, tracking, now)?;
+            let mails = new.notifications.len();
+            match with_store!(&store, s => s.create_case(new.clone()).await) {
+                Ok(Created::New(_)) => {
+                    print_filed(rules, &new.case, mails);
+                    return Ok(ExitCode::SUCCESS);
+                }
+                Ok(Created::Replayed(t)) => bail!("the store answered with an earlier case, {t}"),
+                Err(StoreError::TrackingTaken(_)) => continue,
+                Err(e) => bail!("storing the case: {e}"),
+            }
+        }
+        bail!("no free tracking number after {TRACKING_ATTEMPTS} attempts")
+    })
+}
+
+fn print_filed(rules: &Rulebook, case: &Case, mails: usize) {
+    let t = |at| casework::notices::local_time(rules, at);
+    let department = rules
+        .department(case.department.as_str())
+        .map(|d| d.name.get(casework::Lang::Zh).to_string())
+        .unwrap_or_else(|| case.department.to_string());
+    println!("{}", case.tracking);
+    println!("  channel      {}", case.channel);
+    println!("  type         {}", case.case_type);
+    println!("  category     {}", case.category);
+    println!("  severity     {}", case.severity);
+    println!("  department   {} ({department})", case.department);
+    println!("  received     {}", t(case.received_at));
+    for d in &case.deadlines {
+        println!("  {:<12} due {}", d.kind.key(), t(d.due_at));
+    }
+    eprintln!(
+        "{mails} mail(s) queued in the outbox; the next reminder pass sends them (`hotline remind --once`, or within a minute under `hotline serve`)"
+    );
 }
 
 fn show(rules: &Rulebook, record: &CaseRecord) {
@@ -410,6 +678,7 @@ fn show(rules: &Rulebook, record: &CaseRecord) {
     let t = |at| casework::notices::local_time(rules, at);
     println!("{}  (version {})", c.tracking, record.version);
     println!("  state        {}", c.state);
+    println!("  channel      {}", c.channel);
     println!("  type         {}", c.case_type);
     println!("  category     {}", c.category);
     println!("  severity     {}", c.severity);

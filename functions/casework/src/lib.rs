@@ -8,6 +8,7 @@
 //! - [`rules`]: `content/rules.toml`, parsed and validated with file:line:col.
 //! - [`calendar`]: working days, holidays, make-up days, and every deadline.
 //! - [`lifecycle`]: the case state machine and its audit trail.
+//! - [`channel`]: the ways a case comes in (web form, phone, …).
 //! - [`submission`]: what a visitor sent, cleaned and checked field by field.
 //! - [`tracking`]: tracking numbers that survive being read over the phone.
 //! - [`due`]: what the scheduler must do next for a case, and when.
@@ -17,6 +18,7 @@
 
 pub mod action_token;
 pub mod calendar;
+pub mod channel;
 pub mod diagnostic;
 pub mod due;
 pub mod lifecycle;

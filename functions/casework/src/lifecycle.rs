@@ -30,6 +30,7 @@
 //! `"escalate"` an unsatisfied rating itself reopens the case one level up,
 //! in the same event, and the complainant has no separate reopen.
 
+use crate::channel::Channel;
 use crate::due::Notice;
 use crate::rules::{
     CaseType, CaseTypeId, CategoryId, DeadlineKind, DepartmentId, Rulebook, SeverityId,
@@ -236,6 +237,10 @@ pub struct Case {
     pub department: DepartmentId,
     pub state: CaseState,
     pub received_at: DateTime<Utc>,
+    /// How it came in. Cases stored before the channel was kept all came
+    /// through the web form, so that is what a missing field reads as.
+    #[serde(default)]
+    pub channel: Channel,
     /// At most one per kind, in [`DeadlineKind`] order.
     pub deadlines: Vec<Deadline>,
     /// Who handles it: 0 is the department inbox, `n` is the department's
@@ -353,10 +358,34 @@ pub enum LifecycleError {
 }
 
 impl Case {
-    /// Opens a case that has just been stored: routed to the category's
-    /// department at the category's default severity, with every deadline
-    /// the type or severity promises counted from `received_at`.
+    /// Opens a case that has just come in through the web form: routed to
+    /// the category's department at the category's default severity, with
+    /// every deadline the type or severity promises counted from
+    /// `received_at`.
     pub fn open(
+        tracking: TrackingNumber,
+        case_type: CaseTypeId,
+        category: CategoryId,
+        rules: &Rulebook,
+        received_at: DateTime<Utc>,
+        can_follow_up: bool,
+    ) -> Result<Case, LifecycleError> {
+        Case::open_by(
+            Channel::Web,
+            tracking,
+            case_type,
+            category,
+            rules,
+            received_at,
+            can_follow_up,
+        )
+    }
+
+    /// Opens a case that came in by `channel`, as [`Case::open`] does. A
+    /// case from any channel but the web form was registered by the office,
+    /// and its first event says so.
+    pub fn open_by(
+        channel: Channel,
         tracking: TrackingNumber,
         case_type: CaseTypeId,
         category: CategoryId,
@@ -392,6 +421,7 @@ impl Case {
             department,
             state: CaseState::Received,
             received_at,
+            channel,
             deadlines,
             escalation_level: 0,
             extension: None,
@@ -403,7 +433,10 @@ impl Case {
             sent: BTreeSet::new(),
             events: vec![Event {
                 at: received_at,
-                actor: Actor::System,
+                actor: match channel {
+                    Channel::Web => Actor::System,
+                    _ => Actor::Office,
+                },
                 action: ActionKind::Receive,
                 note: None,
                 from: CaseState::Received,
@@ -1109,6 +1142,37 @@ mod tests {
         assert_eq!(case.events.len(), 1);
         assert_eq!(case.events[0].action, ActionKind::Receive);
         assert!(case.can_follow_up);
+        assert_eq!(case.channel, Channel::Web);
+        assert_eq!(case.events[0].actor, Actor::System);
+    }
+
+    #[test]
+    fn a_case_keeps_its_channel_and_older_json_reads_as_web() {
+        let by_phone = Case::open_by(
+            Channel::Phone,
+            tracking(),
+            CaseTypeId::new("complaint"),
+            CategoryId::new("repairs"),
+            &rules(),
+            t0(),
+            true,
+        )
+        .unwrap();
+        assert_eq!(by_phone.channel, Channel::Phone);
+        assert_eq!(by_phone.events[0].actor, Actor::Office);
+        // Same routing and deadlines as the web form.
+        let web = open("complaint", "repairs");
+        assert_eq!(
+            (&by_phone.department, &by_phone.deadlines),
+            (&web.department, &web.deadlines)
+        );
+        let json = serde_json::to_value(&by_phone).unwrap();
+        assert_eq!(json["channel"], "phone");
+        assert_eq!(serde_json::from_value::<Case>(json).unwrap(), by_phone);
+        // A case stored before the field existed.
+        let mut old = serde_json::to_value(&web).unwrap();
+        old.as_object_mut().unwrap().remove("channel");
+        assert_eq!(serde_json::from_value::<Case>(old).unwrap(), web);
     }
 
     #[test]

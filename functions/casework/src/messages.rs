@@ -23,6 +23,7 @@
 //! Staff mails are bilingual (the given language first); the complainant's
 //! mail speaks the submission's language only.
 
+use crate::channel::Channel;
 use crate::lifecycle::Case;
 use crate::localized::{Lang, Localized};
 use crate::rules::{DeadlineKind, Rulebook};
@@ -562,6 +563,15 @@ fn case_fields(doc: &mut Doc, rules: &Rulebook, case: &Case, lang: Lang) {
         label("登记时间", "Received"),
         local_time(rules, case.received_at),
     );
+    // The web form is the default; a case the office registered from
+    // another channel says which, so the department knows how the
+    // complainant expects to hear back.
+    if case.channel != Channel::Web {
+        doc.field(
+            label("来源渠道", "Channel"),
+            both(&case.channel.name(), lang, None),
+        );
+    }
 }
 
 fn happened_fields(doc: &mut Doc, submission: &Submission, lang: Lang) {
@@ -948,6 +958,25 @@ mod tests {
         assert!(
             m.text
                 .contains("受理时限 / Accept by：2026-11-24 18:00（1个工作日 / 1 working day）"),
+            "{}",
+            m.text
+        );
+    }
+
+    #[test]
+    fn department_mail_names_the_channel_unless_it_is_the_web_form() {
+        let rules = rules();
+        let s = submission("complaint", "housing-property", Lang::Zh);
+        let web = case_for(&rules, &s);
+        let m = department_new_case(&rules, &web, &s, &all_links(), Lang::Zh);
+        assert!(!m.text.contains("来源渠道"), "{}", m.text);
+        let phone = Case {
+            channel: Channel::Phone,
+            ..web
+        };
+        let m = department_new_case(&rules, &phone, &s, &all_links(), Lang::Zh);
+        assert!(
+            m.text.contains("来源渠道 / Channel：电话 / phone"),
             "{}",
             m.text
         );

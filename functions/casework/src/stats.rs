@@ -4,9 +4,11 @@
 //!
 //! Pure: the caller reads the month's cases and hands them in with `now`
 //! (deadlines still running at `now` are not counted as missed).
-//! The channel is not recorded on a case yet: every case so far came
-//! through the web form, and the figures say so rather than guess.
+//! Channels are counted as each case recorded it: the web form for what
+//! the public API received (and for cases stored before the channel was
+//! kept), the others for what the office's staff registered.
 
+use crate::channel::Channel;
 use crate::lifecycle::{Case, CaseState, Satisfaction};
 use crate::localized::{Lang, Localized};
 use crate::messages::{Message, escape_html};
@@ -164,7 +166,9 @@ pub fn figures(rules: &Rulebook, month: Month, cases: &[&Case], now: DateTime<Ut
             .entry(case.department.to_string())
             .or_default() += 1;
         *f.by_severity.entry(case.severity.to_string()).or_default() += 1;
-        *f.by_channel.entry("web".into()).or_default() += 1;
+        *f.by_channel
+            .entry(case.channel.key().to_string())
+            .or_default() += 1;
         *f.by_state.entry(case.state.to_string()).or_default() += 1;
         on_time(case, DeadlineKind::Accept, now, &mut f.accepted_on_time);
         on_time(case, DeadlineKind::Complete, now, &mut f.completed_on_time);
@@ -241,7 +245,7 @@ fn median(values: &mut [i64]) -> Option<f64> {
 /// the complainant: the export may travel further than the store.
 pub fn csv(rules: &Rulebook, cases: &[&Case]) -> Vec<u8> {
     let mut out = String::from("\u{feff}");
-    out.push_str("受理编号 tracking,登记时间 received,类型 type,类别 category,严重程度 severity,承办单位 department,状态 state,按时受理 accepted on time,按时办结 completed on time,办结时间 closed,满意度 satisfaction\r\n");
+    out.push_str("受理编号 tracking,登记时间 received,渠道 channel,类型 type,类别 category,严重程度 severity,承办单位 department,状态 state,按时受理 accepted on time,按时办结 completed on time,办结时间 closed,满意度 satisfaction\r\n");
     let time = |t: Option<DateTime<Utc>>| {
         t.map(|t| rules.calendar.local(t).format("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_default()
@@ -262,6 +266,7 @@ pub fn csv(rules: &Rulebook, cases: &[&Case]) -> Vec<u8> {
         let row = [
             case.tracking.to_string(),
             time(Some(case.received_at)),
+            case.channel.name().get(Lang::Zh).to_string(),
             name(
                 rules.case_type(case.case_type.as_str()).map(|t| &t.name),
                 case.case_type.as_str(),
@@ -365,7 +370,9 @@ pub fn report(rules: &Rulebook, f: &Figures, to: Vec<String>) -> Message {
     );
     line(
         "按渠道 By channel",
-        names(&f.by_channel, &|_| Some("网上表单 web form".into())),
+        names(&f.by_channel, &|id| {
+            Channel::from_name(id).map(|c| zh_en(&c.name()))
+        }),
     );
     line(
         "多发类别 Recurring categories",
@@ -441,6 +448,78 @@ mod tests {
         assert_eq!(f.recurring, [("repairs".to_string(), 2)]);
         let m = report(&rules, &f, vec!["office@example.org".into()]);
         assert!(m.text.contains("66.7% (2/3)"), "{}", m.text);
+    }
+
+    fn open_by(channel: Channel, category: &str) -> Case {
+        Case::open_by(
+            channel,
+            tracking(),
+            crate::rules::CaseTypeId::new("complaint"),
+            crate::rules::CategoryId::new(category),
+            &rules(),
+            t0(),
+            true,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn figures_count_each_case_by_the_channel_it_came_in_by() {
+        let rules = rules();
+        let cases = [
+            open_by(Channel::Phone, "repairs"),
+            open_by(Channel::Phone, "water-supply"),
+            open_by(Channel::WalkIn, "repairs"),
+            open_by(Channel::Wechat, "repairs"),
+            open("complaint", "repairs"),
+        ];
+        let refs: Vec<&Case> = cases.iter().collect();
+        let month = Month::of(t0().date_naive());
+        let f = figures(&rules, month, &refs, t(1));
+        let by: Vec<(&str, usize)> = f.by_channel.iter().map(|(k, n)| (k.as_str(), *n)).collect();
+        assert_eq!(
+            by,
+            [("phone", 2), ("walk-in", 1), ("web", 1), ("wechat", 1)]
+        );
+        assert_eq!(f.by_channel.values().sum::<usize>(), f.total);
+
+        let m = report(&rules, &f, Vec::new());
+        let line = m
+            .text
+            .lines()
+            .find(|l| l.starts_with("按渠道 By channel: "))
+            .expect("a channel line");
+        assert_eq!(
+            line,
+            "按渠道 By channel: 电话 phone 2; 来访 walk-in 1; 网上表单 web form 1; 微信 WeChat 1"
+        );
+        assert!(m.html.contains("电话 phone 2"), "{}", m.html);
+    }
+
+    #[test]
+    fn no_cases_no_channels() {
+        let f = figures(&rules(), Month::of(t0().date_naive()), &[], t(1));
+        assert!(f.by_channel.is_empty());
+        let m = report(&rules(), &f, Vec::new());
+        assert!(m.text.contains("按渠道 By channel: \n"), "{}", m.text);
+    }
+
+    #[test]
+    fn the_csv_names_each_case_s_channel() {
+        let rules = rules();
+        let phone = open_by(Channel::Phone, "repairs");
+        let web = open("complaint", "repairs");
+        let text = String::from_utf8(csv(&rules, &[&phone, &web])).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let column = header
+            .iter()
+            .position(|h| *h == "渠道 channel")
+            .expect("a channel column");
+        let cells: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+        assert!(cells.iter().all(|row| row.len() == header.len()));
+        assert_eq!(cells[0][column], "电话");
+        assert_eq!(cells[1][column], "网上表单");
     }
 
     #[test]
