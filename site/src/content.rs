@@ -97,50 +97,15 @@ impl Content {
     }
 
     /// Reads the content files (path inside `content/`, text), collecting every problem.
-    pub fn load(files: Vec<(String, String)>) -> (Content, Vec<Diagnostic>) {
+    pub fn load(files: &[(String, String)]) -> (Content, Vec<Diagnostic>) {
         let mut diagnostics = Vec::new();
         let mut zh: HashMap<String, Doc> = HashMap::new();
         let mut en: HashMap<String, Doc> = HashMap::new();
-        for (rel, text) in files {
-            let rel = rel.replace('\\', "/");
-            if !rel.ends_with(".md") {
-                continue;
-            }
-            let (key, lang) = match rel.strip_suffix(".en.md") {
-                Some(stem) => (format!("{stem}.md"), Lang::En),
-                None => (rel.clone(), Lang::Zh),
-            };
-            let file = PathBuf::from("content").join(&rel);
-            let (front, body_offset) = match frontmatter::split(&file, &text) {
-                Ok(split) => {
-                    let front = match frontmatter::parse(&file, &split) {
-                        Ok(f) => f,
-                        Err(errors) => {
-                            diagnostics.extend(errors);
-                            // Kept with a stand-in title so links to it do not
-                            // add a second, misleading error.
-                            FrontMatter {
-                                title: key.clone(),
-                                ..FrontMatter::default()
-                            }
-                        }
-                    };
-                    (front, split.body_offset)
-                }
-                Err(d) => {
-                    diagnostics.push(d);
-                    (FrontMatter::default(), 0)
-                }
-            };
-            let markdown::Outline { headings, links } = markdown::outline(&text[body_offset..]);
-            let doc = Doc {
-                file,
-                text,
-                front,
-                body_offset,
-                headings,
-                links,
-            };
+        // Front matter and outline of each file are independent: parsed on
+        // every core, then put together in the input order.
+        let parsed = crate::parallel::map(files, |(rel, text)| parse_file(rel, text));
+        for (key, lang, doc, errors) in parsed.into_iter().flatten() {
+            diagnostics.extend(errors);
             match lang {
                 Lang::Zh => zh.insert(key, doc),
                 Lang::En => en.insert(key, doc),
@@ -235,6 +200,52 @@ impl Content {
     }
 }
 
+/// One content file as a document: its key, language, and problems.
+/// `None` for files that are not Markdown.
+fn parse_file(rel: &str, text: &str) -> Option<(String, Lang, Doc, Vec<Diagnostic>)> {
+    let mut diagnostics = Vec::new();
+    let rel = rel.replace('\\', "/");
+    if !rel.ends_with(".md") {
+        return None;
+    }
+    let (key, lang) = match rel.strip_suffix(".en.md") {
+        Some(stem) => (format!("{stem}.md"), Lang::En),
+        None => (rel.clone(), Lang::Zh),
+    };
+    let file = PathBuf::from("content").join(&rel);
+    let (front, body_offset) = match frontmatter::split(&file, text) {
+        Ok(split) => {
+            let front = match frontmatter::parse(&file, &split) {
+                Ok(f) => f,
+                Err(errors) => {
+                    diagnostics.extend(errors);
+                    // Kept with a stand-in title so links to it do not
+                    // add a second, misleading error.
+                    FrontMatter {
+                        title: key.clone(),
+                        ..FrontMatter::default()
+                    }
+                }
+            };
+            (front, split.body_offset)
+        }
+        Err(d) => {
+            diagnostics.push(d);
+            (FrontMatter::default(), 0)
+        }
+    };
+    let markdown::Outline { headings, links } = markdown::outline(&text[body_offset..]);
+    let doc = Doc {
+        file,
+        text: text.to_string(),
+        front,
+        body_offset,
+        headings,
+        links,
+    };
+    Some((key, lang, doc, diagnostics))
+}
+
 /// `policies/_index.md` → `policies/`, `policies/a.md` → `policies/a/`, `_index.md` → ``.
 fn url_path(key: &str) -> String {
     if let Some(dir) = key.strip_suffix("_index.md") {
@@ -253,7 +264,7 @@ mod tests {
 
     #[test]
     fn sections_pages_and_translations() {
-        let (content, errors) = Content::load(vec![
+        let (content, errors) = Content::load(&[
             ("_index.md".into(), page("首页")),
             ("policies/_index.md".into(), page("政策")),
             ("policies/limits.md".into(), page("时限")),

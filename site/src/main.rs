@@ -65,6 +65,9 @@ fn main() -> ExitCode {
     }
 }
 
+/// How many files `build` names for one warning before counting the rest.
+const WARNINGS_ALIKE: usize = 10;
+
 fn today() -> chrono::NaiveDate {
     // Notices expire by the office's calendar: the rulebook's time zone.
     let rules = std::fs::read_to_string(casework::rules::RULES_PATH).ok();
@@ -82,7 +85,7 @@ fn run() -> anyhow::Result<ExitCode> {
                 Ok(site) => site,
                 Err(diagnostics) => return Ok(fail(&diagnostics)),
             };
-            eprint!("{}", output::report(&site.warnings));
+            eprint!("{}", output::report_at_most(&site.warnings, WARNINGS_ALIKE));
             println!(
                 "Loaded and checked {} pages in {:.2} s",
                 site.content.entries.len(),
@@ -94,7 +97,7 @@ fn run() -> anyhow::Result<ExitCode> {
             let staged = output::Staged::new(&dir).with_context(writing)?;
             let written = site
                 .render_to(&staged)
-                .and_then(|out| search::add_pages(&site, &sources, today(), &staged).map(|()| out));
+                .and_then(|out| search::add_pages(&site, today(), &staged).map(|()| out));
             let out = match written {
                 Ok(out) => out,
                 Err(hotline_site::RenderError::Templates(diagnostics)) => {
@@ -112,6 +115,10 @@ fn run() -> anyhow::Result<ExitCode> {
                 start.elapsed().as_secs_f64()
             );
             println!("{}", search::index(&dir));
+            // The process ends here: freeing every page one by one would
+            // only delay the exit.
+            std::mem::forget(site);
+            std::mem::forget(sources);
             Ok(ExitCode::SUCCESS)
         }
         Command::Check => {

@@ -129,6 +129,55 @@ fn link_offset(body: &str, dest_url: &str, range: &std::ops::Range<usize>) -> us
         .unwrap_or(range.start)
 }
 
+/// A body parsed once, ready to be written as HTML more than once: the
+/// English fallback of a page is its Chinese body with English links.
+pub struct Parsed<'a> {
+    body: &'a str,
+    events: Vec<(Event<'a>, std::ops::Range<usize>)>,
+    pub headings: Vec<Heading>,
+}
+
+/// Parses a body and gives its headings their ids.
+pub fn parse(body: &str) -> Parsed<'_> {
+    let mut events: Vec<_> = Parser::new_ext(body, options())
+        .into_offset_iter()
+        .collect();
+    let headings = with_heading_ids(&mut events);
+    Parsed {
+        body,
+        events,
+        headings,
+    }
+}
+
+impl Parsed<'_> {
+    /// The HTML; `resolve` turns an internal link (`@/…`, given with its
+    /// byte offset in the body) into a URL, or `None` after recording why not.
+    pub fn html(&self, resolve: &mut dyn FnMut(&str, usize) -> Option<String>) -> String {
+        let events = self.events.iter().map(|(event, range)| match event {
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) if dest_url.starts_with("@/") => {
+                let at = link_offset(self.body, dest_url, range);
+                let url = resolve(dest_url, at).unwrap_or_else(|| "#".to_string());
+                Event::Start(Tag::Link {
+                    link_type: *link_type,
+                    dest_url: CowStr::from(url),
+                    title: title.clone(),
+                    id: id.clone(),
+                })
+            }
+            _ => event.clone(),
+        });
+        let mut out = String::with_capacity(self.body.len() * 3 / 2);
+        html::push_html(&mut out, events);
+        out
+    }
+}
+
 /// A rendered page body.
 #[derive(Debug, Clone)]
 pub struct Rendered {
@@ -139,24 +188,10 @@ pub struct Rendered {
 /// Renders a body; `resolve` turns an internal link (`@/…`, given with its
 /// byte offset in `body`) into a URL, or `None` after recording why not.
 pub fn render(body: &str, resolve: &mut dyn FnMut(&str, usize) -> Option<String>) -> Rendered {
-    let mut events: Vec<_> = Parser::new_ext(body, options())
-        .into_offset_iter()
-        .collect();
-    let headings = with_heading_ids(&mut events);
-    for (event, range) in events.iter_mut() {
-        if let Event::Start(Tag::Link { dest_url, .. }) = event
-            && dest_url.starts_with("@/")
-        {
-            let at = link_offset(body, dest_url, range);
-            let url = resolve(dest_url, at).unwrap_or_else(|| "#".to_string());
-            *dest_url = CowStr::from(url);
-        }
-    }
-    let mut out = String::with_capacity(body.len() * 3 / 2);
-    html::push_html(&mut out, events.into_iter().map(|(e, _)| e));
+    let parsed = parse(body);
     Rendered {
-        html: out,
-        headings,
+        html: parsed.html(resolve),
+        headings: parsed.headings,
     }
 }
 

@@ -117,12 +117,40 @@ pub fn write(output: &Output, dir: &Path) -> std::io::Result<()> {
 
 /// Every diagnostic, errors last so they stay on screen.
 pub fn report(diagnostics: &[Diagnostic]) -> String {
+    report_at_most(diagnostics, usize::MAX)
+}
+
+/// Like [`report`], but a warning repeated on many files (a large site with
+/// no English translations yet) is shown on the first `alike` files and then
+/// counted, so that the build's own lines stay in sight. Errors are always
+/// all shown; `hotline check` shows every warning.
+pub fn report_at_most(diagnostics: &[Diagnostic], alike: usize) -> String {
     let mut sorted: Vec<&Diagnostic> = diagnostics.iter().collect();
     sorted.sort_by_key(|d| d.is_error());
+    let mut shown: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     let mut text = String::new();
+    let mut more: Vec<(&str, usize)> = Vec::new();
     for d in sorted {
+        if !d.is_error() {
+            let count = shown.entry(d.message.as_str()).or_default();
+            *count += 1;
+            if *count > alike {
+                continue;
+            }
+        }
         text.push_str(&d.to_string());
         text.push('\n');
+    }
+    for (message, count) in shown {
+        if count > alike {
+            more.push((message, count - alike));
+        }
+    }
+    more.sort();
+    for (message, hidden) in more {
+        text.push_str(&format!(
+            "warning: {hidden} more files: {message}\n  hint: `hotline check` lists every one\n"
+        ));
     }
     text
 }
@@ -130,6 +158,38 @@ pub fn report(diagnostics: &[Diagnostic]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn warning(file: &str, message: &str) -> Diagnostic {
+        Diagnostic {
+            severity: casework::diagnostic::Severity::Warning,
+            file: PathBuf::from(file),
+            line: 1,
+            column: 1,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    #[test]
+    fn a_warning_on_many_files_is_counted_after_the_first_few() {
+        let mut all: Vec<Diagnostic> = (0..12)
+            .map(|n| warning(&format!("content/p{n}.md"), "no English translation"))
+            .collect();
+        all.push(warning("content/rules.toml", "provisional calendar"));
+        let mut error = warning("content/bad.md", "unknown key");
+        error.severity = casework::diagnostic::Severity::Error;
+        all.push(error);
+        let text = report_at_most(&all, 5);
+        assert_eq!(
+            text.matches(": no English translation").count(),
+            6,
+            "{text}"
+        );
+        assert!(text.contains("content/p4.md") && !text.contains("content/p5.md"));
+        assert!(text.contains("warning: 7 more files: no English translation"));
+        assert!(text.contains("provisional calendar") && text.contains("unknown key"));
+        assert_eq!(report(&all).matches("no English translation").count(), 12);
+    }
 
     #[test]
     fn writes_nested_files_and_replaces_the_folder() {

@@ -2,8 +2,12 @@
 //! the machine's cores, keeping the input order so that the output and the
 //! order of diagnostics do not depend on scheduling.
 //!
-//! Deliberately tiny: scoped threads over contiguous chunks, no pool and no
-//! work stealing. Pages cost about the same, so equal chunks balance well.
+//! Deliberately tiny: scoped threads, no pool. `map` hands out small
+//! batches from a shared counter, since pages differ in cost (a section
+//! listing thousands of pages is slower than a page); `map_owned` cuts equal
+//! chunks, for work that costs about the same per item.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// `items.iter().map(f).collect()`, on every available core.
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
@@ -13,14 +17,64 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
     if threads <= 1 {
         return items.iter().map(f).collect();
     }
+    // Small enough to even out the end, large enough to keep the counter cold.
+    let batch = (items.len() / (threads * 64)).max(1);
+    let next = AtomicUsize::new(0);
+    let (f, next) = (&f, &next);
+    let mut batches: Vec<(usize, Vec<R>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let start = next.fetch_add(batch, Ordering::Relaxed);
+                        if start >= items.len() {
+                            return done;
+                        }
+                        let end = (start + batch).min(items.len());
+                        done.push((start, items[start..end].iter().map(f).collect()));
+                    }
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for handle in handles {
+            match handle.join() {
+                Ok(done) => all.extend(done),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        all
+    });
+    batches.sort_unstable_by_key(|(start, _)| *start);
+    batches.into_iter().flat_map(|(_, part)| part).collect()
+}
+
+/// `items.into_iter().map(f).collect()`, on every available core: for
+/// work that takes ownership of its input (file texts become documents).
+pub fn map_owned<T: Send, R: Send>(mut items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len());
+    if threads <= 1 {
+        return items.into_iter().map(f).collect();
+    }
     let chunk = items.len().div_ceil(threads);
+    // Cut from the end so that each cut moves only its own chunk.
+    let mut parts = Vec::with_capacity(threads);
+    while items.len() > chunk {
+        let start = (items.len() - 1) / chunk * chunk;
+        parts.push(items.split_off(start));
+    }
+    parts.push(items);
+    parts.reverse();
     let f = &f;
     std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| scope.spawn(move || part.into_iter().map(f).collect::<Vec<R>>()))
             .collect();
-        let mut out = Vec::with_capacity(items.len());
+        let mut out = Vec::new();
         for handle in handles {
             match handle.join() {
                 Ok(part) => out.extend(part),
@@ -39,5 +93,14 @@ mod tests {
         let doubled = super::map(&items, |n| n * 2);
         assert_eq!(doubled, items.iter().map(|n| n * 2).collect::<Vec<_>>());
         assert!(super::map(&[] as &[u32], |n| *n).is_empty());
+    }
+
+    #[test]
+    fn owned_keeps_the_order_of_the_input_at_every_length() {
+        for len in [0, 1, 2, 3, 7, 1000, 1001] {
+            let items: Vec<String> = (0..len).map(|n| n.to_string()).collect();
+            let lengths = super::map_owned(items.clone(), |s| s.len());
+            assert_eq!(lengths, items.iter().map(String::len).collect::<Vec<_>>());
+        }
     }
 }

@@ -13,7 +13,7 @@
 use crate::content::{Content, Entry, url_for};
 use crate::frontmatter::Kind;
 use crate::output::Sink;
-use crate::{RenderError, Site, Sources, theme};
+use crate::{RenderError, Site, theme};
 use casework::Lang;
 use serde::Serialize;
 use std::path::Path;
@@ -111,12 +111,11 @@ struct Alternate {
 /// (overrides included) and header as every other page.
 pub fn add_pages(
     site: &Site,
-    sources: &Sources,
     today: chrono::NaiveDate,
     sink: &dyn Sink,
 ) -> Result<(), RenderError> {
-    let templates = theme::templates(&sources.templates);
-    let tera = theme::compile(&templates).map_err(RenderError::Templates)?;
+    // The site's templates, compiled once at load.
+    let (tera, templates) = site.templates();
     let strings = theme::strings();
     let mut errors = Vec::new();
     for lang in Lang::ALL {
@@ -186,7 +185,7 @@ pub fn add_pages(
                 sink.put(&path, html.as_bytes())
                     .map_err(|source| RenderError::Write { path, source })?;
             }
-            Err(e) => errors.push(theme::template_diagnostic(&e, &templates)),
+            Err(e) => errors.push(theme::template_diagnostic(&e, templates)),
         }
     }
     if errors.is_empty() {
@@ -383,12 +382,12 @@ mod tests {
     #[test]
     fn the_search_pages_list_every_section_and_load_no_script_elsewhere() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny");
-        let sources = Sources::read(&root).unwrap();
+        let sources = crate::Sources::read(&root).unwrap();
         let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
         let site = Site::load(&sources, today).unwrap_or_else(|d| panic!("{d:#?}"));
         let mut out = site.render().unwrap_or_else(|d| panic!("{d:#?}"));
         let search = crate::output::Memory::default();
-        add_pages(&site, &sources, today, &search).unwrap_or_else(|e| panic!("{e:#?}"));
+        add_pages(&site, today, &search).unwrap_or_else(|e| panic!("{e:#?}"));
         out.files.extend(search.into_files());
         let zh = String::from_utf8(out.files["search/index.html"].clone()).unwrap();
         let en = String::from_utf8(out.files["en/search/index.html"].clone()).unwrap();

@@ -67,7 +67,7 @@ pub fn build(
     let site = Site::load(&sources, today).map_err(|d| crate::output::report(&d))?;
     let mut out = site.render().map_err(|d| crate::output::report(&d))?;
     let search = crate::output::Memory::default();
-    crate::search::add_pages(&site, &sources, today, &search).map_err(|e| match e {
+    crate::search::add_pages(&site, today, &search).map_err(|e| match e {
         crate::RenderError::Templates(d) => crate::output::report(&d),
         e => e.to_string(),
     })?;

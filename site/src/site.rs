@@ -55,6 +55,7 @@ impl Sources {
         if !content.is_dir() {
             return Ok(sources);
         }
+        let mut pages = Vec::new();
         for (rel, path) in walk(&content)? {
             if let Some(name) = rel.strip_prefix("_theme/templates/") {
                 sources
@@ -65,9 +66,16 @@ impl Sources {
                     .static_files
                     .push((name.to_string(), std::fs::read(&path)?));
             } else if rel.ends_with(".md") && !rel.starts_with("_theme/") {
-                sources.pages.push((rel, std::fs::read_to_string(&path)?));
+                pages.push((rel, path));
             }
         }
+        // Thousands of small files: read on every core.
+        sources.pages = crate::parallel::map_owned(pages, |(rel, path)| {
+            let text = std::fs::read_to_string(&path)?;
+            Ok((rel, text))
+        })
+        .into_iter()
+        .collect::<std::io::Result<_>>()?;
         Ok(sources)
     }
 }
@@ -119,6 +127,13 @@ pub struct Site {
     static_files: Vec<(String, Vec<u8>)>,
     today: NaiveDate,
     pub warnings: Vec<Diagnostic>,
+}
+
+impl Site {
+    /// The compiled templates and their sources (for error positions).
+    pub(crate) fn templates(&self) -> (&tera::Tera, &[TemplateSource]) {
+        (&self.tera, &self.templates)
+    }
 }
 
 /// Where the page shells for the intake API's own pages go, under each
@@ -202,7 +217,7 @@ impl Site {
             }
         };
 
-        let (content, content_errors) = Content::load(sources.pages.clone());
+        let (content, content_errors) = Content::load(&sources.pages);
         diagnostics.extend(content_errors);
         if content.get("_index.md").is_none() {
             diagnostics.push(missing(
@@ -405,49 +420,54 @@ impl Site {
         let mut rendered = Rendered::default();
         let mut errors = Vec::new();
 
-        // Pages are independent: each worker renders the body and the page
-        // and writes it, keeping nothing but the outcome.
-        let jobs: Vec<(usize, Lang)> = (0..self.content.entries.len())
-            .flat_map(|index| Lang::ALL.map(|lang| (index, lang)))
-            .collect();
-        let outcomes = crate::parallel::map(&jobs, |&(index, lang)| {
+        // Pages are independent: each worker renders an entry in both
+        // languages and writes it, keeping nothing but the outcome. A body
+        // shown in both languages (no translation) is parsed once.
+        let indices: Vec<usize> = (0..self.content.entries.len()).collect();
+        let outcomes = crate::parallel::map(&indices, |&index| {
             let entry = &self.content.entries[index];
-            // Links were checked at load; an unresolved one cannot reach here.
-            let body = markdown::render(entry.doc(lang).body(), &mut |link, _| {
-                resolve_link(&self.content, link, lang).ok()
+            let zh = markdown::parse(entry.zh.body());
+            let en = entry.en.as_ref().map(|doc| markdown::parse(doc.body()));
+            Lang::ALL.map(|lang| {
+                let parsed = match lang {
+                    Lang::Zh => &zh,
+                    Lang::En => en.as_ref().unwrap_or(&zh),
+                };
+                // Links were checked at load; an unresolved one cannot reach here.
+                let body = parsed.html(&mut |link, _| resolve_link(&self.content, link, lang).ok());
+                let mut ctx = self.page_context(entry, lang, &body);
+                ctx.insert_value("t", t_for(lang));
+                let template = if entry.key == "_index.md" {
+                    "index.html"
+                } else if entry.is_section {
+                    "section.html"
+                } else {
+                    "page.html"
+                };
+                // Rendered as bytes: a String would be checked for UTF-8 again.
+                let mut html = Vec::with_capacity(body.len() + 16 * 1024);
+                tera.render_to(template, &ctx, &mut html).map_err(|e| {
+                    RenderError::Templates(vec![theme::template_diagnostic(&e, &self.templates)])
+                })?;
+                let path = format!("{}index.html", url_for(&entry.path, lang));
+                put(&path[1..], &html)
             })
-            .html;
-            let mut ctx = self.page_context(entry, lang, &body);
-            ctx.insert_value("t", t_for(lang));
-            let template = if entry.key == "_index.md" {
-                "index.html"
-            } else if entry.is_section {
-                "section.html"
-            } else {
-                "page.html"
-            };
-            // Rendered as bytes: a String would be checked for UTF-8 again.
-            let mut html = Vec::with_capacity(body.len() + 16 * 1024);
-            tera.render_to(template, &ctx, &mut html).map_err(|e| {
-                RenderError::Templates(vec![theme::template_diagnostic(&e, &self.templates)])
-            })?;
-            let path = format!("{}index.html", url_for(&entry.path, lang));
-            put(&path[1..], &html)
         });
-        for (&(index, lang), outcome) in jobs.iter().zip(outcomes) {
-            let entry = &self.content.entries[index];
-            match outcome {
-                Ok(()) => {
-                    match lang {
-                        Lang::Zh => rendered.pages_zh += 1,
-                        Lang::En => rendered.pages_en += 1,
+        for (entry, outcome) in self.content.entries.iter().zip(outcomes) {
+            for (lang, outcome) in Lang::ALL.into_iter().zip(outcome) {
+                match outcome {
+                    Ok(()) => {
+                        match lang {
+                            Lang::Zh => rendered.pages_zh += 1,
+                            Lang::En => rendered.pages_en += 1,
+                        }
+                        if entry.is_fallback(lang) {
+                            rendered.fallbacks += 1;
+                        }
                     }
-                    if entry.is_fallback(lang) {
-                        rendered.fallbacks += 1;
-                    }
+                    Err(RenderError::Templates(e)) => errors.extend(e),
+                    Err(e) => return Err(e),
                 }
-                Err(RenderError::Templates(e)) => errors.extend(e),
-                Err(e) => return Err(e),
             }
         }
 
@@ -633,12 +653,13 @@ fn dedup(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
 /// Checks every internal link and anchor, in both languages: a page shown
 /// in English resolves its links against the English pages.
 fn check_links(content: &Content, diagnostics: &mut Vec<Diagnostic>) {
-    for entry in &content.entries {
+    let found = crate::parallel::map(&content.entries, |entry| {
+        let mut found = Vec::new();
         for lang in Lang::ALL {
             let doc = entry.doc(lang);
             for (link, at) in &doc.links {
                 if let Err((message, hint)) = resolve_link(content, link, lang) {
-                    diagnostics.push(SourceFile::new(&doc.file, &doc.text).diagnostic(
+                    found.push(SourceFile::new(&doc.file, &doc.text).diagnostic(
                         Severity::Error,
                         doc.body_offset + at,
                         message,
@@ -647,7 +668,9 @@ fn check_links(content: &Content, diagnostics: &mut Vec<Diagnostic>) {
                 }
             }
         }
-    }
+        found
+    });
+    diagnostics.extend(found.into_iter().flatten());
 }
 
 /// `@/path.md#anchor` → the URL of that page in `lang`, or what is wrong.
