@@ -284,8 +284,16 @@ fn parse_now(rules: &Rulebook, text: &str) -> anyhow::Result<DateTime<Utc>> {
 
 fn print_report(rules: &Rulebook, now: DateTime<Utc>, report: &remind::Report, dry_run: bool) {
     let when = rules.calendar.local(now).format("%Y-%m-%d %H:%M");
+    // Counted with one read of at most a page: a lower bound.
+    let left = match report.outbox_left {
+        0 => String::new(),
+        n => format!("; at least {n} due mail(s) left in the outbox for the next pass"),
+    };
     if dry_run {
-        println!("{when}: would send {} mail(s):", report.previews.len());
+        println!(
+            "{when}: would send {} mail(s){left}:",
+            report.previews.len()
+        );
         for p in &report.previews {
             println!(
                 "  to {} — {}{}",
@@ -300,7 +308,7 @@ fn print_report(rules: &Rulebook, now: DateTime<Utc>, report: &remind::Report, d
         }
     } else {
         println!(
-            "{when}: {} due case(s) read, {} updated, {} notice(s) queued; {} mail(s) sent carrying {} entries, {} failed, {} given up{}",
+            "{when}: {} due case(s) read, {} updated, {} notice(s) queued; {} mail(s) sent carrying {} entries, {} failed, {} given up{}{left}",
             report.cases_read,
             report.cases_updated,
             report.queued,

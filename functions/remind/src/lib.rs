@@ -5,10 +5,12 @@
 //! does every minute. In order, it:
 //!
 //! 1. sends the outbox: every pending notification whose time has come,
-//!    reminder and overdue entries joined into one digest mail per
-//!    recipient, failures retried after 5 minutes, then 30, then 2 and 6
-//!    hours, and given up after [`Options::max_attempts`], when an entry of
-//!    the office's failure summary is queued instead;
+//!    a page of [`Options::batch`] at a time until none is left or the
+//!    run's [`Options::time_budget`] is spent (what is left is counted in
+//!    [`Report::outbox_left`]), reminder and overdue entries joined into
+//!    one digest mail per recipient, failures retried after 5 minutes, then
+//!    30, then 2 and 6 hours, and given up after [`Options::max_attempts`],
+//!    when an entry of the office's failure summary is queued instead;
 //! 2. plans the cases that are due ([`plan::plan_case`]): what `casework::due`
 //!    says is due is rendered and queued in the outbox in the same
 //!    conditional write that records it on the case, so a notice is queued
@@ -29,6 +31,7 @@ use casestore::Store;
 use casework::Rulebook;
 use chrono::{DateTime, TimeDelta, Utc};
 use mail::Mailer;
+use std::time::{Duration, Instant};
 
 /// How a run behaves.
 #[derive(Debug, Clone)]
@@ -38,7 +41,8 @@ pub struct Options {
     pub public_base_url: String,
     /// Signs survey links (`casework::action_token`); at least 32 bytes.
     pub action_secret: Vec<u8>,
-    /// Most due cases and most pending notifications read per stage.
+    /// Most due cases read per run, and pending notifications per page of
+    /// the outbox.
     pub batch: usize,
     /// Attempts before a mail is given up and reported to the office.
     pub max_attempts: u32,
@@ -48,6 +52,15 @@ pub struct Options {
     pub send_timeout: std::time::Duration,
     /// Works out and reports everything, writes and sends nothing.
     pub dry_run: bool,
+    /// How long after its start a run may still start outbox work: no page
+    /// is read, and no mail of a page sent, after it; the rest waits for
+    /// the next run. The default, 4 minutes, fits the Lambda's 5-minute
+    /// timeout; the Lambda also shortens it per run to the time it has
+    /// left less [`Options::margin`] ([`Options::with_time_left`]).
+    pub time_budget: Duration,
+    /// What a run keeps in hand after its outbox budget: the other stages,
+    /// one send and the last records (default 1 minute).
+    pub margin: Duration,
 }
 
 impl Options {
@@ -58,9 +71,19 @@ impl Options {
             batch: 1000,
             max_attempts: 5,
             lease: TimeDelta::minutes(10),
-            send_timeout: std::time::Duration::from_secs(30),
+            send_timeout: Duration::from_secs(30),
             dry_run: false,
+            time_budget: Duration::from_secs(4 * 60),
+            margin: Duration::from_secs(60),
         }
+    }
+
+    /// These options for a run that must end within `left` (a Lambda
+    /// invocation's remaining time): the time budget is cut to `left` less
+    /// the margin when that is shorter.
+    pub fn with_time_left(mut self, left: Duration) -> Options {
+        self.time_budget = self.time_budget.min(left.saturating_sub(self.margin));
+        self
     }
 }
 
@@ -84,8 +107,15 @@ pub struct Report {
     pub lost_races: usize,
     /// Notifications queued by this run.
     pub queued: usize,
-    /// Pending notifications read from the outbox index.
+    /// Pending notifications read from the outbox index (the count of
+    /// what was left included).
     pub outbox_read: usize,
+    /// Pages read from the outbox index.
+    pub outbox_pages: usize,
+    /// Due notifications left for the next run when the time budget ran
+    /// out: counted with one read of at most [`Options::batch`], so a
+    /// count equal to the batch means at least that many.
+    pub outbox_left: usize,
     /// Mails handed over to the mailer.
     pub mails_sent: usize,
     /// Outbox entries those mails carried.
@@ -111,11 +141,13 @@ pub async fn run_once<S: Store, M: Mailer>(
     options: &Options,
 ) -> Report {
     let mut report = Report::default();
-    send::send_outbox(rules, store, mailer, now, options, &mut report).await;
+    // One budget for both outbox stages.
+    let stop_at = Instant::now() + options.time_budget;
+    send::send_outbox_until(rules, store, mailer, now, options, &mut report, stop_at).await;
     plan::plan_due_cases(rules, store, now, options, &mut report).await;
     monthly::send_statistics(rules, store, mailer, now, options, &mut report).await;
     if !options.dry_run {
-        send::send_outbox(rules, store, mailer, now, options, &mut report).await;
+        send::send_outbox_until(rules, store, mailer, now, options, &mut report, stop_at).await;
     }
     report
 }

@@ -7,8 +7,11 @@
 //! - `HOTLINE_PUBLIC_BASE_URL` (required): the API root survey links point at;
 //! - `HOTLINE_ACTION_SECRET` (required, at least 32 characters): signs the
 //!   survey links, the same secret the intake function checks them with;
-//! - `HOTLINE_REMIND_BATCH` (default `1000`): most due cases and pending
-//!   mails one run reads per stage.
+//! - `HOTLINE_REMIND_BATCH` (default `1000`): most due cases one run reads,
+//!   and pending mails per page of the outbox;
+//! - `HOTLINE_REMIND_BUDGET_SECS` (default `240`): how long a run keeps
+//!   sending the outbox, page after page; each run also stops `60` seconds
+//!   (`HOTLINE_REMIND_MARGIN_SECS`) before its invocation's deadline.
 //!
 //! The rulebook is compiled in, as in intake, so both apply the same rules.
 
@@ -60,6 +63,14 @@ async fn main() -> Result<(), Error> {
             Arc::clone(&mailer),
         );
         async move {
+            // The outbox is sent until the invocation's time, less the
+            // margin, runs out; the rest is left for the next run.
+            let left = event
+                .context
+                .deadline()
+                .duration_since(std::time::SystemTime::now())
+                .unwrap_or_default();
+            let options = (*options).clone().with_time_left(left);
             let scheduled: Option<ScheduledEvent> = serde_json::from_value(event.payload).ok();
             tracing::info!(
                 detail_type = scheduled.as_ref().and_then(|e| e.detail_type.as_deref()),
@@ -92,6 +103,8 @@ fn log(report: &Report) {
         lost_races = report.lost_races,
         queued = report.queued,
         outbox_read = report.outbox_read,
+        outbox_pages = report.outbox_pages,
+        outbox_left = report.outbox_left,
         mails_sent = report.mails_sent,
         entries_sent = report.entries_sent,
         send_failures = report.send_failures,
@@ -110,6 +123,7 @@ fn summary(report: &Report) -> serde_json::Value {
         "entries_sent": report.entries_sent,
         "send_failures": report.send_failures,
         "given_up": report.given_up,
+        "outbox_left": report.outbox_left,
         "statistics": report.statistics,
     })
 }
@@ -135,6 +149,18 @@ fn options_from_env() -> anyhow::Result<Options> {
         options.batch = batch
             .parse()
             .context("HOTLINE_REMIND_BATCH must be a whole number")?;
+    }
+    if let Ok(secs) = std::env::var("HOTLINE_REMIND_BUDGET_SECS") {
+        options.time_budget = std::time::Duration::from_secs(
+            secs.parse()
+                .context("HOTLINE_REMIND_BUDGET_SECS must be a whole number")?,
+        );
+    }
+    if let Ok(secs) = std::env::var("HOTLINE_REMIND_MARGIN_SECS") {
+        options.margin = std::time::Duration::from_secs(
+            secs.parse()
+                .context("HOTLINE_REMIND_MARGIN_SECS must be a whole number")?,
+        );
     }
     Ok(options)
 }
