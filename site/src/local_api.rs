@@ -22,6 +22,10 @@ pub const DATA_DIR: &str = ".hotline";
 /// The file under [`DATA_DIR`] that holds the action-link secret.
 const ACTION_SECRET_FILE: &str = "action-secret";
 
+/// Cases whose mail may wait for the mail worker; beyond that it waits
+/// for the reminder loop's outbox pass.
+const MAIL_QUEUE: usize = 4096;
+
 /// Builds the `/api` router for a preview on `addr`.
 pub fn router(root: &Path, addr: SocketAddr) -> anyhow::Result<axum::Router> {
     let rules_path = Path::new(casework::rules::RULES_PATH);
@@ -65,7 +69,11 @@ pub fn router(root: &Path, addr: SocketAddr) -> anyhow::Result<axum::Router> {
         config.public_base_url.clone(),
         config.action_secret.clone(),
     );
-    let api = Arc::new(Api::with_default_form(config, store, mailer));
+    // The answer does not wait for the mail: a worker writes it right
+    // after (the reminder loop picks up whatever it could not).
+    let (api, mail_worker) =
+        Api::with_default_form(config, store, mailer).with_background_delivery(MAIL_QUEUE);
+    intake::run_mail_worker(mail_worker).context("starting the mail worker")?;
     let sources = Arc::new(Sources {
         root: root.to_path_buf(),
         seen: Mutex::new(Stamp::of(root)),

@@ -70,6 +70,18 @@ function assert(condition, message) {
 }
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// The API answers once a case is stored and its mail is written right
+// after by a worker: read the outbox until `enough` holds (or 5 s pass).
+async function mailsWhen(outbox, enough) {
+  let all = [];
+  for (let i = 0; i < 50; i++) {
+    all = mails(outbox);
+    if (enough(all)) break;
+    await sleep(100);
+  }
+  return all;
+}
+
 async function shot(page, name) {
   fs.mkdirSync(OUTPUT, { recursive: true });
   const file = path.join(OUTPUT, `serve-${name}.png`);
@@ -383,12 +395,7 @@ async function main() {
 
     await check(`the outbox holds the department's mail and the acknowledgment of each case (${cases.length} cases)`, async () => {
       assert(cases.length === 2, `only ${cases.length} of 2 cases were filed`);
-      let all = [];
-      for (let i = 0; i < 50; i++) { // mail is written after the case is stored
-        all = mails(server.outbox);
-        if (cases.every((c) => all.filter((m) => m.all.includes(c.tracking)).length >= 2)) break;
-        await sleep(100);
-      }
+      const all = await mailsWhen(server.outbox, (all) => cases.every((c) => all.filter((m) => m.all.includes(c.tracking)).length >= 2));
       for (const c of cases) {
         const its = all.filter((m) => m.all.includes(c.tracking));
         const toDept = its.filter((m) => (m.headers.to || "").includes(HOUSING_INBOX));
@@ -469,7 +476,8 @@ async function main() {
         cases.push({ tracking, email: typed.email, how: "JS after failures, zh" });
         const draft = await dpage.evaluate(() => localStorage.getItem("hotline-draft-zh"));
         assert(draft === null, `the draft is still stored: ${draft}`);
-        const newCases = mails(server.outbox).filter((m) => !casesBefore.has(m.headers.subject) && (m.headers.to || "").includes(HOUSING_INBOX));
+        const isNew = (m) => !casesBefore.has(m.headers.subject) && (m.headers.to || "").includes(HOUSING_INBOX);
+        const newCases = (await mailsWhen(server.outbox, (all) => all.some(isNew))).filter(isNew);
         assert(newCases.length === 1, `${newCases.length} new cases reached the department, want 1`);
         assert(newCases[0].all.includes(tracking), `the new case is not ${tracking}`);
         await dpage.goto(`${base}/form/`);
@@ -540,7 +548,8 @@ async function main() {
         const shown = await lookUpWithScript(page, base, handled.statusPath, handled.tracking);
         assert(shown.includes(reply), `the reply is not shown: ${shown}`);
         assert(shown.includes("Closed"), `the case is not shown as closed: ${shown}`);
-        const toVisitor = mails(server.outbox).filter((m) => m.all.includes(handled.tracking) && (m.headers.to || "").includes(handled.email));
+        const isToVisitor = (m) => m.all.includes(handled.tracking) && (m.headers.to || "").includes(handled.email);
+        const toVisitor = (await mailsWhen(server.outbox, (all) => all.some((m) => isToVisitor(m) && m.text.includes(reply)))).filter(isToVisitor);
         assert(toVisitor.some((m) => m.text.includes(reply)), `none of the ${toVisitor.length} mails to the visitor carries the reply`);
       });
     });

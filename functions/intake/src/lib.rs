@@ -13,6 +13,8 @@
 //! What happens where:
 //! - [`body`]: reading a submission from a form post or JSON (pure);
 //! - [`submit`]: the submission flow: validate, open, store, then mail;
+//! - `background`: mail sent by a worker instead of inside the request,
+//!   for a long-running server;
 //! - [`status`]: the public view of a case, which never holds identity (pure),
 //!   and the no-JS lookup;
 //! - [`actions`]: the signed links: a department's actions and the survey;
@@ -27,6 +29,7 @@
 //! storage behind `casestore::Store`, the sending behind `mail::Mailer`.
 
 pub mod actions;
+mod background;
 pub mod body;
 pub mod limit;
 pub mod page;
@@ -55,6 +58,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+pub use background::run_mail_worker;
 pub use page::default_form_page;
 pub use shell::PageShells;
 
@@ -115,6 +119,9 @@ pub struct Api<S: Store, M: Mailer> {
     /// The form renderer given to [`Api::new`], or `None` for the default one
     /// in the configured shells.
     custom_form: Option<FormRenderer>,
+    /// Set by [`Api::with_background_delivery`]; without it mail is sent
+    /// inside the request.
+    background: Option<background::Queue>,
 }
 
 impl<S: Store, M: Mailer> Api<S, M> {
@@ -136,6 +143,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
             mailer,
             pages: RwLock::new(Arc::new(pages)),
             custom_form,
+            background: None,
         }
     }
 

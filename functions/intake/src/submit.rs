@@ -256,7 +256,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
     }
 
     /// Sends what it can now; everything else stays pending.
-    pub(crate) async fn deliver(&self, notifications: &[Notification], now: DateTime<Utc>) {
+    pub(crate) async fn deliver_now(&self, notifications: &[Notification], now: DateTime<Utc>) {
         for n in notifications {
             match self
                 .store

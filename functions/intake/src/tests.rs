@@ -309,6 +309,82 @@ async fn a_failing_mailer_leaves_the_case_stored_and_the_mail_pending() {
     }
 }
 
+// ------------------------------------------------------------ mail in the background
+
+fn background_api(capacity: usize) -> (Arc<TestApi>, impl std::future::Future<Output = ()>) {
+    Api::with_default_form(config(100), TestStore::default(), FakeMailer::default())
+        .with_background_delivery(capacity)
+}
+
+async fn until_sent(api: &TestApi) {
+    for _ in 0..200 {
+        if api.mail_in_flight() == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    panic!(
+        "{} mails still in flight after a second",
+        api.mail_in_flight()
+    );
+}
+
+#[tokio::test]
+async fn with_a_mail_worker_the_answer_comes_first_and_the_worker_sends() {
+    let (api, worker) = background_api(8);
+    let r = call(&api, post_json(&json_submission(None))).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", text(&r));
+    // Answered with the case stored and its mail pending, none sent yet.
+    assert!(api.mailer().sent().is_empty());
+    assert_eq!(api.mail_in_flight(), 2);
+    assert!(
+        api.store()
+            .notifications()
+            .iter()
+            .all(|n| n.status == NotificationStatus::Pending)
+    );
+    let worker = tokio::spawn(worker);
+    until_sent(&api).await;
+    let tracking = json(&r)["tracking"].as_str().expect("tracking").to_string();
+    let ids: Vec<String> = api.mailer().sent().into_iter().map(|(id, _)| id).collect();
+    assert_eq!(
+        ids,
+        vec![format!("{tracking}/new-case"), format!("{tracking}/ack")]
+    );
+    assert!(
+        api.store()
+            .notifications()
+            .iter()
+            .all(|n| n.status == NotificationStatus::Sent)
+    );
+    // The worker ends with the API.
+    drop(api);
+    tokio::time::timeout(std::time::Duration::from_secs(1), worker)
+        .await
+        .expect("the worker ends when the API is dropped")
+        .expect("the worker did not panic");
+}
+
+#[tokio::test]
+async fn a_full_mail_queue_leaves_the_mail_pending_for_the_scheduler() {
+    let (api, _idle_worker) = background_api(1);
+    let first = call(&api, post_json(&json_submission(Some("queue-key-0001")))).await;
+    let second = call(&api, post_json(&json_submission(Some("queue-key-0002")))).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    assert_eq!(second.status(), StatusCode::CREATED, "{}", text(&second));
+    // The queue holds one case's mail; the other's is stored, pending, for
+    // the outbox pass, and not counted as in flight.
+    assert_eq!(api.mail_in_flight(), 2);
+    let pending = api.store().notifications();
+    assert_eq!(pending.len(), 4);
+    assert!(
+        pending
+            .iter()
+            .all(|n| n.status == NotificationStatus::Pending)
+    );
+    assert!(api.mailer().sent().is_empty());
+}
+
 // ------------------------------------------------------------ status
 
 async fn submitted(api: &TestApi) -> String {

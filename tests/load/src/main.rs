@@ -32,6 +32,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// Cases whose mail may wait for the mail worker (as in `hotline serve`).
+const MAIL_QUEUE: usize = 4096;
+
 #[derive(Clone, Copy, ValueEnum)]
 enum StoreKind {
     Sqlite,
@@ -201,11 +204,11 @@ where
         action_secret: action_secret.clone(),
         shells: Default::default(),
     };
-    let api = Arc::new(Api::with_default_form(
-        config,
-        FaultyStore::new(store),
-        CountingMailer::new(mailer),
-    ));
+    // As `hotline serve`: answers do not wait for the mail, a worker sends it.
+    let (api, mail_worker) =
+        Api::with_default_form(config, FaultyStore::new(store), CountingMailer::new(mailer))
+            .with_background_delivery(MAIL_QUEUE);
+    intake::run_mail_worker(mail_worker).context("starting the mail worker")?;
     let addr = serve(Arc::clone(&api)).await?;
     let jobs = Arc::new(plan(args));
     let replays = jobs.iter().filter(|j| j.replay).count();
@@ -282,6 +285,13 @@ where
     let sending = started.elapsed();
     controller.await?;
     let answered = Utc::now();
+    while api.mail_in_flight() > 0 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    println!(
+        "mail worker caught up:   {:.2} s after the start",
+        started.elapsed().as_secs_f64()
+    );
 
     // Mail that failed in the outage waits in the store's outbox; once the
     // mailer is back, the scheduled pass sends it.
@@ -295,8 +305,8 @@ where
     }
     api.mailer().down.store(false, Ordering::SeqCst);
     // The scheduled function's own outbox stage, at a time when every
-    // back-off has run out, run again and again as the schedule would until
-    // the backlog is gone (each pass reads at most one batch).
+    // back-off has run out, run as the schedule would until the backlog is
+    // gone (one pass reads page after page, within its time budget).
     let options = remind::Options::new("http://127.0.0.1/api", action_secret);
     let mut retried = 0;
     let mut passes = 0;
@@ -321,7 +331,7 @@ where
         }
     }
     println!(
-        "outbox passes:           {passes} (at most {} entries each)",
+        "outbox passes:           {passes} (pages of {} entries)",
         options.batch
     );
 
