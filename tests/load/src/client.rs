@@ -26,16 +26,30 @@ impl Connection {
     /// Posts a JSON body; reconnects once if the kept-alive connection was
     /// closed under us.
     pub async fn post_json(&mut self, path: &str, body: &[u8]) -> anyhow::Result<Answer> {
-        match self.try_post(path, body).await {
+        self.request("POST", path, body).await
+    }
+
+    /// A GET asking for JSON.
+    pub async fn get(&mut self, path: &str) -> anyhow::Result<Answer> {
+        self.request("GET", path, b"").await
+    }
+
+    async fn request(&mut self, method: &str, path: &str, body: &[u8]) -> anyhow::Result<Answer> {
+        match self.try_request(method, path, body).await {
             Ok(answer) => Ok(answer),
             Err(_) => {
                 self.stream = None;
-                self.try_post(path, body).await
+                self.try_request(method, path, body).await
             }
         }
     }
 
-    async fn try_post(&mut self, path: &str, body: &[u8]) -> anyhow::Result<Answer> {
+    async fn try_request(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> anyhow::Result<Answer> {
         if self.stream.is_none() {
             let stream = TcpStream::connect(self.addr)
                 .await
@@ -48,7 +62,7 @@ impl Connection {
             .as_mut()
             .ok_or_else(|| anyhow!("no connection"))?;
         let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\n\r\n",
             self.addr,
             body.len()
         );

@@ -9,6 +9,7 @@
 //!
 //!   cargo run --release -p hotline-load -- --store sqlite      (10,000 submissions)
 //!   cargo run --release -p hotline-load -- --store dynamodb    (needs the local endpoint)
+//!   cargo run --release -p hotline-load -- --against 127.0.0.1:1111  (a running `hotline serve`)
 
 mod client;
 mod faults;
@@ -70,6 +71,12 @@ struct Args {
     /// The rulebook the API runs on.
     #[arg(long, default_value = "content/rules.toml")]
     rules: PathBuf,
+    /// Send to a `hotline serve` already running at this address (e.g.
+    /// 127.0.0.1:1111) instead of serving the API here: its throughput and
+    /// answers are measured, one case per key is checked through its status
+    /// route, and no outage is staged.
+    #[arg(long)]
+    against: Option<SocketAddr>,
 }
 
 /// One submission to send.
@@ -119,6 +126,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("reading {}", args.rules.display()))?;
     let (rules, _) = casework::rules::parse_rules(&args.rules, &text)
         .map_err(|_| anyhow!("{} has errors: run `hotline check`", args.rules.display()))?;
+    if let Some(addr) = args.against {
+        return against(&args, addr).await;
+    }
     let scratch = std::env::temp_dir().join(format!("hotline-load-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
     let result = match args.store {
@@ -254,34 +264,7 @@ where
         })
     };
 
-    let mut workers = Vec::new();
-    for _ in 0..args.connections.max(1) {
-        let jobs = Arc::clone(&jobs);
-        let next = Arc::clone(&next);
-        let outcome = Arc::clone(&outcome);
-        workers.push(tokio::spawn(async move {
-            let mut connection = Connection::new(addr);
-            loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(job) = jobs.get(i) else { break };
-                if job.twice {
-                    let mut second = Connection::new(addr);
-                    let (a, b) = tokio::join!(
-                        submit(&mut connection, job, started),
-                        submit(&mut second, job, started)
-                    );
-                    record(&outcome, job, a);
-                    record(&outcome, job, b);
-                } else {
-                    let answer = submit(&mut connection, job, started).await;
-                    record(&outcome, job, answer);
-                }
-            }
-        }));
-    }
-    for worker in workers {
-        worker.await?;
-    }
+    fire(addr, &jobs, args.connections, &next, &outcome, started).await?;
     let sending = started.elapsed();
     controller.await?;
     let answered = Utc::now();
@@ -426,6 +409,126 @@ fn plan(args: &Args) -> Vec<Job> {
         });
     }
     jobs
+}
+
+/// Submissions to a running `hotline serve`: how fast it answers, and that
+/// every key got one case that its status route knows.
+async fn against(args: &Args, addr: SocketAddr) -> anyhow::Result<()> {
+    let jobs = Arc::new(plan(args));
+    let next = Arc::new(AtomicUsize::new(0));
+    let outcome = Arc::new(Mutex::new(Outcome::default()));
+    let requests: usize = jobs.iter().map(|j| if j.twice { 2 } else { 1 }).sum();
+    println!(
+        "{} submissions ({} requests) over {} connections to a running serve at http://{addr}/api",
+        jobs.len(),
+        requests,
+        args.connections
+    );
+    let started = Instant::now();
+    fire(addr, &jobs, args.connections, &next, &outcome, started).await?;
+    let sending = started.elapsed();
+    let outcome = std::mem::take(&mut *outcome.lock().map_err(|_| anyhow!("poisoned"))?);
+    println!(
+        "answers by status:       {}",
+        outcome
+            .statuses
+            .iter()
+            .map(|(s, n)| format!("{s}: {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "sending took:            {:.2} s, {:.0} submissions/s ({:.0} requests/s)",
+        sending.as_secs_f64(),
+        jobs.len() as f64 / sending.as_secs_f64(),
+        requests as f64 / sending.as_secs_f64()
+    );
+
+    let mut problems = Vec::new();
+    if outcome.transport_errors > 0 {
+        problems.push(format!("{} requests got no answer", outcome.transport_errors));
+    }
+    if !outcome.server_errors_at.is_empty() {
+        problems.push(format!("{} server errors", outcome.server_errors_at.len()));
+    }
+    let keys: HashSet<&str> = jobs.iter().map(|j| j.key.as_str()).collect();
+    let mut numbers = Vec::new();
+    for key in &keys {
+        match outcome.tracking_by_key.get(*key).map(|t| t.len()) {
+            Some(1) => numbers.extend(outcome.tracking_by_key[*key].iter().cloned()),
+            n => problems.push(format!("key {key}: {} tracking numbers", n.unwrap_or(0))),
+        }
+    }
+    let distinct: HashSet<&String> = numbers.iter().collect();
+    if distinct.len() != numbers.len() {
+        problems.push("two keys share a tracking number".into());
+    }
+    // Every case the answers named, looked up over HTTP as a visitor would.
+    let mut connection = Connection::new(addr);
+    let mut found = 0;
+    for number in &numbers {
+        match connection.get(&format!("/api/cases/{number}")).await {
+            Ok(answer) if answer.status == 200 => found += 1,
+            Ok(answer) => problems.push(format!("{number}: status lookup answered {}", answer.status)),
+            Err(e) => problems.push(format!("{number}: status lookup failed: {e}")),
+        }
+    }
+    println!(
+        "distinct keys:           {}; cases named: {}; found by status lookup: {found}",
+        keys.len(),
+        numbers.len()
+    );
+    if problems.is_empty() {
+        println!("all checks passed: one case per key, each found, no 5xx, every request answered");
+        Ok(())
+    } else {
+        for p in problems.iter().take(20) {
+            eprintln!("problem: {p}");
+        }
+        bail!("{} problems", problems.len())
+    }
+}
+
+/// Sends every job over `connections` kept-alive connections (a job marked
+/// `twice` also on a second connection at the same moment), recording each
+/// answer; `next` counts the jobs taken, for whoever watches progress.
+async fn fire(
+    addr: SocketAddr,
+    jobs: &Arc<Vec<Job>>,
+    connections: usize,
+    next: &Arc<AtomicUsize>,
+    outcome: &Arc<Mutex<Outcome>>,
+    started: Instant,
+) -> anyhow::Result<()> {
+    let mut workers = Vec::new();
+    for _ in 0..connections.max(1) {
+        let jobs = Arc::clone(jobs);
+        let next = Arc::clone(next);
+        let outcome = Arc::clone(outcome);
+        workers.push(tokio::spawn(async move {
+            let mut connection = Connection::new(addr);
+            loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(job) = jobs.get(i) else { break };
+                if job.twice {
+                    let mut second = Connection::new(addr);
+                    let (a, b) = tokio::join!(
+                        submit(&mut connection, job, started),
+                        submit(&mut second, job, started)
+                    );
+                    record(&outcome, job, a);
+                    record(&outcome, job, b);
+                } else {
+                    let answer = submit(&mut connection, job, started).await;
+                    record(&outcome, job, answer);
+                }
+            }
+        }));
+    }
+    for worker in workers {
+        worker.await?;
+    }
+    Ok(())
 }
 
 /// The final answer to one request (status and tracking number, or why
