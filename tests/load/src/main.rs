@@ -220,7 +220,7 @@ where
             .with_background_delivery(MAIL_QUEUE);
     intake::run_mail_worker(mail_worker).context("starting the mail worker")?;
     let addr = serve(Arc::clone(&api)).await?;
-    let jobs = Arc::new(plan(args));
+    let jobs = Arc::new(plan(args, 12345));
     let replays = jobs.iter().filter(|j| j.replay).count();
     let twice = jobs.iter().filter(|j| j.twice).count();
     println!(
@@ -372,8 +372,10 @@ where
 }
 
 /// The submissions, reproducible from a fixed seed.
-fn plan(args: &Args) -> Vec<Job> {
-    let mut rng = StdRng::seed_from_u64(12345);
+/// The submissions to send; `seed` picks the keys (a running serve keeps
+/// its cases, so each run against it needs keys of its own).
+fn plan(args: &Args, seed: u64) -> Vec<Job> {
+    let mut rng = StdRng::seed_from_u64(seed);
     let mut jobs: Vec<Job> = Vec::with_capacity(args.submissions);
     let mut originals: Vec<usize> = Vec::new();
     let categories = ["water-supply", "consumer-rights"];
@@ -414,7 +416,7 @@ fn plan(args: &Args) -> Vec<Job> {
 /// Submissions to a running `hotline serve`: how fast it answers, and that
 /// every key got one case that its status route knows.
 async fn against(args: &Args, addr: SocketAddr) -> anyhow::Result<()> {
-    let jobs = Arc::new(plan(args));
+    let jobs = Arc::new(plan(args, rand::random()));
     let next = Arc::new(AtomicUsize::new(0));
     let outcome = Arc::new(Mutex::new(Outcome::default()));
     let requests: usize = jobs.iter().map(|j| if j.twice { 2 } else { 1 }).sum();
