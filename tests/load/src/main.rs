@@ -448,7 +448,10 @@ async fn against(args: &Args, addr: SocketAddr) -> anyhow::Result<()> {
 
     let mut problems = Vec::new();
     if outcome.transport_errors > 0 {
-        problems.push(format!("{} requests got no answer", outcome.transport_errors));
+        problems.push(format!(
+            "{} requests got no answer",
+            outcome.transport_errors
+        ));
     }
     if !outcome.server_errors_at.is_empty() {
         problems.push(format!("{} server errors", outcome.server_errors_at.len()));
@@ -471,7 +474,10 @@ async fn against(args: &Args, addr: SocketAddr) -> anyhow::Result<()> {
     for number in &numbers {
         match connection.get(&format!("/api/cases/{number}")).await {
             Ok(answer) if answer.status == 200 => found += 1,
-            Ok(answer) => problems.push(format!("{number}: status lookup answered {}", answer.status)),
+            Ok(answer) => problems.push(format!(
+                "{number}: status lookup answered {}",
+                answer.status
+            )),
             Err(e) => problems.push(format!("{number}: status lookup failed: {e}")),
         }
     }
