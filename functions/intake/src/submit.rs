@@ -135,7 +135,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
 
         Ok(match mode {
             Mode::Form(_) => respond::see_other(&with_query(
-                &self.config().thanks_url,
+                &in_language(&self.config().thanks_url, *lang),
                 &format!("tracking={tracking}&lang={lang}"),
             )),
             _ => {
@@ -147,7 +147,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
                     tracking: tracking.to_string(),
                     status_url: self.status_url(&tracking),
                     status_page: with_query(
-                        &self.config().status_page_url,
+                        &in_language(&self.config().status_page_url, *lang),
                         &format!("tracking={tracking}"),
                     ),
                     deadlines,
@@ -192,7 +192,10 @@ impl<S: Store, M: Mailer> Api<S, M> {
         let config = self.config();
         let page = &config.status_page_url;
         if page.starts_with("https://") || page.starts_with("http://") {
-            with_query(page, &format!("tracking={tracking}&lang={lang}"))
+            with_query(
+                &in_language(page, lang),
+                &format!("tracking={tracking}&lang={lang}"),
+            )
         } else {
             format!("{}?format=html&lang={lang}", self.status_url(tracking))
         }
@@ -401,6 +404,29 @@ pub(crate) fn store_failure(e: &StoreError) -> Failure {
 }
 
 /// Appends a query string to a URL that may already have one.
+/// A page of the site in `lang`: the site keeps Chinese pages at `/path/`
+/// and English ones at `/en/path/`, so the English thank-you and status
+/// pages are the configured (Chinese) address with `/en` put before the path.
+pub(crate) fn in_language(url: &str, lang: Lang) -> String {
+    if lang != Lang::En {
+        return url.to_string();
+    }
+    let path_at = match url.find("://") {
+        Some(scheme_end) => match url[scheme_end + 3..].find('/') {
+            Some(i) => scheme_end + 3 + i,
+            None => return format!("{url}/en/"),
+        },
+        None if url.starts_with('/') => 0,
+        // Not a path on the site (say, a page name alone): left as given.
+        None => return url.to_string(),
+    };
+    let path = &url[path_at..];
+    if path == "/en" || path.starts_with("/en/") || path.starts_with("/en?") {
+        return url.to_string();
+    }
+    format!("{}/en{}", &url[..path_at], path)
+}
+
 fn with_query(url: &str, query: &str) -> String {
     let sep = if url.contains('?') { '&' } else { '?' };
     format!("{url}{sep}{query}")

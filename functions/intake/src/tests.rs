@@ -72,6 +72,38 @@ async fn a_report_sends_the_identity_copy_to_the_office() {
     assert!(sent[1].1.text.contains(NAME));
 }
 
+#[test]
+fn english_pages_are_the_chinese_address_under_en() {
+    use crate::submit::in_language;
+    use casework::Lang;
+    assert_eq!(in_language("/thanks/", Lang::En), "/en/thanks/");
+    assert_eq!(in_language("/thanks/", Lang::Zh), "/thanks/");
+    assert_eq!(
+        in_language("https://12345.example.org/status/", Lang::En),
+        "https://12345.example.org/en/status/"
+    );
+    assert_eq!(
+        in_language("https://12345.example.org", Lang::En),
+        "https://12345.example.org/en/"
+    );
+    assert_eq!(in_language("/en/thanks/", Lang::En), "/en/thanks/");
+    assert_eq!(in_language("/entry/", Lang::En), "/en/entry/");
+    assert_eq!(in_language("thanks.html", Lang::En), "thanks.html");
+}
+
+#[tokio::test]
+async fn a_zh_form_submission_redirects_to_the_chinese_thanks_page() {
+    let api = api();
+    let body = form_submission().replace("language=en", "language=zh");
+    let r = call(&api, post("application/x-www-form-urlencoded", body)).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", text(&r));
+    let location = header(&r, "location");
+    assert!(
+        location.starts_with("/thanks/?tracking=") && location.ends_with("&lang=zh"),
+        "{location}"
+    );
+}
+
 #[tokio::test]
 async fn a_form_submission_redirects_303_to_the_thanks_page() {
     let api = api();
@@ -83,9 +115,9 @@ async fn a_form_submission_redirects_303_to_the_thanks_page() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", text(&r));
     let location = header(&r, "location");
     let tracking = location
-        .strip_prefix("/thanks/?tracking=")
+        .strip_prefix("/en/thanks/?tracking=")
         .and_then(|rest| rest.strip_suffix("&lang=en"))
-        .expect("thanks url with tracking and lang");
+        .expect("the English thanks page, with tracking and lang");
     let cases = api.store().all_cases().await;
     assert_eq!(cases.len(), 1);
     assert_eq!(cases[0].case.tracking.as_str(), tracking);

@@ -353,7 +353,9 @@ async fn run(entry: Entry, body: Vec<u8>) -> Vec<String> {
                 let plain = location.bytes().all(|b| {
                     b.is_ascii_alphanumeric() || matches!(b, b'/' | b'?' | b'=' | b'&' | b'-')
                 });
-                if !location.starts_with("/thanks/?tracking=") || !plain {
+                let thanks = location.starts_with("/thanks/?tracking=")
+                    || location.starts_with("/en/thanks/?tracking=");
+                if !thanks || !plain {
                     problems.push(format!("redirected to {location:?}"));
                 }
             }
