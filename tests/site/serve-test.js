@@ -305,6 +305,10 @@ async function lookUpWithScript(page, base, statusPath, tracking) {
   await page.locator("#status-result dl").waitFor({ timeout: 10000 });
   const shown = await page.textContent("#status-result");
   assert(shown.includes(tracking), `the result does not name ${tracking}: ${shown}`);
+  // Facts under their names in the page's language, not the API's JSON.
+  assert(!/received_on|due_at|"kind"|\{|\[/.test(shown), `the result shows raw JSON: ${shown}`);
+  const label = statusPath.startsWith("/en/") ? "Time limits" : "办理时限";
+  assert(shown.includes(label), `the result has no "${label}": ${shown}`);
   return shown;
 }
 

@@ -7,12 +7,16 @@
     required: "请填写此项。", email: "请填写有效的电子邮箱。", contact: "此类型需要留下姓名及电话或邮箱。",
     anonymous: "此类型不能匿名提交。", network: "网络连接失败，内容未提交。您填写的内容已保留，请稍后再试，或拨打服务热线。",
     server: "提交未成功，请检查标出的内容后再试。", down: "服务暂时不可用，内容未提交。您填写的内容已保留，请稍后再试，或拨打服务热线。", sending: "正在提交……", restored: "已恢复您上次未提交的内容。",
-    notFound: "未找到该受理编号，请检查后重试。", status: "状态"
+    notFound: "未找到该受理编号，请检查后重试。", status: "状态",
+    tracking: "受理编号", stage: "当前状态", received: "收到日期", department: "承办部门", deadlines: "办理时限",
+    reply: "答复", closed: "办结日期", met: "（已按时完成）", by: "前"
   } : {
     required: "Please fill in this field.", email: "Please enter a valid e-mail address.", contact: "This type needs your name and a phone number or e-mail.",
     anonymous: "This type cannot be sent anonymously.", network: "The connection failed and nothing was sent. What you typed is kept: please try again later, or call the hotline.",
     server: "Sending did not succeed; please check the marked fields and try again.", down: "The service is unavailable just now and nothing was sent. What you typed is kept: please try again later, or call the hotline.", sending: "Sending…", restored: "Your unsent draft was restored.",
-    notFound: "No case has this tracking number; please check it and try again.", status: "Status"
+    notFound: "No case has this tracking number; please check it and try again.", status: "Status",
+    tracking: "Tracking number", stage: "Stage", received: "Received", department: "Department", deadlines: "Time limits",
+    reply: "Reply", closed: "Closed", met: " (met)", by: "by "
   };
 
   function key() {
@@ -141,11 +145,22 @@
           return res.json().then(function (body) {
             out.textContent = "";
             var dl = document.createElement("dl"); dl.className = "facts";
-            Object.keys(body).forEach(function (k) {
+            function fact(label, value) {
+              if (!value) return;
               var dt = document.createElement("dt"), dd = document.createElement("dd");
-              dt.textContent = k; dd.textContent = typeof body[k] === "object" ? JSON.stringify(body[k]) : body[k];
+              dt.textContent = label; dd.textContent = value;
               dl.appendChild(dt); dl.appendChild(dd);
-            });
+            }
+            // The same facts, in the same order, as the API's no-JS status page.
+            fact(text.tracking, body.tracking);
+            fact(text.stage, body.stage && body.stage.name);
+            fact(text.received, body.received_on);
+            fact(text.department, body.department);
+            fact(text.deadlines, (body.deadlines || []).map(function (d) {
+              return d.name + (zh ? "：" + d.due_on + text.by : ": " + text.by + d.due_on) + (d.met ? text.met : "");
+            }).join(zh ? "；" : "; "));
+            fact(text.reply, body.reply);
+            fact(text.closed, body.closed_on);
             out.appendChild(dl);
           });
         })
