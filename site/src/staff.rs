@@ -20,7 +20,8 @@ use casestore::sqlite::SqliteStore;
 use casestore::{CaseRecord, Created, NewCase, OutgoingMessage, Store, StoreError};
 use casework::Rulebook;
 use casework::channel::Channel;
-use casework::lifecycle::Case;
+use casework::lifecycle::{Actor, Case, Command, apply};
+use casework::rules::DepartmentId;
 use casework::stats::{self, Month};
 use casework::submission::{RawSubmission, Submission};
 use casework::tracking::TrackingNumber;
@@ -100,6 +101,16 @@ pub enum CasesCommand {
     /// Registers a case that came in by phone, e-mail, in person, by letter
     /// or WeChat: checked, routed and mailed as the web form's cases are.
     File(Box<FileArgs>),
+    /// Hands a case its department sent back ("not ours") to another
+    /// department, which gets the case's mail with its own signed links.
+    Reroute {
+        #[command(flatten)]
+        store: StoreArgs,
+        tracking: String,
+        /// The department's id in the rulebook, e.g. `housing`.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 /// `hotline cases file`: what the complainant told the office.
@@ -477,7 +488,81 @@ pub fn cases(root: &Path, command: CasesCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }),
         CasesCommand::File(args) => file(root, &rules, *args),
+        CasesCommand::Reroute {
+            store,
+            tracking,
+            to,
+        } => rt.block_on(reroute(root, &rules, store.store, &tracking, &to)),
     }
+}
+
+/// `hotline cases reroute`: the office's answer to a case sent back.
+async fn reroute(
+    root: &Path,
+    rules: &Rulebook,
+    kind: StoreKind,
+    tracking: &str,
+    to: &str,
+) -> anyhow::Result<ExitCode> {
+    let tracking = TrackingNumber::parse(tracking)
+        .map_err(|e| anyhow!("{tracking:?}: {}", e.message(casework::Lang::En)))?;
+    if rules.department(to).is_none() {
+        let known: Vec<&str> = rules.departments.iter().map(|d| d.id.as_str()).collect();
+        bail!(
+            "--to {to}: no such department; the rulebook has {}",
+            known.join(", ")
+        );
+    }
+    let links = Links::for_store(root, kind)?;
+    let store = open_store(root, kind, rules).await?;
+    let record = with_store!(&store, s => s.case(&tracking).await)
+        .map_err(|e| anyhow!("reading the case: {e}"))?
+        .ok_or_else(|| anyhow!("no case {tracking}"))?;
+    let now = Utc::now();
+    let from = record.case.department.clone();
+    let case = apply(
+        &record.case,
+        Command::Reroute {
+            department: DepartmentId::new(to),
+        },
+        Actor::Office,
+        now,
+        rules,
+    )
+    .map_err(|e| anyhow!("{tracking}: {e}"))?;
+    // The new department's mail, as a new case's, with links signed for it.
+    let action_links = casework::action_token::department_links(
+        &links.action_secret,
+        &links.public_base_url,
+        &case,
+        now + casework::action_token::DEPARTMENT_LINK_LIFETIME,
+    );
+    let message = casework::messages::department_new_case(
+        rules,
+        &case,
+        &record.submission,
+        &action_links,
+        casework::Lang::Zh,
+    );
+    let notifications: Vec<_> =
+        intake::submit::pending(&case, &format!("reroute-{}", record.version), message, now)
+            .into_iter()
+            .collect();
+    let mails = notifications.len();
+    let next_due = casework::due::next_due(&case, rules);
+    match with_store!(&store, s => s.update_case(&case, record.version, next_due, notifications.clone()).await)
+    {
+        Ok(_) => {}
+        Err(StoreError::Conflict) => {
+            bail!("{tracking} changed while it was being re-routed; run the command again")
+        }
+        Err(e) => bail!("storing the case: {e}"),
+    }
+    println!("{tracking} re-routed from {from} to {to}");
+    eprintln!(
+        "{mails} mail(s) queued in the outbox; the next reminder pass sends them (`hotline remind --once`, or within a minute under `hotline serve`)"
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// How many fresh tracking numbers to try when one is taken, as intake does.
