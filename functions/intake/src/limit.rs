@@ -21,6 +21,58 @@ pub fn client_key(secret: &str, ip: IpAddr) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// The header CloudFront fills with the visitor's address and port.
+pub const VIEWER_ADDRESS_HEADER: &str = "cloudfront-viewer-address";
+/// The header CloudFront adds on its way to the API, holding a secret that
+/// only the distribution and the function know.
+pub const ORIGIN_SECRET_HEADER: &str = "x-origin-verify";
+
+/// The address a request counts against. Behind CloudFront the connection
+/// comes from an edge server shared by many visitors, so the visitor's own
+/// address is taken from `CloudFront-Viewer-Address`, but only when the
+/// request also carries the origin secret: anyone can reach the API's own
+/// address and write that header, to spread their requests over invented
+/// addresses. Otherwise, the connection's address.
+pub fn client_address(
+    source: Option<IpAddr>,
+    viewer_address: Option<&str>,
+    origin_secret_sent: Option<&str>,
+    origin_secret: Option<&str>,
+) -> Option<IpAddr> {
+    let trusted = match (origin_secret, origin_secret_sent) {
+        (Some(expected), Some(sent)) if !expected.is_empty() => {
+            // Compared through HMAC, in constant time, not byte by byte.
+            let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(b"origin-secret") else {
+                return source;
+            };
+            mac.update(expected.as_bytes());
+            let expected = mac.finalize().into_bytes();
+            let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(b"origin-secret") else {
+                return source;
+            };
+            mac.update(sent.as_bytes());
+            mac.verify_slice(&expected).is_ok()
+        }
+        _ => false,
+    };
+    if trusted && let Some(viewer) = viewer_address.and_then(viewer_ip) {
+        return Some(viewer);
+    }
+    source
+}
+
+/// `198.51.100.10:46532` or `2001:db8::8a2e:370:7334:46532` (CloudFront's
+/// forms: the address, a colon and the port) or `[2001:db8::1]:443`.
+pub fn viewer_ip(value: &str) -> Option<IpAddr> {
+    let value = value.trim();
+    if let Some(rest) = value.strip_prefix('[') {
+        return rest.split_once(']')?.0.parse().ok();
+    }
+    let (ip, port) = value.rsplit_once(':')?;
+    port.parse::<u16>().ok()?;
+    ip.parse().ok()
+}
+
 /// A fixed window of time, aligned on multiples of its length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
@@ -54,6 +106,57 @@ impl Window {
     pub fn seconds_left(&self, now: DateTime<Utc>) -> u64 {
         let left = (self.end - now).num_seconds();
         u64::try_from(left).unwrap_or(0).max(1)
+    }
+}
+
+#[cfg(test)]
+mod viewer_tests {
+    use super::*;
+
+    #[test]
+    fn the_viewer_address_counts_only_with_the_origin_secret() {
+        let edge: IpAddr = "130.176.1.1".parse().unwrap();
+        let viewer: IpAddr = "198.51.100.10".parse().unwrap();
+        let secret = Some("s3cret-value");
+        let header = Some("198.51.100.10:46532");
+        assert_eq!(
+            client_address(Some(edge), header, secret, secret),
+            Some(viewer)
+        );
+        // A forged header without the secret, or with a wrong one, is ignored.
+        assert_eq!(client_address(Some(edge), header, None, secret), Some(edge));
+        assert_eq!(
+            client_address(Some(edge), header, Some("guess"), secret),
+            Some(edge)
+        );
+        // No secret configured: the header is never trusted.
+        assert_eq!(client_address(Some(edge), header, secret, None), Some(edge));
+        assert_eq!(
+            client_address(Some(edge), header, Some(""), Some("")),
+            Some(edge)
+        );
+        // A header that is not an address leaves the connection's.
+        assert_eq!(
+            client_address(Some(edge), Some("nonsense"), secret, secret),
+            Some(edge)
+        );
+        assert_eq!(client_address(None, None, secret, secret), None);
+    }
+
+    #[test]
+    fn viewer_addresses_in_cloudfronts_forms() {
+        assert_eq!(
+            viewer_ip("198.51.100.10:46532"),
+            "198.51.100.10".parse().ok()
+        );
+        assert_eq!(
+            viewer_ip("2001:db8:85a3::8a2e:370:7334:46532"),
+            "2001:db8:85a3::8a2e:370:7334".parse().ok()
+        );
+        assert_eq!(viewer_ip("[2001:db8::1]:443"), "2001:db8::1".parse().ok());
+        assert_eq!(viewer_ip("198.51.100.10"), None);
+        assert_eq!(viewer_ip(""), None);
+        assert_eq!(viewer_ip("a.b.c.d:80"), None);
     }
 }
 

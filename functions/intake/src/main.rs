@@ -15,6 +15,10 @@
 //! - `HOTLINE_ACTION_SECRET` (required, at least 32 characters): signs the
 //!   action and survey links in mails; the remind function needs the same
 //!   value, and changing it voids every link already sent;
+//! - `HOTLINE_ORIGIN_SECRET` (optional): the value CloudFront sends in
+//!   `X-Origin-Verify`; with it, a request carrying it counts against the
+//!   visitor's address from `CloudFront-Viewer-Address` instead of the
+//!   edge server's (see `intake::limit::client_address`);
 //! - `HOTLINE_PAGE_SHELLS` (optional): a folder holding the site build's
 //!   `_shell/index.html` and `en/_shell/index.html`, so the API's pages
 //!   wear the site's look; without it (or them) a plain built-in page is
@@ -53,11 +57,17 @@ async fn main() -> Result<(), Error> {
         .await
         .with_retention_years(rules.retention.years);
     let api = Arc::new(Api::with_default_form(config, store, mailer));
+    let origin_secret: Arc<Option<String>> = Arc::new(
+        std::env::var("HOTLINE_ORIGIN_SECRET")
+            .ok()
+            .filter(|s| !s.is_empty()),
+    );
 
     lambda_http::run(service_fn(move |event: Request| {
         let api = Arc::clone(&api);
+        let origin_secret = Arc::clone(&origin_secret);
         let prefix = prefix.clone();
-        async move { handle(&api, &prefix, event).await }
+        async move { handle(&api, &prefix, origin_secret.as_deref(), event).await }
     }))
     .await
 }
@@ -66,9 +76,16 @@ async fn main() -> Result<(), Error> {
 async fn handle<S: casestore::Store, M: mail::Mailer>(
     api: &Api<S, M>,
     prefix: &str,
+    origin_secret: Option<&str>,
     event: Request,
 ) -> Result<Response<Body>, Error> {
-    let client_ip = source_ip(&event);
+    let header = |name: &str| event.headers().get(name).and_then(|v| v.to_str().ok());
+    let client_ip = intake::limit::client_address(
+        source_ip(&event),
+        header(intake::limit::VIEWER_ADDRESS_HEADER),
+        header(intake::limit::ORIGIN_SECRET_HEADER),
+        origin_secret,
+    );
     let (mut parts, body) = event.into_parts();
     let body = match body {
         Body::Empty => Bytes::new(),
