@@ -615,19 +615,14 @@ impl Links {
         Ok(links)
     }
 
-    /// The status page the acknowledgment links to, as intake words it:
-    /// the site's page when its address is absolute, else the API's.
+    /// The status page the acknowledgment links to, as intake words it.
     fn status_url(&self, tracking: &TrackingNumber, lang: casework::Lang) -> String {
-        let page = &self.status_page_url;
-        if page.starts_with("https://") || page.starts_with("http://") {
-            let sep = if page.contains('?') { '&' } else { '?' };
-            format!("{page}{sep}tracking={tracking}&lang={lang}")
-        } else {
-            format!(
-                "{}/cases/{tracking}?format=html&lang={lang}",
-                self.public_base_url.trim_end_matches('/')
-            )
-        }
+        intake::submit::people_status_url(
+            &self.status_page_url,
+            &self.public_base_url,
+            tracking,
+            lang,
+        )
     }
 }
 

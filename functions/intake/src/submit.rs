@@ -190,15 +190,12 @@ impl<S: Store, M: Mailer> Api<S, M> {
     /// else the API's own page.
     pub(crate) fn people_status_url(&self, tracking: &TrackingNumber, lang: Lang) -> String {
         let config = self.config();
-        let page = &config.status_page_url;
-        if page.starts_with("https://") || page.starts_with("http://") {
-            with_query(
-                &in_language(page, lang),
-                &format!("tracking={tracking}&lang={lang}"),
-            )
-        } else {
-            format!("{}?format=html&lang={lang}", self.status_url(tracking))
-        }
+        people_status_url(
+            &config.status_page_url,
+            &config.public_base_url,
+            tracking,
+            lang,
+        )
     }
 
     /// Opens the case and stores it with its mails, trying a fresh number
@@ -404,6 +401,28 @@ pub(crate) fn store_failure(e: &StoreError) -> Failure {
 }
 
 /// Appends a query string to a URL that may already have one.
+/// The status page a person follows from a mail: the site's page in the
+/// person's language when `status_page_url` is absolute (mail cannot
+/// follow a relative one), else the API's own page under `public_base_url`.
+pub fn people_status_url(
+    status_page_url: &str,
+    public_base_url: &str,
+    tracking: &TrackingNumber,
+    lang: Lang,
+) -> String {
+    if status_page_url.starts_with("https://") || status_page_url.starts_with("http://") {
+        with_query(
+            &in_language(status_page_url, lang),
+            &format!("tracking={tracking}&lang={lang}"),
+        )
+    } else {
+        format!(
+            "{}/cases/{tracking}?format=html&lang={lang}",
+            public_base_url.trim_end_matches('/')
+        )
+    }
+}
+
 /// A page of the site in `lang`: the site keeps Chinese pages at `/path/`
 /// and English ones at `/en/path/`, so the English thank-you and status
 /// pages are the configured (Chinese) address with `/en` put before the path.
