@@ -18,6 +18,12 @@
 //! - `received`: `case_shard` / `received_at`: cases by arrival, for
 //!   statistics and exports.
 //!
+//! Every read asks for its consumed capacity; [`DynamoStore::usage`] adds
+//! up the requests, the items they returned and the read capacity units,
+//! both as DynamoDB reported them and as priced from the items' sizes by
+//! DynamoDB's rules (a local endpoint may report none, or a fixed figure),
+//! and counts the write requests.
+//!
 //! Times in keys are fixed-width UTC strings (nanoseconds, `Z`), so string
 //! order is time order. TTL on `expires_at` removes rate counters and, when
 //! [`DynamoStore::with_retention_years`] is set, closed cases after the
@@ -34,14 +40,17 @@ use crate::{
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, Put, ScalarAttributeType, TableStatus,
-    TimeToLiveSpecification, TransactWriteItem, Update,
+    AttributeDefinition, AttributeValue, BillingMode, ConsumedCapacity, GlobalSecondaryIndex,
+    KeySchemaElement, KeyType, Projection, ProjectionType, Put, PutRequest, ReturnConsumedCapacity,
+    ScalarAttributeType, TableStatus, TimeToLiveSpecification, TransactWriteItem, Update,
+    WriteRequest,
 };
 use casework::lifecycle::Case;
 use casework::tracking::TrackingNumber;
 use chrono::{DateTime, Months, Utc};
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -51,6 +60,135 @@ pub struct DynamoStore {
     client: Client,
     table: String,
     retention_years: Option<u32>,
+    /// Shared by clones: a clone's requests count with the original's.
+    meter: Arc<Meter>,
+}
+
+/// What a store's requests cost, added up since it was made or the count
+/// was last taken ([`DynamoStore::take_usage`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Usage {
+    /// Read requests: GetItem calls and Query pages.
+    pub read_requests: u64,
+    /// Items those requests returned.
+    pub items_read: u64,
+    /// Read capacity units as DynamoDB reported them
+    /// (`ReturnConsumedCapacity::Total`).
+    pub reported_rcu: f64,
+    /// Read requests whose answer reported no consumed capacity.
+    pub unreported: u64,
+    /// The same reads priced by DynamoDB's rules from the sizes of the
+    /// items returned: a GetItem rounds its item up to 4 KB units, a Query
+    /// page sums its items first; one unit at least per request; the
+    /// indexes are read eventually consistent, at half a unit per 4 KB.
+    pub computed_rcu: f64,
+    /// Write requests (transactions, single-item writes, batches), each
+    /// attempt counted.
+    pub write_requests: u64,
+}
+
+#[derive(Debug, Default)]
+struct Meter {
+    requests: AtomicU64,
+    items: AtomicU64,
+    /// Thousandths of a unit.
+    reported_milli: AtomicU64,
+    unreported: AtomicU64,
+    /// Halves of a unit.
+    computed_halves: AtomicU64,
+    writes: AtomicU64,
+}
+
+/// Eventually consistent reads cost half a strongly consistent one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Consistency {
+    Strong,
+    Eventual,
+}
+
+impl Meter {
+    fn add(&self, items: &[&Item], consistency: Consistency, reported: Option<&ConsumedCapacity>) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        self.items.fetch_add(items.len() as u64, Ordering::Relaxed);
+        match reported.and_then(|c| c.capacity_units()) {
+            Some(units) => {
+                self.reported_milli
+                    .fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
+            }
+            None => {
+                self.unreported.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let bytes: usize = items.iter().map(|i| item_size(i)).sum();
+        let units = bytes.div_ceil(READ_UNIT_BYTES).max(1) as u64;
+        let halves = match consistency {
+            Consistency::Strong => 2 * units,
+            Consistency::Eventual => units,
+        };
+        self.computed_halves.fetch_add(halves, Ordering::Relaxed);
+    }
+
+    fn wrote(&self) {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn read(&self, reset: bool) -> Usage {
+        let get = |a: &AtomicU64| {
+            if reset {
+                a.swap(0, Ordering::Relaxed)
+            } else {
+                a.load(Ordering::Relaxed)
+            }
+        };
+        Usage {
+            read_requests: get(&self.requests),
+            items_read: get(&self.items),
+            reported_rcu: get(&self.reported_milli) as f64 / 1000.0,
+            unreported: get(&self.unreported),
+            computed_rcu: get(&self.computed_halves) as f64 / 2.0,
+            write_requests: get(&self.writes),
+        }
+    }
+}
+
+/// One read capacity unit reads this much, strongly consistent.
+const READ_UNIT_BYTES: usize = 4096;
+
+/// An item's size as DynamoDB counts it: each attribute's name and value
+/// (strings and binaries by their bytes, numbers at one byte per two
+/// significant digits plus one, booleans and nulls one byte, lists and
+/// maps three bytes plus one per element and the elements).
+fn item_size(item: &Item) -> usize {
+    item.iter()
+        .map(|(name, v)| name.len() + value_size(v))
+        .sum()
+}
+
+fn value_size(v: &AttributeValue) -> usize {
+    match v {
+        AttributeValue::S(s) => s.len(),
+        AttributeValue::N(n) => number_size(n),
+        AttributeValue::B(b) => b.as_ref().len(),
+        AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+        AttributeValue::Ss(v) => v.iter().map(String::len).sum(),
+        AttributeValue::Ns(v) => v.iter().map(|n| number_size(n)).sum(),
+        AttributeValue::Bs(v) => v.iter().map(|b| b.as_ref().len()).sum(),
+        AttributeValue::L(v) => 3 + v.iter().map(|e| 1 + value_size(e)).sum::<usize>(),
+        AttributeValue::M(m) => {
+            3 + m
+                .iter()
+                .map(|(k, e)| 1 + k.len() + value_size(e))
+                .sum::<usize>()
+        }
+        _ => 0,
+    }
+}
+
+fn number_size(n: &str) -> usize {
+    let mantissa = n.split(['e', 'E']).next().unwrap_or(n);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let significant = digits.trim_start_matches('0').trim_end_matches('0').len();
+    significant.div_ceil(2) + 1
 }
 
 const DUE_INDEX: &str = "due";
@@ -229,7 +367,18 @@ impl DynamoStore {
             client,
             table: table_name.into(),
             retention_years: None,
+            meter: Arc::default(),
         }
+    }
+
+    /// What the requests so far cost (this store and its clones).
+    pub fn usage(&self) -> Usage {
+        self.meter.read(false)
+    }
+
+    /// What the requests so far cost, starting the count again.
+    pub fn take_usage(&self) -> Usage {
+        self.meter.read(true)
     }
 
     /// Lets closed cases expire (DynamoDB TTL) this many years after
@@ -369,10 +518,63 @@ impl DynamoStore {
             .table_name(&self.table)
             .set_key(Some(key))
             .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(|e| unavailable(op, e))?;
+        let items: Vec<&Item> = out.item.iter().collect();
+        self.meter
+            .add(&items, Consistency::Strong, out.consumed_capacity.as_ref());
         Ok(out.item)
+    }
+
+    /// Writes cases as [`Store::create_case`] writes their case items,
+    /// 25 to a BatchWriteItem: for filling a table in benchmarks, where one
+    /// transaction per case is too slow. Unconditional (an existing case
+    /// is overwritten) and without idempotency keys or notifications: a
+    /// case that has either is refused, as its other items would be
+    /// missing.
+    #[doc(hidden)]
+    pub async fn seed_cases(&self, cases: &[NewCase]) -> Result<(), StoreError> {
+        for chunk in cases.chunks(25) {
+            let mut requests = Vec::with_capacity(chunk.len());
+            for new in chunk {
+                if !new.notifications.is_empty() || new.submission.idempotency_key.is_some() {
+                    return Err(StoreError::Unavailable(format!(
+                        "seed_cases writes case items only: {} has notifications or an idempotency key",
+                        new.case.tracking
+                    )));
+                }
+                let put = PutRequest::builder()
+                    .set_item(Some(self.case_item(new)?))
+                    .build()
+                    .map_err(|e| StoreError::Unavailable(format!("dynamodb request: {e}")))?;
+                requests.push(WriteRequest::builder().put_request(put).build());
+            }
+            let mut pending = HashMap::from([(self.table.clone(), requests)]);
+            for attempt in 0.. {
+                self.meter.wrote();
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .set_request_items(Some(pending))
+                    .send()
+                    .await
+                    .map_err(|e| unavailable("BatchWriteItem", e))?;
+                pending = out.unprocessed_items.unwrap_or_default();
+                pending.retain(|_, r| !r.is_empty());
+                if pending.is_empty() {
+                    break;
+                }
+                if attempt == 10 {
+                    return Err(StoreError::Unavailable(
+                        "dynamodb BatchWriteItem: items left unprocessed".into(),
+                    ));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt.min(5))).await;
+            }
+        }
+        Ok(())
     }
 
     /// Reads an index from its start up to `upto` (a time key), in order.
@@ -381,6 +583,7 @@ impl DynamoStore {
     async fn transact(&self, writes: Vec<TransactWriteItem>) -> Result<(), Refused> {
         let mut last = None;
         for _ in 0..TRANSACTION_ATTEMPTS {
+            self.meter.wrote();
             let result = self
                 .client
                 .transact_write_items()
@@ -430,8 +633,19 @@ impl DynamoStore {
             if let Ok(l) = i32::try_from(limit - items.len()) {
                 q = q.limit(l);
             }
-            let out = q.send().await.map_err(|e| unavailable("Query", e))?;
-            items.extend(out.items.unwrap_or_default());
+            let out = q
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(|e| unavailable("Query", e))?;
+            let page = out.items.unwrap_or_default();
+            // The indexes are global: their reads are eventually consistent.
+            self.meter.add(
+                &page.iter().collect::<Vec<_>>(),
+                Consistency::Eventual,
+                out.consumed_capacity.as_ref(),
+            );
+            items.extend(page);
             match out.last_evaluated_key {
                 Some(k) if items.len() < limit => start = Some(k),
                 _ => break,
@@ -611,6 +825,7 @@ impl Store for DynamoStore {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        self.meter.wrote();
         let result = self
             .client
             .update_item()
@@ -643,6 +858,7 @@ impl Store for DynamoStore {
         let attempts = note.attempts;
         crate::apply_delivery(&mut note, delivery);
         // Conditional on what was read, so two recorders cannot both count.
+        self.meter.wrote();
         let result = self
             .client
             .put_item()
@@ -667,6 +883,7 @@ impl Store for DynamoStore {
         window_start: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
+        self.meter.wrote();
         let out = self
             .client
             .update_item()
@@ -738,6 +955,7 @@ impl Store for DynamoStore {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        self.meter.wrote();
         let result = self
             .client
             .update_item()
@@ -761,6 +979,7 @@ impl Store for DynamoStore {
     }
 
     async fn finish_job(&self, key: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.meter.wrote();
         self.client
             .update_item()
             .table_name(&self.table)
@@ -773,5 +992,56 @@ impl Store for DynamoStore {
             .await
             .map_err(|e| unavailable("UpdateItem", e))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn item_sizes_follow_dynamodb_s_rules() {
+        let item = HashMap::from([
+            ("pk".to_string(), s("CASE#AB")),                 // 2 + 7
+            ("version".to_string(), n(12345)),                // 7 + 3 + 1
+            ("done".to_string(), AttributeValue::Bool(true)), // 4 + 1
+            (
+                "l".to_string(),
+                AttributeValue::L(vec![s("ab"), AttributeValue::Null(true)]),
+            ), // 1 + 3 + (1 + 2) + (1 + 1)
+        ]);
+        assert_eq!(item_size(&item), 9 + 11 + 5 + 9);
+        assert_eq!(number_size("0"), 1);
+        assert_eq!(number_size("1000"), 2);
+        assert_eq!(number_size("-12.5"), 3);
+        assert_eq!(number_size("1700000000"), 2);
+    }
+
+    #[test]
+    fn reads_are_priced_in_4_kb_units_at_half_for_the_indexes() {
+        let meter = Meter::default();
+        let big = HashMap::from([("x".to_string(), s("y".repeat(5000)))]);
+        let small = HashMap::from([("x".to_string(), s("y"))]);
+        // A strongly consistent GetItem of 5 KB: two units.
+        meter.add(&[&big], Consistency::Strong, None);
+        // A missing item still costs one.
+        meter.add(&[], Consistency::Strong, None);
+        // A query page sums first: 5 KB + 2 bytes is two 4 KB units, at half.
+        let reported = ConsumedCapacity::builder().capacity_units(1.5).build();
+        meter.add(&[&big, &small], Consistency::Eventual, Some(&reported));
+        let cost = meter.read(true);
+        meter.wrote();
+        assert_eq!(
+            cost,
+            Usage {
+                read_requests: 3,
+                items_read: 3,
+                reported_rcu: 1.5,
+                unreported: 2,
+                computed_rcu: 2.0 + 1.0 + 1.0,
+                write_requests: 0,
+            }
+        );
+        assert_eq!(meter.read(false).write_requests, 1);
     }
 }
