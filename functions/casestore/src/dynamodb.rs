@@ -41,9 +41,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConsumedCapacity, GlobalSecondaryIndex,
-    KeySchemaElement, KeyType, Projection, ProjectionType, Put, PutRequest, ReturnConsumedCapacity,
+    KeySchemaElement, KeyType, Projection, ProjectionType, Put, ReturnConsumedCapacity,
     ScalarAttributeType, TableStatus, TimeToLiveSpecification, TransactWriteItem, Update,
-    WriteRequest,
 };
 use casework::lifecycle::Case;
 use casework::tracking::TrackingNumber;
@@ -534,8 +533,10 @@ impl DynamoStore {
     /// is overwritten) and without idempotency keys or notifications: a
     /// case that has either is refused, as its other items would be
     /// missing.
+    #[cfg(feature = "seed")]
     #[doc(hidden)]
     pub async fn seed_cases(&self, cases: &[NewCase]) -> Result<(), StoreError> {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
         for chunk in cases.chunks(25) {
             let mut requests = Vec::with_capacity(chunk.len());
             for new in chunk {
