@@ -6,7 +6,7 @@
 //! |---|---|---|---|
 //! | case | `CASE#<tracking>` | `CASE` | `case_json`, `submission_json`, `version` (N), `received_at`, `case_shard` = `CASE`; `due_shard` = `DUE` and `due_at` only while something is due; `expires_at` (N, epoch seconds) once closed, when a retention is set |
 //! | idempotency key | `IDEM#<key>` | `IDEM` | `tracking` |
-//! | notification | `NOTE#<id>` | `NOTE` | `tracking`, `status`, `attempts` (N), `next_attempt_at`, `last_error`, `message_json`; `outbox` = `PENDING` only while pending |
+//! | notification | `NOTE#<id>` | `NOTE` | `tracking`, `status`, `attempts` (N), `next_attempt_at`, `last_error`, `message_json`; `outbox` = `PENDING` only while pending; `expires_at` (N) once sent or given up, when a retention is set |
 //! | rate counter | `RATE#<key hash>#<window start>` | `RATE` | `count` (N), `expires_at` (N) |
 //! | once-only job | `JOB#<key>` | `JOB` | `done` (BOOL), `lease_until` |
 //!
@@ -857,14 +857,28 @@ impl Store for DynamoStore {
             return Err(StoreError::Conflict);
         }
         let attempts = note.attempts;
+        let at = match &delivery {
+            Delivery::Sent { at } | Delivery::Failed { at, .. } => *at,
+        };
         crate::apply_delivery(&mut note, delivery);
+        let mut item = note_item(&note)?;
+        // A mail that is done with is kept as long as the office keeps
+        // closed cases, then removed by TTL; a pending one stays.
+        if note.status != NotificationStatus::Pending
+            && let Some(exp) = self.retention_years.and_then(|years| {
+                at.checked_add_months(Months::new(years.saturating_mul(12)))
+                    .map(|t| t.timestamp())
+            })
+        {
+            item.insert("expires_at".into(), n(exp));
+        }
         // Conditional on what was read, so two recorders cannot both count.
         self.meter.wrote();
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(note_item(&note)?))
+            .set_item(Some(item))
             .condition_expression("#s = :pending AND attempts = :attempts")
             .expression_attribute_names("#s", "status")
             .expression_attribute_values(":pending", s("pending"))

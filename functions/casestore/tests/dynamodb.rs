@@ -195,3 +195,46 @@ async fn reads_are_counted_with_their_capacity() {
         .expect("created");
     assert_eq!(store.usage().write_requests, 1);
 }
+
+/// A mail that is done with expires with the office's retention; a pending
+/// one never does.
+#[tokio::test]
+async fn sent_mail_expires_with_the_retention_and_pending_mail_does_not() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use casestore::contract::{hours, new_case};
+    use casestore::{Delivery, Store};
+    let (client, table) = fresh_table().await;
+    let store = DynamoStore::new(client.clone(), &table).with_retention_years(3);
+    let new = new_case(None, hours(0));
+    let id = new.notifications[0].id.clone();
+    store.create_case(new).await.expect("created");
+    let note = |client: aws_sdk_dynamodb::Client, table: String, id: String| async move {
+        client
+            .get_item()
+            .table_name(table)
+            .key("pk", AttributeValue::S(format!("NOTE#{id}")))
+            .key("sk", AttributeValue::S("NOTE".into()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("GetItem")
+            .item
+            .expect("the notification item")
+    };
+    let pending = note(client.clone(), table.clone(), id.clone()).await;
+    assert!(!pending.contains_key("expires_at"), "{pending:?}");
+    store
+        .record_delivery(&id, Delivery::Sent { at: hours(1) })
+        .await
+        .expect("recorded");
+    let sent = note(client, table, id).await;
+    let three_years = hours(1)
+        .checked_add_months(chrono::Months::new(36))
+        .expect("a date")
+        .timestamp()
+        .to_string();
+    assert_eq!(
+        sent.get("expires_at"),
+        Some(&AttributeValue::N(three_years))
+    );
+}

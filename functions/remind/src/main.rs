@@ -105,6 +105,10 @@ fn log(report: &Report) {
         outbox_read = report.outbox_read,
         outbox_pages = report.outbox_pages,
         outbox_left = report.outbox_left,
+        // The backlog alarm's metric (infra/template.yaml): mail this run
+        // could not get out, left for lack of time or failed and waiting to
+        // be tried again.
+        outbox_pending = report.outbox_left + report.send_failures,
         mails_sent = report.mails_sent,
         entries_sent = report.entries_sent,
         send_failures = report.send_failures,
