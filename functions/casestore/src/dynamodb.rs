@@ -848,47 +848,75 @@ impl Store for DynamoStore {
     }
 
     async fn record_delivery(&self, id: &str, delivery: Delivery) -> Result<(), StoreError> {
-        let item = self
-            .get(note_key(id), "GetItem")
-            .await?
-            .ok_or(StoreError::Conflict)?;
-        let mut note = note_from(&item)?;
-        if note.status != NotificationStatus::Pending {
-            return Err(StoreError::Conflict);
-        }
-        let attempts = note.attempts;
-        let at = match &delivery {
-            Delivery::Sent { at } | Delivery::Failed { at, .. } => *at,
+        // One conditional update, without reading the notification first:
+        // only a pending notification changes (a sent or given-up one, or
+        // none at all, is a conflict), and each failure adds one attempt.
+        let mut set = vec!["next_attempt_at = :next"];
+        let mut remove = Vec::new();
+        let mut add = None;
+        let mut values: Vec<(&str, AttributeValue)> = vec![(":pending", s("pending"))];
+        let (done_at, next) = match delivery {
+            Delivery::Sent { at } => {
+                set.push("#s = :status");
+                values.push((":status", s(status_text(NotificationStatus::Sent))));
+                remove.push("outbox");
+                (Some(at), at)
+            }
+            Delivery::Failed {
+                at,
+                error,
+                retry_at,
+                give_up,
+            } => {
+                set.push("last_error = :error");
+                values.push((":error", s(error)));
+                add = Some("attempts :one");
+                values.push((":one", n(1)));
+                if give_up {
+                    set.push("#s = :status");
+                    values.push((":status", s(status_text(NotificationStatus::Failed))));
+                    remove.push("outbox");
+                    (Some(at), at)
+                } else {
+                    (None, retry_at)
+                }
+            }
         };
-        crate::apply_delivery(&mut note, delivery);
-        let mut item = note_item(&note)?;
+        values.push((":next", s(time_key(next))));
         // A mail that is done with is kept as long as the office keeps
         // closed cases, then removed by TTL; a pending one stays.
-        if note.status != NotificationStatus::Pending
-            && let Some(exp) = self.retention_years.and_then(|years| {
+        if let Some(exp) = done_at.and_then(|at| {
+            self.retention_years.and_then(|years| {
                 at.checked_add_months(Months::new(years.saturating_mul(12)))
                     .map(|t| t.timestamp())
             })
-        {
-            item.insert("expires_at".into(), n(exp));
+        }) {
+            set.push("expires_at = :exp");
+            values.push((":exp", n(exp)));
         }
-        // Conditional on what was read, so two recorders cannot both count.
+        let mut expression = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        if let Some(add) = add {
+            expression.push_str(&format!(" ADD {add}"));
+        }
         self.meter.wrote();
-        let result = self
+        let mut request = self
             .client
-            .put_item()
+            .update_item()
             .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("#s = :pending AND attempts = :attempts")
-            .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":pending", s("pending"))
-            .expression_attribute_values(":attempts", n(attempts))
-            .send()
-            .await;
-        match result {
+            .set_key(Some(note_key(id)))
+            .update_expression(expression)
+            .condition_expression("#s = :pending")
+            .expression_attribute_names("#s", "status");
+        for (name, value) in values {
+            request = request.expression_attribute_values(name, value);
+        }
+        match request.send().await {
             Ok(_) => Ok(()),
             Err(e) if is_condition_failed(&e) => Err(StoreError::Conflict),
-            Err(e) => Err(unavailable("PutItem", e)),
+            Err(e) => Err(unavailable("UpdateItem", e)),
         }
     }
 
