@@ -45,7 +45,7 @@ enum Command {
     New { kind: String, path: String },
     /// Sends what is due: the pass the remind function runs (staff).
     Remind(staff::RemindArgs),
-    /// Lists, shows and exports cases (staff).
+    /// Lists, shows, exports, files and re-routes cases (staff).
     Cases {
         #[command(subcommand)]
         command: staff::CasesCommand,
