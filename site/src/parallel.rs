@@ -2,10 +2,9 @@
 //! the machine's cores, keeping the input order so that the output and the
 //! order of diagnostics do not depend on scheduling.
 //!
-//! Deliberately tiny: scoped threads, no pool. `map` hands out small
+//! Deliberately tiny: scoped threads, no pool. Work is handed out in small
 //! batches from a shared counter, since pages differ in cost (a section
-//! listing thousands of pages is slower than a page); `map_owned` cuts equal
-//! chunks, for work that costs about the same per item.
+//! listing thousands of pages is slower than a page).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -50,41 +49,6 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
     batches.into_iter().flat_map(|(_, part)| part).collect()
 }
 
-/// `items.into_iter().map(f).collect()`, on every available core: for
-/// work that takes ownership of its input (file texts become documents).
-pub fn map_owned<T: Send, R: Send>(mut items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len());
-    if threads <= 1 {
-        return items.into_iter().map(f).collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    // Cut from the end so that each cut moves only its own chunk.
-    let mut parts = Vec::with_capacity(threads);
-    while items.len() > chunk {
-        let start = (items.len() - 1) / chunk * chunk;
-        parts.push(items.split_off(start));
-    }
-    parts.push(items);
-    parts.reverse();
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = parts
-            .into_iter()
-            .map(|part| scope.spawn(move || part.into_iter().map(f).collect::<Vec<R>>()))
-            .collect();
-        let mut out = Vec::new();
-        for handle in handles {
-            match handle.join() {
-                Ok(part) => out.extend(part),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        out
-    })
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
@@ -96,10 +60,10 @@ mod tests {
     }
 
     #[test]
-    fn owned_keeps_the_order_of_the_input_at_every_length() {
+    fn keeps_the_order_of_the_input_at_every_length() {
         for len in [0, 1, 2, 3, 7, 1000, 1001] {
             let items: Vec<String> = (0..len).map(|n| n.to_string()).collect();
-            let lengths = super::map_owned(items.clone(), |s| s.len());
+            let lengths = super::map(&items, |s| s.len());
             assert_eq!(lengths, items.iter().map(String::len).collect::<Vec<_>>());
         }
     }

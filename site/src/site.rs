@@ -70,9 +70,8 @@ impl Sources {
             }
         }
         // Thousands of small files: read on every core.
-        sources.pages = crate::parallel::map_owned(pages, |(rel, path)| {
-            let text = std::fs::read_to_string(&path)?;
-            Ok((rel, text))
+        sources.pages = crate::parallel::map(&pages, |(rel, path)| {
+            Ok((rel.clone(), std::fs::read_to_string(path)?))
         })
         .into_iter()
         .collect::<std::io::Result<_>>()?;

@@ -100,6 +100,17 @@ struct Outcome {
     retries: usize,
 }
 
+impl Outcome {
+    /// `201: 8020, 200: 2140`: how many answers had each status.
+    fn statuses_line(&self) -> String {
+        self.statuses
+            .iter()
+            .map(|(s, n)| format!("{s}: {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -430,15 +441,7 @@ async fn against(args: &Args, addr: SocketAddr) -> anyhow::Result<()> {
     fire(addr, &jobs, args.connections, &next, &outcome, started).await?;
     let sending = started.elapsed();
     let outcome = std::mem::take(&mut *outcome.lock().map_err(|_| anyhow!("poisoned"))?);
-    println!(
-        "answers by status:       {}",
-        outcome
-            .statuses
-            .iter()
-            .map(|(s, n)| format!("{s}: {n}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    println!("answers by status:       {}", outcome.statuses_line());
     println!(
         "sending took:            {:.2} s, {:.0} submissions/s ({:.0} requests/s)",
         sending.as_secs_f64(),
@@ -622,15 +625,7 @@ async fn report_and_check<S: Store, M: Mailer>(
     );
     println!("distinct keys:           {}", keys.len());
     println!("cases stored:            {}", stored.len());
-    println!(
-        "answers by status:       {}",
-        outcome
-            .statuses
-            .iter()
-            .map(|(s, n)| format!("{s}: {n}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    println!("answers by status:       {}", outcome.statuses_line());
     println!("503 answers retried:     {}", outcome.retries);
     println!("transport errors:        {}", outcome.transport_errors);
     println!(
