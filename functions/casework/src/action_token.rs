@@ -15,7 +15,7 @@
 //! refuses a second close. Pure: the clock is handed in.
 
 use crate::lifecycle::{Case, Satisfaction};
-use crate::messages::ActionLinks;
+use crate::links::ActionLinks;
 use crate::rules::DepartmentId;
 use crate::tracking::TrackingNumber;
 use base64::Engine as _;

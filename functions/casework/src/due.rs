@@ -21,80 +21,18 @@
 //! store when to look at the case again. Sending is the shell's business: it
 //! sends, then records the notice with [`Case::mark_sent`].
 
-use crate::lifecycle::{ActionKind, Actor, Case, CaseState, Event, office_level, serde_with};
-use crate::rules::{DeadlineKind, DepartmentId, Rulebook};
+use crate::lifecycle::{ActionKind, Actor, Case, CaseState, Event, office_level};
+// Kept here for the callers that name it `due::Notice`.
+pub use crate::notice::Notice;
+use crate::rules::{DepartmentId, Rulebook};
 use crate::time_limit::TimeLimit;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use std::fmt;
-
-/// One notice the scheduler sends for a case, at most once.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Notice {
-    /// The department's supervisor hears of a severe case at once.
-    SupervisorAlert,
-    /// A deadline is close.
-    Reminder {
-        #[serde(with = "serde_with::deadline_kind")]
-        kind: DeadlineKind,
-    },
-    /// A deadline has passed; escalation `level` is told.
-    Escalation {
-        #[serde(with = "serde_with::deadline_kind")]
-        kind: DeadlineKind,
-        level: u32,
-    },
-    /// A sent-back case waited more than a working day for re-routing.
-    RerouteOverdue,
-    /// The satisfaction survey to the complainant after closure.
-    FollowUpSurvey,
-}
-
-impl Notice {
-    /// The deadline the notice is about, if any.
-    pub fn deadline_kind(&self) -> Option<DeadlineKind> {
-        match self {
-            Notice::Reminder { kind } | Notice::Escalation { kind, .. } => Some(*kind),
-            _ => None,
-        }
-    }
-}
-
-impl Notice {
-    /// A short stable name for ids, e.g. `reminder-accept`, `escalation-reply-2`.
-    pub fn slug(&self) -> String {
-        match self {
-            Notice::SupervisorAlert => "supervisor-alert".into(),
-            Notice::Reminder { kind } => format!("reminder-{}", kind.key()),
-            Notice::Escalation { kind, level } => format!("escalation-{}-{level}", kind.key()),
-            Notice::RerouteOverdue => "reroute-overdue".into(),
-            Notice::FollowUpSurvey => "follow-up-survey".into(),
-        }
-    }
-}
 
 /// The first moment at or after `t` inside opening hours of a working day
 /// (closing time itself counts): `t` itself when it already is.
 pub fn working_time(calendar: &crate::calendar::Calendar, t: DateTime<Utc>) -> DateTime<Utc> {
     // Zero working hours from `t` is exactly where counting would start.
     calendar.deadline(t, TimeLimit::working_hours(0))
-}
-
-impl fmt::Display for Notice {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Notice::SupervisorAlert => f.write_str("supervisor alert"),
-            Notice::Reminder { kind } => write!(f, "reminder of the `{}` deadline", kind.key()),
-            Notice::Escalation { kind, level } => write!(
-                f,
-                "escalation of the `{}` deadline to level {level}",
-                kind.key()
-            ),
-            Notice::RerouteOverdue => f.write_str("re-routing overdue"),
-            Notice::FollowUpSurvey => f.write_str("follow-up survey"),
-        }
-    }
 }
 
 /// Who receives a notice.
@@ -305,6 +243,7 @@ mod tests {
     use super::*;
     use crate::lifecycle::fixtures::*;
     use crate::lifecycle::{Command, apply};
+    use crate::rules::DeadlineKind;
     use chrono::Duration;
     use proptest::prelude::*;
 
@@ -582,7 +521,7 @@ mod tests {
         set.insert(Notice::FollowUpSurvey);
         set.insert(escalation(DeadlineKind::Reply, 2));
         set.insert(Notice::SupervisorAlert);
-        #[derive(Serialize, Deserialize, PartialEq, Debug)]
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
         struct Wrapper {
             sent: std::collections::BTreeSet<Notice>,
         }

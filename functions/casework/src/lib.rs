@@ -12,7 +12,12 @@
 //! - [`submission`]: what a visitor sent, cleaned and checked field by field.
 //! - [`tracking`]: tracking numbers that survive being read over the phone.
 //! - [`due`]: what the scheduler must do next for a case, and when.
+//! - [`messages`]: the mails a new case and a department's actions send.
 //! - [`notices`]: the scheduler's mails (digests, alerts, the survey).
+//! - [`letter`]: the one document model every mail is rendered with, the
+//!   one HTML escaper and the one footer.
+//! - [`wording`]: the strings table of mails and of the API's own pages
+//!   (`site/theme/messages.toml`).
 //! - [`stats`]: the monthly statistics and the CSV export.
 //! - [`action_token`]: the signed links in mails (department actions, survey).
 
@@ -21,15 +26,20 @@ pub mod calendar;
 pub mod channel;
 pub mod diagnostic;
 pub mod due;
+pub mod letter;
 pub mod lifecycle;
+pub mod links;
 pub mod localized;
 pub mod messages;
+pub mod notice;
 pub mod notices;
 pub mod rules;
 pub mod stats;
+mod stored_forms;
 pub mod submission;
 pub mod time_limit;
 pub mod tracking;
+pub mod wording;
 
 pub use diagnostic::{Diagnostic, Severity as DiagnosticLevel};
 pub use localized::{Lang, Localized};

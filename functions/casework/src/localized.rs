@@ -29,6 +29,23 @@ impl Lang {
         }
     }
 
+    /// The other of the two languages.
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        }
+    }
+
+    /// The one picker for the two languages: `zh` in Chinese, `en` in
+    /// English. Chinese always comes first, as in every table of the site.
+    pub fn pick<T>(self, zh: T, en: T) -> T {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
     pub fn from_code(code: &str) -> Option<Lang> {
         match code {
             "zh" | "zh-CN" | "zh-Hans" => Some(Lang::Zh),

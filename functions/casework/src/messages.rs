@@ -1,4 +1,4 @@
-//! The mails a new case sends, rendered to text and HTML.
+//! The mails a new case sends, and the mails a department's actions send.
 //!
 //! Three mails leave when a case is stored:
 //! - [`department_new_case`]: the case, its deadlines and the action links,
@@ -17,17 +17,22 @@
 //!
 //! Everything here is pure: the caller turns a [`Message`] into whatever its
 //! outbox stores (the `mail` crate has the conversion). Each mail is built
-//! once as a small document of headings, paragraphs, fields and links, and
-//! that one document is rendered to both parts, so the text and the HTML can
-//! never say different things and every value passes through one escaper.
-//! Staff mails are bilingual (the given language first); the complainant's
-//! mail speaks the submission's language only.
+//! once as a [`Letter`] and rendered to both parts; the wording comes from
+//! the strings table ([`crate::wording`]). Staff mails are bilingual (the
+//! given language first); the complainant's mail speaks the submission's
+//! language only.
 
 use crate::channel::Channel;
+use crate::letter::{Letter, Reader, Rendered, both, local_time};
 use crate::lifecycle::Case;
 use crate::localized::{Lang, Localized};
 use crate::rules::{DeadlineKind, Rulebook};
 use crate::submission::Submission;
+use crate::wording::{say, say_both, say_with};
+
+// Kept here for the callers that import them from `messages`.
+pub use crate::letter::{escape_html, subject_part};
+pub use crate::links::ActionLinks;
 
 /// One rendered e-mail, not yet addressed to any outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,15 +44,14 @@ pub struct Message {
     pub html: String,
 }
 
-/// The links a department follows to act on a case; each is rendered only
-/// when present (they are signed by the caller).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ActionLinks {
-    pub accept: Option<String>,
-    pub send_back: Option<String>,
-    pub reply: Option<String>,
-    pub extend: Option<String>,
-    pub close: Option<String>,
+/// A rendered letter addressed to `to`.
+pub fn addressed(to: Vec<String>, mail: Rendered) -> Message {
+    Message {
+        to,
+        subject: mail.subject,
+        text: mail.text,
+        html: mail.html,
+    }
 }
 
 /// Longest piece of visitor text put into a subject line, in characters.
@@ -62,90 +66,55 @@ pub fn department_new_case(
     lang: Lang,
 ) -> Message {
     let withheld = identity_withheld(rules, case);
-    let mut doc = Doc::new(lang);
-    doc.heading(both(
-        &Localized::new("新案件", "New case"),
-        lang,
-        Some(case.tracking.as_str()),
-    ));
+    let mut doc = Letter::new(lang);
+    doc.heading(titled(say("mail.new_case"), lang, case));
     doc.para(both(
-        &Localized::new(
-            format!("{}转来一件新案件，请在受理时限内受理或退回。", office_zh(rules)),
-            format!(
-                "{} has routed a new case to you: please accept it or send it back within the acceptance limit.",
-                office_en(rules)
-            ),
-        ),
+        &say_both("mail.new_case_intro", office_arg(rules)),
         lang,
-        None,
     ));
-    case_fields(&mut doc, rules, case, lang);
+    case_fields(&mut doc, rules, case);
 
-    doc.heading(both(&Localized::new("时限", "Deadlines"), lang, None));
+    doc.heading(both(say("mail.deadlines"), lang));
     for deadline in &case.deadlines {
+        let limit = Localized::new(deadline.limit.to_zh(), deadline.limit.to_en());
         doc.field(
-            both(&deadline_label(deadline.kind), lang, None),
+            both(&deadline_label(deadline.kind), lang),
             format!(
                 "{}{}",
                 local_time(rules, deadline.due_at),
-                bracket(
-                    &both(
-                        &Localized::new(deadline.limit.to_zh(), deadline.limit.to_en()),
-                        lang,
-                        None
-                    ),
-                    lang
-                )
+                bracket(&both(&limit, lang), lang)
             ),
         );
     }
 
-    doc.heading(both(
-        &Localized::new("诉求内容", "What happened"),
-        lang,
-        None,
-    ));
-    happened_fields(&mut doc, submission, lang);
+    doc.heading(both(say("mail.what_happened"), lang));
+    happened_fields(&mut doc, submission);
 
-    doc.heading(both(&Localized::new("诉求人", "Complainant"), lang, None));
+    doc.heading(both(say("mail.complainant"), lang));
     if withheld {
         doc.para(both(
-            &Localized::new(
-                format!(
-                    "按举报人保护规定，举报人身份由{}保管，不提供给承办单位。如需联系举报人，请通过{}。",
-                    office_zh(rules),
-                    office_zh(rules)
-                ),
-                format!(
-                    "Under the rules protecting reporters, the reporter's identity is held by {} and is not given to the handling department. To reach the reporter, go through {}.",
-                    office_en(rules),
-                    office_en(rules)
-                ),
-            ),
+            &say_both("mail.identity_withheld", office_arg(rules)),
             lang,
-            None,
         ));
     } else {
-        contact_fields(&mut doc, submission, lang);
+        contact_fields(&mut doc, submission);
     }
 
-    action_links(&mut doc, links, lang);
-    footer(&mut doc, rules, lang, true);
+    action_links(&mut doc, links);
+    doc.footer(rules, Reader::Staff);
 
-    let type_name = type_name(rules, case).get(lang).to_string();
-    let category_name = category_name(rules, case).get(lang).to_string();
     let mut subject = format!(
         "[{}] {} · {} · {}",
         case.tracking.as_str(),
-        both(&Localized::new("新案件", "New case"), lang, None),
-        type_name,
-        category_name
+        both(say("mail.new_case"), lang),
+        type_name(rules, case).get(lang),
+        category_name(rules, case).get(lang)
     );
     if let Some(about) = submission.subject.as_deref() {
         subject.push_str(" · ");
         subject.push_str(&subject_part(about, SUBJECT_PART_MAX_CHARS));
     }
-    doc.finish(department_inboxes(rules, case), subject)
+    addressed(department_inboxes(rules, case), doc.render(&subject))
 }
 
 /// The reporter's identity, for the complaint office only: `Some` for a
@@ -163,38 +132,23 @@ pub fn office_identity_copy(
         return None;
     }
     let lang = Lang::Zh;
-    let mut doc = Doc::new(lang);
-    doc.heading(both(
-        &Localized::new("举报人身份（保密）", "Reporter's identity (confidential)"),
-        lang,
-        Some(case.tracking.as_str()),
-    ));
-    doc.para(both(
-        &Localized::new(
-            "此邮件仅发给热线中心，请勿转发给承办单位或被举报对象。举报人身份只用于调查和告知处理结果。",
-            "This mail goes to the complaint office only: never forward it to the handling department or to anyone reported on. The identity is used only to investigate and to tell the reporter the result.",
-        ),
-        lang,
-        None,
-    ));
-    case_fields(&mut doc, rules, case, lang);
-    contact_fields(&mut doc, submission, lang);
-    footer(&mut doc, rules, lang, true);
+    let mut doc = Letter::new(lang);
+    doc.heading(titled(say("mail.identity_copy"), lang, case));
+    doc.para(both(say("mail.identity_copy_intro"), lang));
+    case_fields(&mut doc, rules, case);
+    contact_fields(&mut doc, submission);
+    doc.footer(rules, Reader::Staff);
     let subject = format!(
         "[{}] {} · {}",
         case.tracking.as_str(),
-        both(
-            &Localized::new("举报人身份（保密）", "Reporter's identity (confidential)"),
-            lang,
-            None
-        ),
+        both(say("mail.identity_copy"), lang),
         type_name(rules, case).get(lang)
     );
     let to = rules
         .department(rules.office.department.as_str())
         .map(|d| d.inboxes.clone())
         .unwrap_or_default();
-    Some(doc.finish(to, subject))
+    Some(addressed(to, doc.render(&subject)))
 }
 
 /// The receipt to the complainant, in the submission's language; `None`
@@ -207,34 +161,21 @@ pub fn acknowledgment(
 ) -> Option<Message> {
     let email = submission.contact.email.as_ref()?;
     let lang = submission.language;
-    let type_name = type_name(rules, case).get(lang).to_string();
-    let office = rules.office.name.get(lang).to_string();
-    let mut doc = Doc::new(lang);
-    let (heading, intro) = match lang {
-        Lang::Zh => (
-            format!("我们已收到您的{type_name}"),
-            format!(
-                "{office}已于{}收到并登记了您的{type_name}，将由责任部门办理。请保存下面的受理编号，查询进度或来电时都会用到。",
-                local_time(rules, case.received_at)
-            ),
-        ),
-        Lang::En => (
-            format!("We have received your {}", type_name.to_lowercase()),
-            format!(
-                "{office} received and registered your {} on {}; the responsible department will handle it. Keep the tracking number below: you need it to check progress or when you call us.",
-                type_name.to_lowercase(),
-                local_time(rules, case.received_at)
-            ),
-        ),
-    };
+    let args = [
+        ("type", type_in_sentence(rules, case, lang)),
+        ("office", rules.office.name.get(lang).to_string()),
+        ("received", local_time(rules, case.received_at)),
+    ];
+    let mut doc = Letter::new(lang);
+    let heading = say_with("mail.ack_heading", lang, &args);
     doc.heading(heading.clone());
-    doc.para(intro);
+    doc.para(say_with("mail.ack_intro", lang, &args));
     doc.field(
-        pick("受理编号", "Tracking number", lang),
+        say("mail.tracking_number").get(lang).to_string(),
         case.tracking.as_str().to_string(),
     );
     if !case.deadlines.is_empty() {
-        doc.heading(pick("办理时限", "Our time limits", lang));
+        doc.heading(say("mail.our_time_limits").get(lang).to_string());
         for deadline in &case.deadlines {
             doc.field(
                 deadline_label(deadline.kind).get(lang).to_string(),
@@ -247,19 +188,18 @@ pub fn acknowledgment(
         }
     }
     if identity_withheld(rules, case) {
-        doc.para(pick(
-            "您的身份信息严格保密，只用于调查和告知处理结果，不会提供给被举报的单位或个人。",
-            "Your identity is kept strictly confidential: it is used only to investigate and to tell you the result, and is never given to the unit or person reported on.",
-            lang,
-        ));
+        doc.para(say("mail.ack_identity_kept").get(lang).to_string());
     }
     doc.link(
-        pick("查询办理进度", "Check the progress of your case", lang),
+        say("mail.check_progress").get(lang).to_string(),
         status_url.to_string(),
     );
-    footer(&mut doc, rules, lang, false);
+    doc.footer(rules, Reader::Complainant);
     let subject = format!("[{}] {heading}", case.tracking.as_str());
-    Some(doc.finish(vec![email.as_str().to_string()], subject))
+    Some(addressed(
+        vec![email.as_str().to_string()],
+        doc.render(&subject),
+    ))
 }
 
 /// What a department did that the complainant is told about.
@@ -285,91 +225,71 @@ pub fn complainant_update(
 ) -> Option<Message> {
     let email = submission.contact.email.as_ref()?;
     let lang = submission.language;
-    let type_name = type_name(rules, case).get(lang).to_string();
-    let mut doc = Doc::new(lang);
-    let heading = match (update, lang) {
-        (Update::Reply, Lang::Zh) => format!("您的{type_name}有了答复"),
-        (Update::Reply, Lang::En) => format!("A reply to your {}", type_name.to_lowercase()),
-        (Update::Extension, Lang::Zh) => format!("您的{type_name}办理期限已延长"),
-        (Update::Extension, Lang::En) => {
-            format!("More time is needed for your {}", type_name.to_lowercase())
-        }
-        (Update::Closure, Lang::Zh) => format!("您的{type_name}已办结"),
-        (Update::Closure, Lang::En) => {
-            format!("Your {} has been closed", type_name.to_lowercase())
-        }
-    };
+    let args = [("type", type_in_sentence(rules, case, lang))];
+    let mut doc = Letter::new(lang);
+    let text = |key: &str| say(key).get(lang).to_string();
+    let heading = say_with(
+        match update {
+            Update::Reply => "mail.update_reply",
+            Update::Extension => "mail.update_extension",
+            Update::Closure => "mail.update_closure",
+        },
+        lang,
+        &args,
+    );
     doc.heading(heading.clone());
     doc.field(
-        pick("受理编号", "Tracking number", lang),
+        text("mail.tracking_number"),
         case.tracking.as_str().to_string(),
     );
     match update {
         Update::Reply => {
-            doc.field(pick("答复", "Reply", lang), case.public_reply.clone()?);
+            doc.field(text("mail.reply"), case.public_reply.clone()?);
         }
         Update::Extension => {
             let extension = case.extension.as_ref()?;
-            doc.para(pick(
-                "承办部门申请延长办理期限，理由如下。新的期限之前仍会办结并告知您。",
-                "The handling department has asked for more time, for the reason below. It will still close the case and tell you before the new deadline.",
-                lang,
-            ));
-            doc.field(pick("延期理由", "Reason", lang), extension.reason.clone());
+            doc.para(text("mail.extension_intro"));
+            doc.field(text("mail.extension_reason"), extension.reason.clone());
             doc.field(
-                pick("原办结时限", "Previous deadline", lang),
+                text("mail.previous_deadline"),
                 local_time(rules, extension.previous_due),
             );
             doc.field(
-                pick("新办结时限", "New deadline", lang),
+                text("mail.new_deadline"),
                 local_time(rules, extension.new_due),
             );
         }
         Update::Closure => {
-            doc.field(pick("办理结果", "Outcome", lang), case.outcome.clone()?);
+            doc.field(text("mail.outcome"), case.outcome.clone()?);
             if case.can_follow_up {
-                doc.para(pick(
-                    "稍后我们会请您评价办理情况。如不满意，可以要求重新办理。",
-                    "We will ask you shortly how satisfied you are. If you are not, you can ask for the case to be handled again.",
-                    lang,
-                ));
+                doc.para(text("mail.survey_coming"));
             }
         }
     }
-    doc.link(
-        pick("查询办理进度", "Check the progress of your case", lang),
-        status_url.to_string(),
-    );
-    footer(&mut doc, rules, lang, false);
+    doc.link(text("mail.check_progress"), status_url.to_string());
+    doc.footer(rules, Reader::Complainant);
     let subject = format!("[{}] {heading}", case.tracking.as_str());
-    Some(doc.finish(vec![email.as_str().to_string()], subject))
+    Some(addressed(
+        vec![email.as_str().to_string()],
+        doc.render(&subject),
+    ))
 }
 
 /// To the complaint office: a department sent the case back as not its
 /// own, with its reason; the office re-routes it.
 pub fn sent_back_to_office(rules: &Rulebook, case: &Case, reason: &str, lang: Lang) -> Message {
-    let mut doc = Doc::new(lang);
-    let title = Localized::new(
-        "案件被退回，请重新分派",
-        "Case sent back: please re-route it",
-    );
-    doc.heading(both(&title, lang, Some(case.tracking.as_str())));
-    doc.para(both(
-        &Localized::new(
-            "承办单位认为此案件不属于本单位职责，已退回。请在1个工作日内重新分派。",
-            "The handling department says this case is not theirs and sent it back. Please re-route it within 1 working day.",
-        ),
-        lang,
-        None,
-    ));
-    case_fields(&mut doc, rules, case, lang);
-    doc.field(
-        both(&Localized::new("退回理由", "Reason"), lang, None),
-        reason.to_string(),
-    );
-    footer(&mut doc, rules, lang, true);
-    let subject = format!("[{}] {}", case.tracking.as_str(), both(&title, lang, None));
-    doc.finish(rules.office_department().inboxes.clone(), subject)
+    let mut doc = Letter::new(lang);
+    let title = say("mail.sent_back");
+    doc.heading(titled(title, lang, case));
+    doc.para(both(say("mail.sent_back_intro"), lang));
+    case_fields(&mut doc, rules, case);
+    doc.field(both(say("mail.sent_back_reason"), lang), reason.to_string());
+    doc.footer(rules, Reader::Staff);
+    let subject = format!("[{}] {}", case.tracking.as_str(), both(title, lang));
+    addressed(
+        rules.office_department().inboxes.clone(),
+        doc.render(&subject),
+    )
 }
 
 /// To the department (and, one level up, whoever the case now escalates
@@ -384,36 +304,25 @@ pub fn reopened_to_department(
     links: &ActionLinks,
     lang: Lang,
 ) -> Message {
-    let mut doc = Doc::new(lang);
-    let title = Localized::new("案件重新办理", "Case reopened");
-    doc.heading(both(&title, lang, Some(case.tracking.as_str())));
-    doc.para(both(
-        &Localized::new(
-            "诉求人对办理结果不满意，案件已重新打开并提高督办级别，请重新办理并答复。",
-            "The complainant is not satisfied with the outcome. The case is open again, one supervision level up: please handle it again and reply.",
-        ),
-        lang,
-        None,
-    ));
-    case_fields(&mut doc, rules, case, lang);
+    let mut doc = Letter::new(lang);
+    let title = say("mail.reopened");
+    doc.heading(titled(title, lang, case));
+    doc.para(both(say("mail.reopened_intro"), lang));
+    case_fields(&mut doc, rules, case);
     if let Some(comment) = comment.map(str::trim).filter(|c| !c.is_empty()) {
         doc.field(
-            both(
-                &Localized::new("诉求人意见", "Complainant's comment"),
-                lang,
-                None,
-            ),
+            both(say("mail.complainant_comment"), lang),
             comment.to_string(),
         );
     }
     if let Some(d) = case.deadline(DeadlineKind::Complete) {
         doc.field(
-            both(&deadline_label(d.kind), lang, None),
+            both(&deadline_label(d.kind), lang),
             local_time(rules, d.due_at),
         );
     }
-    action_links(&mut doc, links, lang);
-    footer(&mut doc, rules, lang, true);
+    action_links(&mut doc, links);
+    doc.footer(rules, Reader::Staff);
     let mut to = department_inboxes(rules, case);
     match crate::due::Recipients::at_level(rules, &case.department, case.escalation_level) {
         crate::due::Recipients::Escalation { address, .. } => to.push(address),
@@ -421,71 +330,25 @@ pub fn reopened_to_department(
         _ => {}
     }
     to.dedup();
-    let subject = format!("[{}] {}", case.tracking.as_str(), both(&title, lang, None));
-    doc.finish(to, subject)
-}
-
-/// Makes visitor text safe for a subject line: every control character
-/// (CR and LF included) and line or paragraph separator becomes a space,
-/// runs of spaces shrink to one, and the result is cut to `max_chars`
-/// characters with an ellipsis.
-pub fn subject_part(text: &str, max_chars: usize) -> String {
-    let spaced: String = text
-        .chars()
-        .map(|c| {
-            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}') {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect();
-    let words: Vec<&str> = spaced.split_whitespace().collect();
-    let joined = words.join(" ");
-    if joined.chars().count() <= max_chars {
-        return joined;
-    }
-    let mut cut: String = joined.chars().take(max_chars.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
-}
-
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    let subject = format!("[{}] {}", case.tracking.as_str(), both(title, lang));
+    addressed(to, doc.render(&subject))
 }
 
 /// The "Actions" section: one link per action present.
-fn action_links(doc: &mut Doc, links: &ActionLinks, lang: Lang) {
+fn action_links(doc: &mut Letter, links: &ActionLinks) {
+    let lang = doc.lang();
     let actions = [
-        (Localized::new("受理", "Accept"), &links.accept),
-        (
-            Localized::new("退回（非本单位职责）", "Send back (not ours)"),
-            &links.send_back,
-        ),
-        (Localized::new("答复", "Reply"), &links.reply),
-        (
-            Localized::new("申请延期", "Ask for an extension"),
-            &links.extend,
-        ),
-        (Localized::new("办结", "Close"), &links.close),
+        ("mail.action_accept", &links.accept),
+        ("mail.action_send_back", &links.send_back),
+        ("mail.action_reply", &links.reply),
+        ("mail.action_extend", &links.extend),
+        ("mail.action_close", &links.close),
     ];
     if actions.iter().any(|(_, url)| url.is_some()) {
-        doc.heading(both(&Localized::new("办理", "Actions"), lang, None));
-        for (label, url) in actions {
+        doc.heading(both(say("mail.actions"), lang));
+        for (key, url) in actions {
             if let Some(url) = url {
-                doc.link(both(&label, lang, None), url.clone());
+                doc.link(both(say(key), lang), url.clone());
             }
         }
     }
@@ -509,11 +372,27 @@ fn department_inboxes(rules: &Rulebook, case: &Case) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// `{office}`: the office's name in each language.
+fn office_arg(rules: &Rulebook) -> impl Fn(Lang) -> Vec<(&'static str, String)> + '_ {
+    |lang| vec![("office", rules.office.name.get(lang).to_string())]
+}
+
+/// `title` in both languages, followed by the tracking number.
+fn titled(title: &Localized, lang: Lang, case: &Case) -> String {
+    format!("{} {}", both(title, lang), case.tracking.as_str())
+}
+
 fn type_name(rules: &Rulebook, case: &Case) -> Localized {
     rules
         .case_type(case.case_type.as_str())
         .map(|t| t.name.clone())
         .unwrap_or_else(|| Localized::new(case.case_type.as_str(), case.case_type.as_str()))
+}
+
+/// The case type as it reads inside an English sentence (lower case).
+fn type_in_sentence(rules: &Rulebook, case: &Case, lang: Lang) -> String {
+    let name = type_name(rules, case).get(lang).to_string();
+    lang.pick(name.clone(), name.to_lowercase())
 }
 
 fn category_name(rules: &Rulebook, case: &Case) -> Localized {
@@ -523,16 +402,9 @@ fn category_name(rules: &Rulebook, case: &Case) -> Localized {
         .unwrap_or_else(|| Localized::new(case.category.as_str(), case.category.as_str()))
 }
 
-fn office_zh(rules: &Rulebook) -> &str {
-    rules.office.name.get(Lang::Zh)
-}
-
-fn office_en(rules: &Rulebook) -> &str {
-    rules.office.name.get(Lang::En)
-}
-
 /// The type, category, severity, department and receipt time.
-fn case_fields(doc: &mut Doc, rules: &Rulebook, case: &Case, lang: Lang) {
+fn case_fields(doc: &mut Letter, rules: &Rulebook, case: &Case) {
+    let lang = doc.lang();
     let severity = rules
         .severity(case.severity.as_str())
         .map(|s| s.name.clone())
@@ -541,87 +413,67 @@ fn case_fields(doc: &mut Doc, rules: &Rulebook, case: &Case, lang: Lang) {
         .department(case.department.as_str())
         .map(|d| d.name.clone())
         .unwrap_or_else(|| Localized::new(case.department.as_str(), case.department.as_str()));
-    let label = |zh: &str, en: &str| both(&Localized::new(zh, en), lang, None);
+    let label = |key: &str| both(say(key), lang);
     doc.field(
-        label("受理编号", "Tracking number"),
+        label("mail.tracking_number"),
         case.tracking.as_str().to_string(),
     );
+    doc.field(label("mail.type"), both(&type_name(rules, case), lang));
     doc.field(
-        label("类型", "Type"),
-        both(&type_name(rules, case), lang, None),
+        label("mail.category"),
+        both(&category_name(rules, case), lang),
     );
-    doc.field(
-        label("类别", "Category"),
-        both(&category_name(rules, case), lang, None),
-    );
-    doc.field(label("严重程度", "Severity"), both(&severity, lang, None));
-    doc.field(
-        label("承办单位", "Handling department"),
-        both(&department, lang, None),
-    );
-    doc.field(
-        label("登记时间", "Received"),
-        local_time(rules, case.received_at),
-    );
+    doc.field(label("mail.severity"), both(&severity, lang));
+    doc.field(label("mail.handling_department"), both(&department, lang));
+    doc.field(label("mail.received"), local_time(rules, case.received_at));
     // The web form is the default; a case the office registered from
     // another channel says which, so the department knows how the
     // complainant expects to hear back.
     if case.channel != Channel::Web {
-        doc.field(
-            label("来源渠道", "Channel"),
-            both(&case.channel.name(), lang, None),
-        );
+        doc.field(label("mail.channel"), both(&case.channel.name(), lang));
     }
 }
 
-fn happened_fields(doc: &mut Doc, submission: &Submission, lang: Lang) {
-    let label = |zh: &str, en: &str| both(&Localized::new(zh, en), lang, None);
-    let none = || both(&Localized::new("（未填写）", "(not given)"), lang, None);
+fn happened_fields(doc: &mut Letter, submission: &Submission) {
+    let lang = doc.lang();
+    let label = |key: &str| both(say(key), lang);
+    let none = || both(say("mail.not_given"), lang);
     doc.field(
-        label("反映对象", "About"),
+        label("mail.about"),
         submission.subject.clone().unwrap_or_else(none),
     );
     doc.field(
-        label("发生地点", "Where"),
+        label("mail.where"),
         submission.location.clone().unwrap_or_else(none),
     );
     doc.field(
-        label("发生日期", "When"),
+        label("mail.when"),
         submission
             .occurred_on
             .map(|d| d.format("%Y-%m-%d").to_string())
             .unwrap_or_else(none),
     );
+    doc.field(label("mail.description"), submission.description.clone());
     doc.field(
-        label("情况描述", "Description"),
-        submission.description.clone(),
-    );
-    doc.field(
-        label("诉求", "Desired outcome"),
+        label("mail.desired_outcome"),
         submission.desired_outcome.clone().unwrap_or_else(none),
     );
 }
 
-fn contact_fields(doc: &mut Doc, submission: &Submission, lang: Lang) {
-    let label = |zh: &str, en: &str| both(&Localized::new(zh, en), lang, None);
-    let none = || both(&Localized::new("（未填写）", "(not given)"), lang, None);
+fn contact_fields(doc: &mut Letter, submission: &Submission) {
+    let lang = doc.lang();
+    let label = |key: &str| both(say(key), lang);
+    let none = || both(say("mail.not_given"), lang);
     let contact = &submission.contact;
     if submission.anonymous {
-        doc.para(both(
-            &Localized::new(
-                "诉求人要求匿名；以下为其自愿留下的联系方式。",
-                "The complainant asked to stay anonymous; below is what they chose to leave.",
-            ),
-            lang,
-            None,
-        ));
+        doc.para(both(say("mail.anonymous_note"), lang));
     }
     doc.field(
-        label("姓名", "Name"),
+        label("mail.name"),
         contact.name.clone().unwrap_or_else(none),
     );
     doc.field(
-        label("电话", "Phone"),
+        label("mail.phone"),
         contact
             .phone
             .as_ref()
@@ -629,7 +481,7 @@ fn contact_fields(doc: &mut Doc, submission: &Submission, lang: Lang) {
             .unwrap_or_else(none),
     );
     doc.field(
-        label("电子邮箱", "E-mail"),
+        label("mail.email"),
         contact
             .email
             .as_ref()
@@ -638,221 +490,17 @@ fn contact_fields(doc: &mut Doc, submission: &Submission, lang: Lang) {
     );
 }
 
-fn footer(doc: &mut Doc, rules: &Rulebook, lang: Lang, staff: bool) {
-    let office = &rules.office;
-    let text = if staff {
-        both(
-            &Localized::new(
-                format!(
-                    "{}（热线 {}）自动发送，请勿直接回复。",
-                    office.name.zh, office.hotline
-                ),
-                format!(
-                    "Sent automatically by {} (hotline {}); please do not reply to this mail.",
-                    office.name.get(Lang::En),
-                    office.hotline
-                ),
-            ),
-            lang,
-            None,
-        )
-    } else {
-        match lang {
-            Lang::Zh => format!(
-                "如有疑问，请拨打热线 {}，并告知受理编号。此邮件由{}自动发送，请勿直接回复。",
-                office.hotline, office.name.zh
-            ),
-            Lang::En => format!(
-                "Questions? Call the hotline on {} and give your tracking number. This mail was sent automatically by {}; please do not reply to it.",
-                office.hotline,
-                office.name.get(Lang::En)
-            ),
-        }
-    };
-    doc.rule();
-    doc.para(text);
-}
-
 /// "受理时限" / "Accept by".
 fn deadline_label(kind: DeadlineKind) -> Localized {
-    Localized::new(
-        format!("{}时限", kind.name().zh),
-        format!("{} by", kind.name().get(Lang::En)),
-    )
-}
-
-/// A time in the rulebook's zone, to the minute.
-fn local_time(rules: &Rulebook, at: chrono::DateTime<chrono::Utc>) -> String {
-    rules
-        .calendar
-        .local(at)
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
+    let name = kind.name();
+    say_both("mail.deadline_label", |lang| {
+        vec![("deadline", name.get(lang).to_string())]
+    })
 }
 
 /// Text in brackets, full-width for Chinese.
 fn bracket(text: &str, lang: Lang) -> String {
-    match lang {
-        Lang::Zh => format!("（{text}）"),
-        Lang::En => format!(" ({text})"),
-    }
-}
-
-fn pick(zh: &str, en: &str, lang: Lang) -> String {
-    match lang {
-        Lang::Zh => zh.to_string(),
-        Lang::En => en.to_string(),
-    }
-}
-
-/// Both languages, `first` first, separated by " / "; one when they are
-/// the same or there is no translation. `suffix` follows both.
-fn both(text: &Localized, first: Lang, suffix: Option<&str>) -> String {
-    let second = match first {
-        Lang::Zh => Lang::En,
-        Lang::En => Lang::Zh,
-    };
-    let a = text.get(first);
-    let b = text.get(second);
-    let mut out = if a == b || !text.has(second) || !text.has(first) {
-        text.get(first).to_string()
-    } else {
-        format!("{a} / {b}")
-    };
-    if let Some(suffix) = suffix {
-        out.push(' ');
-        out.push_str(suffix);
-    }
-    out
-}
-
-/// A mail as a list of blocks, rendered twice.
-struct Doc {
-    lang: Lang,
-    blocks: Vec<Block>,
-}
-
-enum Block {
-    Heading(String),
-    Para(String),
-    /// A label and a value; the value may span lines.
-    Field(String, String),
-    Link(String, String),
-    Rule,
-}
-
-impl Doc {
-    fn new(lang: Lang) -> Doc {
-        Doc {
-            lang,
-            blocks: Vec::new(),
-        }
-    }
-    fn heading(&mut self, text: String) {
-        self.blocks.push(Block::Heading(text));
-    }
-    fn para(&mut self, text: String) {
-        self.blocks.push(Block::Para(text));
-    }
-    fn field(&mut self, label: String, value: String) {
-        self.blocks.push(Block::Field(label, value));
-    }
-    fn link(&mut self, label: String, url: String) {
-        self.blocks.push(Block::Link(label, url));
-    }
-    fn rule(&mut self) {
-        self.blocks.push(Block::Rule);
-    }
-
-    fn finish(self, to: Vec<String>, subject: String) -> Message {
-        // The whole subject passes the filter, not only the visitor's part:
-        // rulebook names are editors' text and could hold a stray line break.
-        let subject = subject_part(&subject, 200);
-        Message {
-            to,
-            text: self.text(),
-            html: self.html(&subject),
-            subject,
-        }
-    }
-
-    fn colon(&self) -> &'static str {
-        match self.lang {
-            Lang::Zh => "：",
-            Lang::En => ": ",
-        }
-    }
-
-    fn text(&self) -> String {
-        let mut out = String::new();
-        for block in &self.blocks {
-            match block {
-                Block::Heading(t) => {
-                    if !out.is_empty() {
-                        out.push('\n');
-                    }
-                    out.push_str(t);
-                    out.push('\n');
-                }
-                Block::Para(t) => {
-                    out.push_str(t);
-                    out.push_str("\n\n");
-                }
-                Block::Field(label, value) => {
-                    let mut lines = value.lines();
-                    out.push_str(label);
-                    out.push_str(self.colon());
-                    out.push_str(lines.next().unwrap_or(""));
-                    out.push('\n');
-                    // Continuation lines are indented so a description line
-                    // can never pass for a field of its own.
-                    for line in lines {
-                        out.push_str("    ");
-                        out.push_str(line);
-                        out.push('\n');
-                    }
-                }
-                Block::Link(label, url) => {
-                    out.push_str(label);
-                    out.push_str(self.colon());
-                    out.push_str(url);
-                    out.push('\n');
-                }
-                Block::Rule => out.push_str("\n-- \n"),
-            }
-        }
-        out
-    }
-
-    fn html(&self, title: &str) -> String {
-        let mut out = format!(
-            "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n</head>\n<body style=\"font-family: sans-serif; line-height: 1.5\">\n",
-            self.lang.html_tag(),
-            escape_html(title)
-        );
-        for block in &self.blocks {
-            match block {
-                Block::Heading(t) => {
-                    out.push_str(&format!("<h2>{}</h2>\n", escape_html(t)));
-                }
-                Block::Para(t) => out.push_str(&format!("<p>{}</p>\n", escape_html(t))),
-                Block::Field(label, value) => out.push_str(&format!(
-                    "<p><strong>{}</strong>{}<span style=\"white-space: pre-wrap\">{}</span></p>\n",
-                    escape_html(label),
-                    self.colon(),
-                    escape_html(value)
-                )),
-                Block::Link(label, url) => out.push_str(&format!(
-                    "<p><a href=\"{}\">{}</a></p>\n",
-                    escape_html(url),
-                    escape_html(label)
-                )),
-                Block::Rule => out.push_str("<hr>\n"),
-            }
-        }
-        out.push_str("</body>\n</html>\n");
-        out
-    }
+    lang.pick(format!("（{text}）"), format!(" ({text})"))
 }
 
 #[cfg(test)]

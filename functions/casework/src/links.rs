@@ -1,0 +1,15 @@
+//! The signed links a department's mail offers, as the mail receives them.
+//!
+//! [`crate::action_token`] signs them and [`crate::messages`] renders them;
+//! this type sits below both so that neither needs the other.
+
+/// The links a department follows to act on a case; each is rendered only
+/// when present (they are signed by the caller).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActionLinks {
+    pub accept: Option<String>,
+    pub send_back: Option<String>,
+    pub reply: Option<String>,
+    pub extend: Option<String>,
+    pub close: Option<String>,
+}
