@@ -13,6 +13,8 @@
 //! - [`tracking`]: tracking numbers that survive being read over the phone.
 //! - [`due`]: what the scheduler must do next for a case, and when.
 //! - [`notices`]: the scheduler's mails (digests, alerts, the survey).
+//! - [`outgoing`]: the one mail type, as every renderer returns it and the
+//!   outbox and mailers keep and send it.
 //! - [`stats`]: the monthly statistics and the CSV export.
 //! - [`action_token`]: the signed links in mails (department actions, survey).
 
@@ -25,6 +27,7 @@ pub mod lifecycle;
 pub mod localized;
 pub mod messages;
 pub mod notices;
+pub mod outgoing;
 pub mod rules;
 pub mod stats;
 pub mod submission;

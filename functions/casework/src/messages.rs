@@ -15,8 +15,8 @@
 //! - [`reopened_to_department`]: an unsatisfied complainant's case, open
 //!   again, to the department and the level it now escalates to.
 //!
-//! Everything here is pure: the caller turns a [`Message`] into whatever its
-//! outbox stores (the `mail` crate has the conversion). Each mail is built
+//! Everything here is pure: a [`Message`] (`crate::outgoing`) is what the
+//! outbox stores and the mailers send, as it is. Each mail is built
 //! once as a small document of headings, paragraphs, fields and links, and
 //! that one document is rendered to both parts, so the text and the HTML can
 //! never say different things and every value passes through one escaper.
@@ -29,15 +29,7 @@ use crate::localized::{Lang, Localized};
 use crate::rules::{DeadlineKind, Rulebook};
 use crate::submission::Submission;
 
-/// One rendered e-mail, not yet addressed to any outbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message {
-    pub to: Vec<String>,
-    /// One line: no CR, LF or other control characters.
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-}
+pub use crate::outgoing::{Attachment, Message};
 
 /// The links a department follows to act on a case; each is rendered only
 /// when present (they are signed by the caller).
@@ -773,6 +765,7 @@ impl Doc {
             text: self.text(),
             html: self.html(&subject),
             subject,
+            attachments: Vec::new(),
         }
     }
 

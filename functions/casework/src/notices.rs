@@ -504,6 +504,7 @@ impl Doc {
             subject: subject_part(&subject, 200),
             text: self.text,
             html,
+            attachments: Vec::new(),
         }
     }
 }
