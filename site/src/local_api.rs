@@ -9,6 +9,7 @@ use anyhow::{Context as _, anyhow};
 use axum::body::Body;
 use axum::response::IntoResponse;
 use casestore::sqlite::SqliteStore;
+use casework::action_token::ActionSecret;
 use intake::{Api, ApiConfig, MAX_BODY_BYTES, RateLimit};
 use mail::OutboxMailer;
 use std::net::SocketAddr;
@@ -171,12 +172,10 @@ impl Sources {
 /// or made (random, 32 bytes as hex) and kept there on first use. Local
 /// staff commands that sign links (the survey) use this same secret, so
 /// the API accepts what they sign; `data` is the project's [`DATA_DIR`].
-pub(crate) fn action_secret(data: &Path) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn action_secret(data: &Path) -> anyhow::Result<ActionSecret> {
     let path = data.join(ACTION_SECRET_FILE);
     match std::fs::read_to_string(&path) {
-        Ok(text) if text.trim().len() >= casework::action_token::MIN_SECRET_LEN => {
-            return Ok(text.trim().as_bytes().to_vec());
-        }
+        Ok(text) if let Ok(secret) = ActionSecret::new(text.trim()) => return Ok(secret),
         Ok(_) => println!(
             "{} is too short; making a new one (earlier action links stop working)",
             path.display()
@@ -190,7 +189,7 @@ pub(crate) fn action_secret(data: &Path) -> anyhow::Result<Vec<u8>> {
         rand::random::<u128>()
     );
     write_private(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
-    Ok(secret.into_bytes())
+    ActionSecret::new(secret).map_err(|e| anyhow!("{e}"))
 }
 
 /// Writes a file only its owner may read.

@@ -17,16 +17,18 @@
 use anyhow::{Context as _, anyhow, bail};
 use casestore::dynamodb::DynamoStore;
 use casestore::sqlite::SqliteStore;
-use casestore::{CaseRecord, Created, NewCase, OutgoingMessage, Store, StoreError};
+use casestore::{CaseRecord, OutgoingMessage, Store};
 use casework::Rulebook;
+use casework::action_token::ActionSecret;
 use casework::channel::Channel;
-use casework::lifecycle::{Actor, Case, Command, apply};
+use casework::lifecycle::Case;
 use casework::rules::DepartmentId;
 use casework::stats::{self, Month};
-use casework::submission::{RawSubmission, Submission};
+use casework::submission::RawSubmission;
 use casework::tracking::TrackingNumber;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use mail::{MailError, Mailer, OutboxMailer, SesMailer};
+use office::{ActError, FileError, Filed};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -269,13 +271,8 @@ fn remind_options(root: &Path, kind: StoreKind) -> anyhow::Result<remind::Option
             env("HOTLINE_ACTION_SECRET")?,
         ),
     };
-    if secret.len() < casework::action_token::MIN_SECRET_LEN {
-        bail!(
-            "the action secret must be at least {} characters",
-            casework::action_token::MIN_SECRET_LEN
-        );
-    }
-    Ok(remind::Options::new(base, secret.into_bytes()))
+    let secret = ActionSecret::new(secret).map_err(|e| anyhow!("{e}"))?;
+    Ok(remind::Options::new(base, secret))
 }
 
 /// `--now`: office wall-clock time, or RFC 3339.
@@ -520,53 +517,21 @@ async fn reroute(
         .ok_or_else(|| anyhow!("no case {tracking}"))?;
     let now = Utc::now();
     let from = record.case.department.clone();
-    let case = apply(
-        &record.case,
-        Command::Reroute {
-            department: DepartmentId::new(to),
-        },
-        Actor::Office,
-        now,
-        rules,
-    )
-    .map_err(|e| anyhow!("{tracking}: {e}"))?;
-    // The new department's mail, as a new case's, with links signed for it.
-    let action_links = casework::action_token::department_links(
-        &links.action_secret,
-        &links.public_base_url,
-        &case,
-        now + casework::action_token::DEPARTMENT_LINK_LIFETIME,
-    );
-    let message = casework::messages::department_new_case(
-        rules,
-        &case,
-        &record.submission,
-        &action_links,
-        casework::Lang::Zh,
-    );
-    let notifications: Vec<_> =
-        intake::submit::pending(&case, &format!("reroute-{}", record.version), message, now)
-            .into_iter()
-            .collect();
-    let mails = notifications.len();
-    let next_due = casework::due::next_due(&case, rules);
-    match with_store!(&store, s => s.update_case(&case, record.version, next_due, notifications.clone()).await)
-    {
-        Ok(_) => {}
-        Err(StoreError::Conflict) => {
+    let rerouted = with_store!(&store, s => office::reroute(rules, s, &links.links(), &record, DepartmentId::new(to), now).await);
+    let mails = match rerouted {
+        Ok(acted) => acted.notifications.len(),
+        Err(ActError::Stale { .. }) => {
             bail!("{tracking} changed while it was being re-routed; run the command again")
         }
-        Err(e) => bail!("storing the case: {e}"),
-    }
+        Err(ActError::Refused(e)) => bail!("{tracking}: {e}"),
+        Err(ActError::Store(e)) => bail!("storing the case: {e}"),
+    };
     println!("{tracking} re-routed from {from} to {to}");
     eprintln!(
         "{mails} mail(s) queued in the outbox; the next reminder pass sends them (`hotline remind --once`, or within a minute under `hotline serve`)"
     );
     Ok(ExitCode::SUCCESS)
 }
-
-/// How many fresh tracking numbers to try when one is taken, as intake does.
-const TRACKING_ATTEMPTS: usize = 3;
 
 /// Where the links in a filed case's mails point, and the key that signs
 /// them: the preview's API and `.hotline/action-secret` (made when
@@ -577,7 +542,7 @@ struct Links {
     public_base_url: String,
     /// The site's status page for people; relative means the API's own page.
     status_page_url: String,
-    action_secret: Vec<u8>,
+    action_secret: ActionSecret,
 }
 
 impl Links {
@@ -602,72 +567,22 @@ impl Links {
                 Links {
                     public_base_url: env("HOTLINE_PUBLIC_BASE_URL")?,
                     status_page_url,
-                    action_secret: env("HOTLINE_ACTION_SECRET")?.into_bytes(),
+                    action_secret: ActionSecret::new(env("HOTLINE_ACTION_SECRET")?)
+                        .map_err(|e| anyhow!("HOTLINE_ACTION_SECRET: {e}"))?,
                 }
             }
         };
-        if links.action_secret.len() < casework::action_token::MIN_SECRET_LEN {
-            bail!(
-                "the action secret must be at least {} characters",
-                casework::action_token::MIN_SECRET_LEN
-            );
-        }
         Ok(links)
     }
 
-    /// The status page the acknowledgment links to, as intake words it.
-    fn status_url(&self, tracking: &TrackingNumber, lang: casework::Lang) -> String {
-        intake::submit::people_status_url(
-            &self.status_page_url,
-            &self.public_base_url,
-            tracking,
-            lang,
-        )
+    /// The office's view of these links.
+    fn links(&self) -> office::Links<'_> {
+        office::Links {
+            public_base_url: &self.public_base_url,
+            status_page_url: &self.status_page_url,
+            action_secret: &self.action_secret,
+        }
     }
-}
-
-/// A checked submission opened as a case that came in by `channel`, with
-/// the mails a new case sends (the department's with its signed links, the
-/// office's identity copy, the acknowledgment), pending: what intake
-/// stores for the web form, from the same functions.
-fn new_case(
-    rules: &Rulebook,
-    links: &Links,
-    channel: Channel,
-    submission: &Submission,
-    tracking: TrackingNumber,
-    now: DateTime<Utc>,
-) -> anyhow::Result<NewCase> {
-    let can_follow_up = submission.contact.email.is_some() || submission.contact.phone.is_some();
-    let case = Case::open_by(
-        channel,
-        tracking,
-        submission.case_type.clone(),
-        submission.category.clone(),
-        rules,
-        now,
-        can_follow_up,
-    )?;
-    let action_links = casework::action_token::department_links(
-        &links.action_secret,
-        &links.public_base_url,
-        &case,
-        now + casework::action_token::DEPARTMENT_LINK_LIFETIME,
-    );
-    let notifications = intake::submit::first_notifications(
-        rules,
-        &case,
-        submission,
-        &action_links,
-        &links.status_url(&case.tracking, submission.language),
-        now,
-    );
-    Ok(NewCase {
-        next_due: casework::due::next_due(&case, rules),
-        case,
-        submission: submission.clone(),
-        notifications,
-    })
 }
 
 /// `hotline cases file`.
@@ -719,24 +634,16 @@ fn file(root: &Path, rules: &Rulebook, args: FileArgs) -> anyhow::Result<ExitCod
             }
             StoreKind::Dynamodb => open_store(root, StoreKind::Dynamodb, rules).await?,
         };
-        for _ in 0..TRACKING_ATTEMPTS {
-            let tracking = {
-                let mut rng = rand::rng();
-                TrackingNumber::generate(&rules.office.tracking_prefix, today, &mut rng)
-            };
-            let new = new_case(rules, &links, args.channel, &submission, tracking, now)?;
-            let mails = new.notifications.len();
-            match with_store!(&store, s => s.create_case(new.clone()).await) {
-                Ok(Created::New(_)) => {
-                    print_filed(rules, &new.case, mails);
-                    return Ok(ExitCode::SUCCESS);
-                }
-                Ok(Created::Replayed(t)) => bail!("the store answered with an earlier case, {t}"),
-                Err(StoreError::TrackingTaken(_)) => continue,
-                Err(e) => bail!("storing the case: {e}"),
+        let filed = with_store!(&store, s => office::file_submission(rules, s, &links.links(), args.channel, &submission, now).await);
+        match filed {
+            Ok(Filed::New(new)) => {
+                print_filed(rules, &new.case, new.notifications.len());
+                Ok(ExitCode::SUCCESS)
             }
+            Ok(Filed::Replayed(t)) => bail!("the store answered with an earlier case, {t}"),
+            Err(FileError::Store(e)) => bail!("storing the case: {e}"),
+            Err(e) => bail!("{e}"),
         }
-        bail!("no free tracking number after {TRACKING_ATTEMPTS} attempts")
     })
 }
 
@@ -830,7 +737,7 @@ pub fn spawn_reminder_loop(
     rules: Arc<Rulebook>,
     data: PathBuf,
     public_base_url: String,
-    action_secret: Vec<u8>,
+    action_secret: ActionSecret,
 ) {
     std::thread::spawn(move || {
         let Ok(rt) = runtime() else {

@@ -69,6 +69,28 @@ pub struct Notification {
     pub last_error: Option<String>,
 }
 
+impl Notification {
+    /// A rendered mail queued for case `tracking` under the id
+    /// `{tracking}/{suffix}`, due at once: what every producer of mail
+    /// queues, so the outbox id always starts with the case's number.
+    pub fn pending(
+        tracking: &TrackingNumber,
+        suffix: &str,
+        message: OutgoingMessage,
+        now: DateTime<Utc>,
+    ) -> Notification {
+        Notification {
+            id: format!("{tracking}/{suffix}"),
+            tracking: tracking.clone(),
+            message,
+            status: NotificationStatus::Pending,
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NotificationStatus {
@@ -78,25 +100,9 @@ pub enum NotificationStatus {
     Failed,
 }
 
-/// One e-mail, already rendered: sending needs no rules and no templates.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutgoingMessage {
-    pub to: Vec<String>,
-    /// Plain text without CR or LF (header-safe).
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-    /// Attachments, e.g. the monthly CSV: (file name, content type, bytes).
-    #[serde(default)]
-    pub attachments: Vec<Attachment>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Attachment {
-    pub file_name: String,
-    pub content_type: String,
-    pub content: Vec<u8>,
-}
+/// The outbox keeps the core's one mail type as it is; these names stay
+/// for the adapters and tests written against them.
+pub use casework::outgoing::{Attachment, Message as OutgoingMessage};
 
 /// What `create_case` did.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -36,6 +36,39 @@ pub const MIN_SECRET_LEN: usize = 32;
 
 const VERSION: &str = "v1";
 
+/// The key that signs and checks every link, checked once when it is made
+/// (at least [`MIN_SECRET_LEN`] bytes), so nothing that takes one checks it
+/// again. Its `Debug` never shows the key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ActionSecret(Vec<u8>);
+
+/// Why a secret was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    #[error("the action secret must be at least {MIN_SECRET_LEN} bytes (it has {0})")]
+    TooShort(usize),
+}
+
+impl ActionSecret {
+    pub fn new(secret: impl Into<Vec<u8>>) -> Result<ActionSecret, SecretError> {
+        let secret = secret.into();
+        if secret.len() < MIN_SECRET_LEN {
+            return Err(SecretError::TooShort(secret.len()));
+        }
+        Ok(ActionSecret(secret))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ActionSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ActionSecret(..)")
+    }
+}
+
 /// What a link lets its holder do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
@@ -160,7 +193,7 @@ impl ActionToken {
     /// The token for a link: `holder` may do `action` on case `tracking`
     /// until `expires_at`.
     pub fn sign(
-        secret: &[u8],
+        secret: &ActionSecret,
         tracking: &TrackingNumber,
         holder: &Holder,
         action: Action,
@@ -180,7 +213,7 @@ impl ActionToken {
     /// complainant). The signature is checked first, in constant time, so
     /// nothing a forger wrote is believed.
     pub fn verify(
-        secret: &[u8],
+        secret: &ActionSecret,
         token: &str,
         tracking: &TrackingNumber,
         action: Action,
@@ -228,14 +261,14 @@ impl ActionToken {
 }
 
 fn mac(
-    secret: &[u8],
+    secret: &ActionSecret,
     tracking: &TrackingNumber,
     holder: &str,
     action: Action,
     expiry: i64,
 ) -> Hmac<Sha256> {
     // HMAC takes keys of any length, so this cannot fail.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
         .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
     // Newline-separated: no field can hold a newline, so no two different
     // tuples sign the same text.
@@ -272,7 +305,7 @@ pub fn action_url(
 /// handles it now, valid until `expires_at`. `base_url` is the API's
 /// public root, e.g. `https://12345.example.gov.cn/api`.
 pub fn department_links(
-    secret: &[u8],
+    secret: &ActionSecret,
     base_url: &str,
     case: &Case,
     expires_at: DateTime<Utc>,
@@ -320,7 +353,7 @@ pub fn rating_from_slug(slug: &str) -> Option<Satisfaction> {
 /// that confirms the rating and offers a comment box; nothing is recorded
 /// until the complainant sends it (mail scanners open links on their own).
 pub fn survey_links(
-    secret: &[u8],
+    secret: &ActionSecret,
     base_url: &str,
     tracking: &TrackingNumber,
     expires_at: DateTime<Utc>,
@@ -344,7 +377,9 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+    fn secret() -> ActionSecret {
+        ActionSecret::new(*b"0123456789abcdef0123456789abcdef").expect("32 bytes")
+    }
 
     fn tracking(n: u64) -> TrackingNumber {
         use rand::SeedableRng;
@@ -367,14 +402,14 @@ mod tests {
     #[test]
     fn a_signed_token_verifies_for_exactly_what_it_was_signed_for() {
         let t = tracking(1);
-        let token = ActionToken::sign(SECRET, &t, &housing(), Action::Close, at(10));
+        let token = ActionToken::sign(&secret(), &t, &housing(), Action::Close, at(10));
         assert!(
             token
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
             "{token}"
         );
-        let ok = ActionToken::verify(SECRET, &token, &t, Action::Close, &housing(), at(9));
+        let ok = ActionToken::verify(&secret(), &token, &t, Action::Close, &housing(), at(9));
         assert_eq!(
             ok,
             Ok(ActionToken {
@@ -386,10 +421,10 @@ mod tests {
         );
         // Another action, case or secret: the signature no longer matches.
         for (secret, case, action) in [
-            (SECRET, &t, Action::Accept),
-            (SECRET, &tracking(2), Action::Close),
+            (&secret(), &t, Action::Accept),
+            (&secret(), &tracking(2), Action::Close),
             (
-                &b"another secret, also 32 bytes long"[..],
+                &ActionSecret::new(*b"another secret, also 32 bytes long").expect("long enough"),
                 &t,
                 Action::Close,
             ),
@@ -404,7 +439,7 @@ mod tests {
     #[test]
     fn tampering_with_any_part_is_caught() {
         let t = tracking(1);
-        let token = ActionToken::sign(SECRET, &t, &housing(), Action::Accept, at(10));
+        let token = ActionToken::sign(&secret(), &t, &housing(), Action::Accept, at(10));
         let parts: Vec<&str> = token.split('.').collect();
         let later = (at(1000)).timestamp().to_string();
         let forged = [
@@ -420,7 +455,7 @@ mod tests {
         ];
         for f in &forged {
             assert_eq!(
-                ActionToken::verify(SECRET, f, &t, Action::Accept, &housing(), at(1)),
+                ActionToken::verify(&secret(), f, &t, Action::Accept, &housing(), at(1)),
                 Err(TokenError::BadSignature),
                 "{f}"
             );
@@ -434,7 +469,7 @@ mod tests {
             &format!("{token}.more"),
         ] {
             assert_eq!(
-                ActionToken::verify(SECRET, junk, &t, Action::Accept, &housing(), at(1)),
+                ActionToken::verify(&secret(), junk, &t, Action::Accept, &housing(), at(1)),
                 Err(TokenError::Malformed),
                 "{junk}"
             );
@@ -444,14 +479,14 @@ mod tests {
     #[test]
     fn expired_and_wrong_holder_tokens_are_refused_after_the_signature_check() {
         let t = tracking(3);
-        let token = ActionToken::sign(SECRET, &t, &housing(), Action::Reply, at(10));
+        let token = ActionToken::sign(&secret(), &t, &housing(), Action::Reply, at(10));
         assert_eq!(
-            ActionToken::verify(SECRET, &token, &t, Action::Reply, &housing(), at(10)),
+            ActionToken::verify(&secret(), &token, &t, Action::Reply, &housing(), at(10)),
             Err(TokenError::Expired { expired_at: at(10) })
         );
         let water = Holder::Department(DepartmentId::new("water"));
         assert_eq!(
-            ActionToken::verify(SECRET, &token, &t, Action::Reply, &water, at(1)),
+            ActionToken::verify(&secret(), &token, &t, Action::Reply, &water, at(1)),
             Err(TokenError::WrongHolder {
                 given_to: housing(),
                 expected: water,
@@ -459,7 +494,7 @@ mod tests {
         );
         assert!(matches!(
             ActionToken::verify(
-                SECRET,
+                &secret(),
                 &token,
                 &t,
                 Action::Reply,
@@ -473,7 +508,7 @@ mod tests {
     #[test]
     fn links_point_at_the_api_and_carry_their_tokens() {
         let t = tracking(4);
-        let links = survey_links(SECRET, "https://h.example.org/api/", &t, at(48));
+        let links = survey_links(&secret(), "https://h.example.org/api/", &t, at(48));
         assert_eq!(links.len(), 5);
         let (rating, url) = &links[3];
         assert_eq!(*rating, Satisfaction::Dissatisfied);
@@ -484,7 +519,7 @@ mod tests {
             .expect("survey url");
         assert!(
             ActionToken::verify(
-                SECRET,
+                &secret(),
                 token,
                 &t,
                 Action::Survey,
@@ -500,5 +535,14 @@ mod tests {
             assert_eq!(Action::from_slug(a.slug()), Some(a));
         }
         assert_eq!(Action::from_slug("delete"), None);
+    }
+
+    #[test]
+    fn a_short_secret_is_refused_once_when_it_is_made() {
+        assert_eq!(
+            ActionSecret::new(*b"too short"),
+            Err(SecretError::TooShort(9))
+        );
+        assert_eq!(format!("{:?}", secret()), "ActionSecret(..)");
     }
 }

@@ -18,6 +18,8 @@
 //!   one HTML escaper and the one footer.
 //! - [`wording`]: the strings table of mails and of the API's own pages
 //!   (`site/theme/messages.toml`).
+//! - [`outgoing`]: the one mail type, as every renderer returns it and the
+//!   outbox and mailers keep and send it.
 //! - [`stats`]: the monthly statistics and the CSV export.
 //! - [`action_token`]: the signed links in mails (department actions, survey).
 
@@ -33,6 +35,7 @@ pub mod localized;
 pub mod messages;
 pub mod notice;
 pub mod notices;
+pub mod outgoing;
 pub mod rules;
 pub mod stats;
 mod stored_forms;

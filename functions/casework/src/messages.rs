@@ -15,8 +15,8 @@
 //! - [`reopened_to_department`]: an unsatisfied complainant's case, open
 //!   again, to the department and the level it now escalates to.
 //!
-//! Everything here is pure: the caller turns a [`Message`] into whatever its
-//! outbox stores (the `mail` crate has the conversion). Each mail is built
+//! Everything here is pure: a [`Message`] (`crate::outgoing`) is what the
+//! outbox stores and the mailers send, as it is. Each mail is built
 //! once as a [`Letter`] and rendered to both parts; the wording comes from
 //! the strings table ([`crate::wording`]). Staff mails are bilingual (the
 //! given language first); the complainant's mail speaks the submission's
@@ -34,15 +34,7 @@ use crate::wording::{say, say_both, say_with};
 pub use crate::letter::{escape_html, subject_part};
 pub use crate::links::ActionLinks;
 
-/// One rendered e-mail, not yet addressed to any outbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message {
-    pub to: Vec<String>,
-    /// One line: no CR, LF or other control characters.
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-}
+pub use crate::outgoing::{Attachment, Message};
 
 /// A rendered letter addressed to `to`.
 pub fn addressed(to: Vec<String>, mail: Rendered) -> Message {
@@ -51,6 +43,7 @@ pub fn addressed(to: Vec<String>, mail: Rendered) -> Message {
         subject: mail.subject,
         text: mail.text,
         html: mail.html,
+        attachments: Vec::new(),
     }
 }
 

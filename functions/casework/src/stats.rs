@@ -408,6 +408,7 @@ pub fn report(rules: &Rulebook, f: &Figures, to: Vec<String>) -> Message {
             "<!DOCTYPE html>\n<html lang=\"zh\">\n<head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n{html}</body>\n</html>\n",
             escape_html(&title)
         ),
+        attachments: Vec::new(),
     }
 }
 

@@ -3,12 +3,14 @@
 //!
 //! A GET shows the case and a form and never changes anything (mail
 //! scanners follow links on their own). A POST checks the token again,
-//! applies one `lifecycle` command as the link's holder, and writes the new
-//! case with `Store::update_case` only if it is still at the version the
-//! form was shown for, queueing the mails the change causes in the same
-//! write; they are sent right after, like a new case's. Every refusal is a
-//! page in the visitor's language that says what to do, and whatever was
-//! typed is shown again whenever the form is.
+//! reads the form into a `lifecycle` command and hands it to
+//! `office::acting`, which applies it as the link's holder and writes it
+//! only if the case is still at the version the form was shown for, with
+//! the mails it causes; they are sent right after, like a new case's.
+//! This module is HTTP only: the token, the forms, the pages, and which
+//! page an outcome is. Every refusal is a page in the visitor's language
+//! that says what to do, and whatever was typed is shown again whenever
+//! the form is.
 
 // The helpers here return the page to answer as their error: one per
 // request, so its size does not matter.
@@ -18,19 +20,19 @@ use crate::body::{self, Kind};
 use crate::page::{self, ActionForm, ActionInput};
 use crate::respond::{self, Failure};
 use crate::status;
-use crate::submit::{pending, store_failure};
+use crate::submit::store_failure;
 use crate::{Api, MAX_BODY_BYTES};
 use bytes::Bytes;
-use casestore::{CaseRecord, Notification, Store, StoreError};
+use casestore::{CaseRecord, Store};
 use casework::Lang;
 use casework::action_token::{self, Action, ActionToken, Holder, TokenError};
 use casework::lifecycle::{self, Actor, Case, CaseState, Command, LifecycleError, Satisfaction};
-use casework::messages::{self, Update};
 use casework::rules::{DeadlineKind, WhenUnsatisfied};
 use casework::tracking::TrackingNumber;
 use chrono::{DateTime, NaiveDate, Utc};
 use http::{Request, Response, StatusCode};
 use mail::Mailer;
+use office::acting::{ActError, Acted};
 
 /// The fields a department's action form may send.
 const ACTION_FIELDS: &[&str] = &["version", "lang", "reason", "text", "new_due", "outcome"];
@@ -141,31 +143,25 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 );
             }
         };
-        let next = match lifecycle::apply(&record.case, command, actor, now, &self.config().rules) {
-            Ok(next) => next,
-            Err(e) => match form_problem(&e, action, lang, &self.config().rules) {
-                Some(problem) => {
-                    return self.form(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        lang,
-                        action,
-                        &record,
-                        &input,
-                        &[problem],
-                    );
-                }
-                None => return self.not_now(lang, action, &record.case, &e),
-            },
+        let config = self.config();
+        let acted = office::act(
+            &config.rules,
+            &self.store,
+            &self.links(&config),
+            &record,
+            record.version,
+            command,
+            actor,
+            now,
+        )
+        .await;
+        let next = match self.outcome(acted, &record, action, lang, &input) {
+            Ok(acted) => acted,
+            Err(page) => return page,
         };
-        let notifications = self.action_mails(&record, &next, action, now);
-        if let Err(page) = self
-            .write(&record, &next, notifications.clone(), action, lang, &input)
-            .await
-        {
-            return page;
-        }
-        tracing::info!(tracking = %next.tracking, action = action.slug(), "department action applied");
-        self.deliver(&notifications, now).await;
+        tracing::info!(tracking = %next.case.tracking, action = action.slug(), "department action applied");
+        self.deliver(&next.notifications, now).await;
+        let next = next.case;
         let public = status::public_status(&next, &self.config().rules, lang);
         let done = done_message(action, &next, &self.config().rules, lang);
         page(
@@ -250,60 +246,26 @@ impl<S: Store, M: Mailer> Api<S, M> {
         let config = self.config();
         let rules = &config.rules;
         let comment = Some(input.comment.trim().to_string()).filter(|c| !c.is_empty());
-        let rate = Command::RecordSatisfaction {
+        let acted = office::answer_survey(
+            rules,
+            &self.store,
+            &self.links(&config),
+            &record,
+            record.version,
             rating,
-            comment: comment.clone(),
+            comment,
+            input.reopen,
+            now,
+        )
+        .await;
+        let next = match self.outcome(acted, &record, action, lang, &input) {
+            Ok(acted) => acted,
+            Err(page) => return page,
         };
-        let mut next = match lifecycle::apply(&record.case, rate, Actor::Complainant, now, rules) {
-            Ok(next) => next,
-            Err(e) => return self.not_now(lang, action, &record.case, &e),
-        };
-        // Under `reopen` the complainant decides; under `escalate` the
-        // rating has already reopened the case.
-        if input.reopen
-            && rating.is_unsatisfied()
-            && rules.follow_up.when_unsatisfied == WhenUnsatisfied::Reopen
-        {
-            let reason = comment.clone().unwrap_or_else(|| {
-                "诉求人不满意，要求重新办理 / The complainant is dissatisfied and asked for the case to be handled again".to_string()
-            });
-            next = match lifecycle::apply(
-                &next,
-                Command::Reopen { reason },
-                Actor::Complainant,
-                now,
-                rules,
-            ) {
-                Ok(next) => next,
-                Err(e) => return self.not_now(lang, action, &record.case, &e),
-            };
-        }
-        let reopened = next.state != CaseState::Closed;
-        let mut notifications = Vec::new();
-        if reopened {
-            let links = self.department_links(&next, now);
-            let mail = messages::reopened_to_department(
-                rules,
-                &next,
-                comment.as_deref(),
-                &links,
-                Lang::Zh,
-            );
-            notifications.extend(pending(
-                &next,
-                &format!("reopened/{}", next.events.len()),
-                mail,
-                now,
-            ));
-        }
-        if let Err(page) = self
-            .write(&record, &next, notifications.clone(), action, lang, &input)
-            .await
-        {
-            return page;
-        }
-        tracing::info!(tracking = %next.tracking, reopened, "survey answered");
-        self.deliver(&notifications, now).await;
+        let reopened = next.case.state != CaseState::Closed;
+        tracing::info!(tracking = %next.case.tracking, reopened, "survey answered");
+        self.deliver(&next.notifications, now).await;
+        let next = next.case;
         let public = status::public_status(&next, rules, lang);
         let mut messages = vec![t(
             lang,
@@ -601,69 +563,40 @@ impl<S: Store, M: Mailer> Api<S, M> {
         )
     }
 
-    /// The mails an action causes, pending, with ids unique per event.
-    fn action_mails(
+    /// The page for an action that was not stored: the form again with
+    /// the case as it is now, with what was typed, or a refusal.
+    fn outcome(
         &self,
+        acted: Result<Acted, ActError>,
         record: &CaseRecord,
-        next: &Case,
-        action: Action,
-        now: DateTime<Utc>,
-    ) -> Vec<Notification> {
-        let config = self.config();
-        let rules = &config.rules;
-        let n = next.events.len();
-        let to_complainant = |update, name: &str| {
-            let url = self.people_status_url(&next.tracking, record.submission.language);
-            messages::complainant_update(rules, next, &record.submission, update, &url)
-                .and_then(|m| pending(next, &format!("{name}/{n}"), m, now))
-        };
-        match action {
-            Action::Accept | Action::Survey => None,
-            Action::SendBack => {
-                let reason = next
-                    .events
-                    .last()
-                    .and_then(|e| e.note.clone())
-                    .unwrap_or_default();
-                let mail = messages::sent_back_to_office(rules, next, &reason, Lang::Zh);
-                pending(next, &format!("sent-back/{n}"), mail, now)
-            }
-            Action::Reply => to_complainant(Update::Reply, "reply"),
-            Action::Extend => to_complainant(Update::Extension, "extension"),
-            Action::Close => to_complainant(Update::Closure, "closed"),
-        }
-        .into_iter()
-        .collect()
-    }
-
-    /// Writes the changed case if nobody changed it since `record` was
-    /// read; else the page to answer, with what was typed.
-    async fn write(
-        &self,
-        record: &CaseRecord,
-        next: &Case,
-        notifications: Vec<Notification>,
         action: Action,
         lang: Lang,
         input: &ActionInput,
-    ) -> Result<(), Page> {
-        let next_due = casework::due::next_due(next, &self.config().rules);
-        match self
-            .store
-            .update_case(next, record.version, next_due, notifications)
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(StoreError::Conflict) => {
-                tracing::info!(tracking = %next.tracking, action = action.slug(), "case changed meanwhile");
+    ) -> Result<Acted, Page> {
+        match acted {
+            Ok(acted) => Ok(acted),
+            Err(ActError::Stale { current }) => {
+                tracing::info!(tracking = %record.case.tracking, action = action.slug(), "case changed meanwhile");
                 // Show the case as it is now, so sending again is informed.
-                let fresh = match self.store.case(&next.tracking).await {
-                    Ok(Some(fresh)) => fresh,
-                    _ => record.clone(),
-                };
-                Err(self.conflict(lang, action, &fresh, input))
+                Err(self.conflict(lang, action, &current, input))
             }
-            Err(e) => {
+            Err(ActError::Refused(e)) => {
+                let problem = (action != Action::Survey)
+                    .then(|| form_problem(&e, action, lang, &self.config().rules))
+                    .flatten();
+                Err(match problem {
+                    Some(problem) => self.form(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        lang,
+                        action,
+                        record,
+                        input,
+                        &[problem],
+                    ),
+                    None => self.not_now(lang, action, &record.case, &e),
+                })
+            }
+            Err(ActError::Store(e)) => {
                 let _ = store_failure(&e);
                 let problem = (
                     None,

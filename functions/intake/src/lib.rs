@@ -12,12 +12,13 @@
 //!
 //! What happens where:
 //! - [`body`]: reading a submission from a form post or JSON (pure);
-//! - [`submit`]: the submission flow: validate, open, store, then mail;
+//! - [`submit`]: the submission flow: read, file (`office::filing`), answer;
 //! - `background`: mail sent by a worker instead of inside the request,
-//!   for a long-running server;
+//!   for a long-running server (both by `office::delivery`);
 //! - [`status`]: the public view of a case, which never holds identity (pure),
 //!   and the no-JS lookup;
-//! - [`actions`]: the signed links: a department's actions and the survey;
+//! - [`actions`]: the signed links' forms and pages (the change itself is
+//!   `office::acting`);
 //! - [`shell`]: the site's look, which the API's pages are put into;
 //! - [`limit`]: the per-IP rate-limit key and window (pure);
 //! - [`page`]: the HTML pages (the no-JS form again, status, actions, survey);
@@ -25,8 +26,10 @@
 //! - [`routes`]: the table of routes and statuses, checked against
 //!   `openapi.yaml` by a test.
 //!
-//! This crate decides nothing about cases: the rules are in `casework`, the
-//! storage behind `casestore::Store`, the sending behind `mail::Mailer`.
+//! This crate is HTTP only and decides nothing about cases: the office's
+//! operations (filing, acting, delivering) are the `office` crate's, the
+//! rules `casework`'s, the storage behind `casestore::Store`, the sending
+//! behind `mail::Mailer`.
 
 pub mod actions;
 mod background;
@@ -48,6 +51,7 @@ extern crate self as intake;
 use body::Mode;
 use bytes::Bytes;
 use casestore::Store;
+use casework::action_token::ActionSecret;
 use casework::submission::{FieldError, RawSubmission};
 use casework::{Lang, Rulebook};
 use chrono::{DateTime, Utc};
@@ -102,8 +106,8 @@ pub struct ApiConfig {
     /// Keys the rate-limit hash, so stored counters never hold an IP.
     pub ip_hash_secret: String,
     /// Signs and checks the action and survey links in mails
-    /// (`casework::action_token`); at least 32 bytes.
-    pub action_secret: Vec<u8>,
+    /// (`casework::action_token`).
+    pub action_secret: ActionSecret,
     /// The site's look for the API's own pages.
     pub shells: PageShells,
 }

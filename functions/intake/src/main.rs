@@ -1,6 +1,6 @@
 //! The intake Lambda function: the public API behind an HTTP API.
 //!
-//! `main` reads the configuration and builds the store, the mailer and the
+//! `main` reads the configuration (through `office::settings`) and builds the store, the mailer and the
 //! API once; each event is then a call of [`Api::handle`]. Environment:
 //! - `HOTLINE_SITE_ORIGIN` (required): the site, e.g. `https://12345.example.gov.cn`;
 //! - `HOTLINE_PUBLIC_BASE_URL` (required): the API root as the public sees it;
@@ -26,11 +26,11 @@
 //!
 //! The rulebook is compiled in, so the rules enforced are the rules published.
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use bytes::Bytes;
-use casework::Rulebook;
 use intake::{Api, ApiConfig, PageShells, RateLimit};
 use lambda_http::{Body, Error, Request, RequestExt, Response, service_fn};
+use office::settings::{self, env, env_or};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,15 +39,7 @@ const RULES: &str = include_str!("../../../content/rules.toml");
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_current_span(false)
-        .without_time()
-        .init();
+    settings::init_lambda_tracing();
 
     let config = config_from_env()?;
     let prefix = env_or("HOTLINE_API_PREFIX", "/api");
@@ -57,11 +49,7 @@ async fn main() -> Result<(), Error> {
         .await
         .with_retention_years(rules.retention.years);
     let api = Arc::new(Api::with_default_form(config, store, mailer));
-    let origin_secret: Arc<Option<String>> = Arc::new(
-        std::env::var("HOTLINE_ORIGIN_SECRET")
-            .ok()
-            .filter(|s| !s.is_empty()),
-    );
+    let origin_secret: Arc<Option<String>> = Arc::new(settings::env_opt("HOTLINE_ORIGIN_SECRET"));
 
     lambda_http::run(service_fn(move |event: Request| {
         let api = Arc::clone(&api);
@@ -129,22 +117,13 @@ fn strip_prefix(uri: &http::Uri, prefix: &str) -> http::Uri {
 }
 
 fn config_from_env() -> anyhow::Result<ApiConfig> {
-    let (rules, _warnings) = Rulebook::parse(std::path::Path::new("content/rules.toml"), RULES)
-        .map_err(|errors| {
-            anyhow::anyhow!("the compiled-in rulebook has {} error(s)", errors.len())
-        })?;
+    let rules = settings::compiled_rulebook(RULES)?;
     let site_origin = env("HOTLINE_SITE_ORIGIN")?;
     let secret = env("HOTLINE_IP_HASH_SECRET")?;
     if secret.len() < 16 {
         bail!("HOTLINE_IP_HASH_SECRET must be at least 16 characters");
     }
-    let action_secret = env("HOTLINE_ACTION_SECRET")?;
-    if action_secret.len() < casework::action_token::MIN_SECRET_LEN {
-        bail!(
-            "HOTLINE_ACTION_SECRET must be at least {} characters",
-            casework::action_token::MIN_SECRET_LEN
-        );
-    }
+    let action_secret = settings::action_secret_from_env()?;
     let shells = match std::env::var_os("HOTLINE_PAGE_SHELLS") {
         Some(dir) => {
             let (shells, warnings) = PageShells::from_dir(std::path::Path::new(&dir));
@@ -164,28 +143,14 @@ fn config_from_env() -> anyhow::Result<ApiConfig> {
         status_page_url: env_or("HOTLINE_STATUS_PAGE_URL", &format!("{site_origin}/status/")),
         public_base_url: env("HOTLINE_PUBLIC_BASE_URL")?,
         rate_limit: RateLimit {
-            per_window: env_or("HOTLINE_RATE_LIMIT", "20")
-                .parse()
-                .context("HOTLINE_RATE_LIMIT must be a whole number")?,
-            window: Duration::from_secs(
-                env_or("HOTLINE_RATE_WINDOW_SECS", "600")
-                    .parse()
-                    .context("HOTLINE_RATE_WINDOW_SECS must be a whole number")?,
-            ),
+            per_window: settings::env_number("HOTLINE_RATE_LIMIT", 20)?,
+            window: Duration::from_secs(settings::env_number("HOTLINE_RATE_WINDOW_SECS", 600)?),
         },
         ip_hash_secret: secret,
-        action_secret: action_secret.into_bytes(),
+        action_secret,
         shells,
         site_origin,
     })
-}
-
-fn env(name: &str) -> anyhow::Result<String> {
-    std::env::var(name).with_context(|| format!("{name} is not set"))
-}
-
-fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| default.to_string())
 }
 
 #[cfg(test)]
@@ -205,6 +170,6 @@ mod tests {
 
     #[test]
     fn the_compiled_in_rulebook_parses() {
-        assert!(Rulebook::parse(std::path::Path::new("content/rules.toml"), RULES).is_ok());
+        assert!(settings::compiled_rulebook(RULES).is_ok());
     }
 }

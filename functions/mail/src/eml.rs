@@ -12,7 +12,7 @@
 //! [`read`] is the rough inverse, enough for tests and for showing the
 //! outbox; it is not a general mail parser.
 
-use casestore::OutgoingMessage;
+use casework::outgoing::Message;
 use chrono::{DateTime, Utc};
 
 const MIXED: &str = "=_hotline_mixed_0";
@@ -24,7 +24,7 @@ const ENCODED_WORD_BYTES: usize = 39;
 
 /// The message as an `.eml` file, without a `Date` header (the receiving
 /// server adds one).
-pub fn render_eml(id: &str, from: &str, message: &OutgoingMessage) -> Vec<u8> {
+pub fn render_eml(id: &str, from: &str, message: &Message) -> Vec<u8> {
     render_eml_at(id, from, message, None)
 }
 
@@ -32,7 +32,7 @@ pub fn render_eml(id: &str, from: &str, message: &OutgoingMessage) -> Vec<u8> {
 pub fn render_eml_at(
     id: &str,
     from: &str,
-    message: &OutgoingMessage,
+    message: &Message,
     date: Option<DateTime<Utc>>,
 ) -> Vec<u8> {
     let mut out = String::new();
@@ -106,7 +106,7 @@ pub fn file_stem(id: &str) -> String {
     out
 }
 
-fn alternative(out: &mut String, message: &OutgoingMessage) {
+fn alternative(out: &mut String, message: &Message) {
     header(
         out,
         "Content-Type",
@@ -460,10 +460,10 @@ pub mod read {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use casestore::Attachment;
+    use casework::outgoing::Attachment;
 
-    fn message() -> OutgoingMessage {
-        OutgoingMessage {
+    fn message() -> Message {
+        Message {
             to: vec!["a@example.org".into(), "b@example.org".into()],
             subject: "[SL-2611-K7Q-X9M-3DZ] 新案件 / New case · 投诉 · 电梯停运三天，无人维修，已经反映多次仍未解决".into(),
             text: "第一行\n第二行\n--=_hotline_alt_0\nFrom: x".into(),
@@ -472,7 +472,7 @@ mod tests {
         }
     }
 
-    fn render(m: &OutgoingMessage) -> String {
+    fn render(m: &Message) -> String {
         String::from_utf8(render_eml(
             "SL-2611/new-case/water",
             "热线中心 <noreply@example.org>",

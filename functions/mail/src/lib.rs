@@ -1,6 +1,6 @@
 //! Sending mail, behind one small trait.
 //!
-//! Messages arrive already rendered ([`casestore::OutgoingMessage`]); a
+//! Messages arrive already rendered ([`casework::outgoing::Message`]); a
 //! mailer only delivers. Adapters: Amazon SES (production, feature `ses`),
 //! SMTP (feature `smtp`), and a local outbox folder of `.eml` files (always
 //! built; the default for `hotline serve`). All three send the same bytes,
@@ -24,7 +24,7 @@ pub use ses::SesMailer;
 #[cfg(feature = "smtp")]
 pub use smtp::{Credentials, SmtpMailer, Tls};
 
-use casestore::OutgoingMessage;
+use casework::outgoing::Message;
 use std::future::Future;
 
 #[derive(Debug, thiserror::Error)]
@@ -43,20 +43,6 @@ pub trait Mailer: Send + Sync {
     fn send(
         &self,
         id: &str,
-        message: &OutgoingMessage,
+        message: &Message,
     ) -> impl Future<Output = Result<(), MailError>> + Send;
-}
-
-/// A message rendered by `casework::messages`, as the outbox keeps it (no
-/// attachments). It lives here because neither crate may depend on the
-/// other's type for a `From` impl: casework is pure and casestore is
-/// casework's client.
-pub fn outgoing(message: casework::messages::Message) -> OutgoingMessage {
-    OutgoingMessage {
-        to: message.to,
-        subject: message.subject,
-        text: message.text,
-        html: message.html,
-        attachments: Vec::new(),
-    }
 }

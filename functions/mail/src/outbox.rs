@@ -3,7 +3,7 @@
 
 use crate::eml::{file_stem, render_eml_at};
 use crate::{MailError, Mailer};
-use casestore::OutgoingMessage;
+use casework::outgoing::Message;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -55,7 +55,7 @@ impl OutboxMailer {
 }
 
 impl Mailer for OutboxMailer {
-    async fn send(&self, id: &str, message: &OutgoingMessage) -> Result<(), MailError> {
+    async fn send(&self, id: &str, message: &Message) -> Result<(), MailError> {
         let bytes = render_eml_at(id, &self.from, message, Some(chrono::Utc::now()));
         // Plain blocking writes: this mailer is for one local user, the files
         // are small, and it keeps the crate free of a runtime dependency.
@@ -74,8 +74,8 @@ mod tests {
     use super::*;
     use crate::eml::read;
 
-    fn message(subject: &str) -> OutgoingMessage {
-        OutgoingMessage {
+    fn message(subject: &str) -> Message {
+        Message {
             to: vec!["housing@example.org".into()],
             subject: subject.into(),
             text: "text".into(),

@@ -10,7 +10,7 @@ use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::operation::send_email::SendEmailError;
 use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
-use casestore::OutgoingMessage;
+use casework::outgoing::Message;
 
 #[derive(Debug, Clone)]
 pub struct SesMailer {
@@ -41,7 +41,7 @@ impl SesMailer {
 }
 
 impl Mailer for SesMailer {
-    async fn send(&self, id: &str, message: &OutgoingMessage) -> Result<(), MailError> {
+    async fn send(&self, id: &str, message: &Message) -> Result<(), MailError> {
         if message.to.is_empty() {
             return Err(MailError::Permanent("the message has no recipient".into()));
         }

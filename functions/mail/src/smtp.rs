@@ -4,7 +4,7 @@
 
 use crate::eml::{render_eml_at, sender_address};
 use crate::{MailError, Mailer};
-use casestore::OutgoingMessage;
+use casework::outgoing::Message;
 use lettre::address::{Address, Envelope};
 use lettre::transport::smtp::authentication;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -85,7 +85,7 @@ impl SmtpMailer {
 }
 
 impl Mailer for SmtpMailer {
-    async fn send(&self, id: &str, message: &OutgoingMessage) -> Result<(), MailError> {
+    async fn send(&self, id: &str, message: &Message) -> Result<(), MailError> {
         let mut recipients = Vec::with_capacity(message.to.len());
         for to in &message.to {
             recipients.push(

@@ -2,7 +2,7 @@
 //! `tests/run`, reached through `AWS_ENDPOINT_URL`).
 #![cfg(feature = "ses")]
 
-use casestore::OutgoingMessage;
+use casework::outgoing::Message;
 use mail::eml::read;
 use mail::{MailError, Mailer, SesMailer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -82,12 +82,12 @@ async fn mailer() -> SesMailer {
 async fn a_raw_message_is_sent_with_both_parts() {
     let mailer = mailer().await;
     let token = token();
-    let message = OutgoingMessage {
+    let message = Message {
         to: vec!["housing@example.org".into()],
         subject: format!("[SL-2611-K7Q-X9M-3DZ] 新案件 / New case {token}"),
         text: format!("受理编号 {token}"),
         html: format!("<p>受理编号 {token}</p>"),
-        attachments: vec![casestore::Attachment {
+        attachments: vec![casework::outgoing::Attachment {
             file_name: "stats.csv".into(),
             content_type: "text/csv".into(),
             content: b"a,b\n1,2\n".to_vec(),
@@ -131,7 +131,7 @@ async fn an_unverified_sender_is_not_sent() {
         mailer.client().clone(),
         format!("{}@unverified.example.org", token()),
     );
-    let message = OutgoingMessage {
+    let message = Message {
         to: vec!["housing@example.org".into()],
         subject: "s".into(),
         text: "t".into(),

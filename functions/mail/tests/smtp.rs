@@ -1,7 +1,7 @@
 //! The SMTP mailer against a real SMTP sink (started by `tests/run`).
 #![cfg(feature = "smtp")]
 
-use casestore::OutgoingMessage;
+use casework::outgoing::Message;
 use mail::eml::read;
 use mail::{MailError, Mailer, SmtpMailer, Tls};
 use std::path::{Path, PathBuf};
@@ -66,7 +66,7 @@ async fn a_message_arrives_with_its_subject_and_both_parts() {
     )
     .unwrap();
     let token = token();
-    let message = OutgoingMessage {
+    let message = Message {
         to: vec!["housing@example.org".into(), "duty@example.org".into()],
         subject: format!("[SL-2611-K7Q-X9M-3DZ] 新案件 / New case · 投诉 {token}"),
         text: format!("受理编号：SL-2611-K7Q-X9M-3DZ\n{token}"),
@@ -105,7 +105,7 @@ async fn nobody_listening_is_temporary() {
     drop(listener);
     let mailer =
         SmtpMailer::new("127.0.0.1", port, Tls::None, None, "noreply@example.org").unwrap();
-    let message = OutgoingMessage {
+    let message = Message {
         to: vec!["a@example.org".into()],
         subject: "s".into(),
         text: "t".into(),
@@ -119,7 +119,7 @@ async fn nobody_listening_is_temporary() {
 #[tokio::test]
 async fn a_bad_recipient_is_permanent_and_not_echoed() {
     let mailer = SmtpMailer::new("127.0.0.1", 1, Tls::None, None, "noreply@example.org").unwrap();
-    let message = OutgoingMessage {
+    let message = Message {
         to: vec!["王小明 not an address".into()],
         subject: "s".into(),
         text: "t".into(),

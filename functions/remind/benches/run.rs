@@ -214,7 +214,10 @@ async fn measure<S: Bench>(store: &S, closed: usize) -> Measured {
     store.seed_closed(closed).await;
     let seeded = started.elapsed();
     let rules = casestore::contract::rules();
-    let options = Options::new("https://12345.example.gov.cn/api", vec![b'x'; 32]);
+    let options = Options::new(
+        "https://12345.example.gov.cn/api",
+        casework::action_token::ActionSecret::new(vec![b'x'; 32]).expect("32 bytes"),
+    );
     // The accept reminder of the open cases is due (1 Sep 18:00 is past).
     let now = local(9, 2, 9);
     let mut runs = Vec::new();

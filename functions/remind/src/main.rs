@@ -15,9 +15,8 @@
 //!
 //! The rulebook is compiled in, as in intake, so both apply the same rules.
 
-use anyhow::{Context, bail};
-use casework::Rulebook;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use office::settings::{self, env};
 use remind::{Options, Report, run_once};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -36,17 +35,9 @@ struct ScheduledEvent {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_current_span(false)
-        .without_time()
-        .init();
+    settings::init_lambda_tracing();
 
-    let rules = Arc::new(rules()?);
+    let rules = Arc::new(settings::compiled_rulebook(RULES)?);
     let options = Arc::new(options_from_env()?);
     let store = Arc::new(
         casestore::dynamodb::DynamoStore::from_env(env("HOTLINE_TABLE")?)
@@ -132,45 +123,19 @@ fn summary(report: &Report) -> serde_json::Value {
     })
 }
 
-fn rules() -> anyhow::Result<Rulebook> {
-    let (rules, _warnings) = Rulebook::parse(std::path::Path::new("content/rules.toml"), RULES)
-        .map_err(|errors| {
-            anyhow::anyhow!("the compiled-in rulebook has {} error(s)", errors.len())
-        })?;
-    Ok(rules)
-}
-
 fn options_from_env() -> anyhow::Result<Options> {
-    let secret = env("HOTLINE_ACTION_SECRET")?;
-    if secret.len() < casework::action_token::MIN_SECRET_LEN {
-        bail!(
-            "HOTLINE_ACTION_SECRET must be at least {} characters",
-            casework::action_token::MIN_SECRET_LEN
-        );
-    }
-    let mut options = Options::new(env("HOTLINE_PUBLIC_BASE_URL")?, secret.into_bytes());
-    if let Ok(batch) = std::env::var("HOTLINE_REMIND_BATCH") {
-        options.batch = batch
-            .parse()
-            .context("HOTLINE_REMIND_BATCH must be a whole number")?;
-    }
-    if let Ok(secs) = std::env::var("HOTLINE_REMIND_BUDGET_SECS") {
-        options.time_budget = std::time::Duration::from_secs(
-            secs.parse()
-                .context("HOTLINE_REMIND_BUDGET_SECS must be a whole number")?,
-        );
-    }
-    if let Ok(secs) = std::env::var("HOTLINE_REMIND_MARGIN_SECS") {
-        options.margin = std::time::Duration::from_secs(
-            secs.parse()
-                .context("HOTLINE_REMIND_MARGIN_SECS must be a whole number")?,
-        );
-    }
+    let secret = settings::action_secret_from_env()?;
+    let mut options = Options::new(env("HOTLINE_PUBLIC_BASE_URL")?, secret);
+    options.batch = settings::env_number("HOTLINE_REMIND_BATCH", options.batch)?;
+    options.time_budget = std::time::Duration::from_secs(settings::env_number(
+        "HOTLINE_REMIND_BUDGET_SECS",
+        options.time_budget.as_secs(),
+    )?);
+    options.margin = std::time::Duration::from_secs(settings::env_number(
+        "HOTLINE_REMIND_MARGIN_SECS",
+        options.margin.as_secs(),
+    )?);
     Ok(options)
-}
-
-fn env(name: &str) -> anyhow::Result<String> {
-    std::env::var(name).with_context(|| format!("{name} is not set"))
 }
 
 #[cfg(test)]
@@ -179,7 +144,7 @@ mod tests {
 
     #[test]
     fn the_compiled_in_rulebook_parses() {
-        assert!(rules().is_ok());
+        assert!(settings::compiled_rulebook(RULES).is_ok());
     }
 
     #[test]

@@ -8,6 +8,7 @@
 mod support;
 
 use casestore::Store;
+use casework::action_token::ActionSecret;
 use chrono::TimeDelta;
 use remind::{Options, run_once};
 use std::collections::BTreeMap;
@@ -34,7 +35,7 @@ async fn race<S: Store + 'static>(store: S) {
     }
     let options = Arc::new(Options::new(
         "https://12345.example.gov.cn/api",
-        b"0123456789abcdef0123456789abcdef".to_vec(),
+        ActionSecret::new(*b"0123456789abcdef0123456789abcdef").expect("32 bytes"),
     ));
     let mut now = local(9, 21, 17, 0);
     let mut lost = 0;

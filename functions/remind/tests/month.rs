@@ -18,7 +18,10 @@ use support::*;
 const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
 
 fn options() -> Options {
-    Options::new("https://12345.example.gov.cn/api", SECRET)
+    Options::new(
+        "https://12345.example.gov.cn/api",
+        casework::action_token::ActionSecret::new(SECRET).expect("32 bytes"),
+    )
 }
 
 fn dept(id: &str) -> Actor {

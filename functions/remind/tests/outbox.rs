@@ -40,7 +40,10 @@ impl Counting {
 }
 
 fn options() -> Options {
-    Options::new("https://12345.example.gov.cn/api", vec![b'x'; 32])
+    Options::new(
+        "https://12345.example.gov.cn/api",
+        casework::action_token::ActionSecret::new(vec![b'x'; 32]).expect("32 bytes"),
+    )
 }
 
 /// `n` single mails due at `t0`, none of them a digest.

@@ -210,7 +210,8 @@ where
     S: Store + 'static,
     M: Mailer + 'static,
 {
-    let action_secret = rand::random::<[u8; 32]>().to_vec();
+    let action_secret =
+        casework::action_token::ActionSecret::new(rand::random::<[u8; 32]>()).expect("32 bytes");
     let config = ApiConfig {
         rules: Arc::new(rules),
         site_origin: "http://127.0.0.1".into(),

@@ -197,7 +197,8 @@ pub fn config(per_window: u32) -> ApiConfig {
             window: Duration::from_secs(60),
         },
         ip_hash_secret: "test-secret".into(),
-        action_secret: ACTION_SECRET.to_vec(),
+        action_secret: casework::action_token::ActionSecret::new(ACTION_SECRET)
+            .expect("a long enough secret"),
         shells: intake::PageShells::builtin(),
     }
 }

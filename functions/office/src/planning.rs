@@ -1,4 +1,5 @@
-//! Stage 2: turning what is due on a case into queued notifications.
+//! Planning what is due: turning what is due on a case into queued
+//! notifications (a scheduled run's second stage).
 //!
 //! [`plan_case`] is pure: from a stored case and the time it renders every
 //! due notice, records it on the case with `Case::mark_sent`, and works out
@@ -9,14 +10,14 @@
 //!
 //! Outbox ids are stable: `{tracking}/{notice}/{when it fell due}` for a
 //! single mail, `{tracking}/digest-{kind}/{notice}/{when}` for a digest
-//! entry (see [`crate::send`]). A notice that comes round again (the
+//! entry (see [`crate::delivery`]). A notice that comes round again (the
 //! survey after a reopened case closes again) falls due at a new time and
 //! so gets a new id.
 
-use crate::{Options, Preview, Report, stamp};
-use casestore::{CaseRecord, Notification, NotificationStatus, OutgoingMessage, Store, StoreError};
+use crate::delivery::entry_message;
+use crate::schedule::{Options, Preview, Report, stamp};
+use casestore::{CaseRecord, Notification, OutgoingMessage, Store, StoreError};
 use casework::Rulebook;
-use casework::action_token::{self, Action, ActionToken, Holder};
 use casework::due::{DueAction, Notice, Recipients, due_actions, next_due};
 use casework::lifecycle::Case;
 use casework::messages::Message;
@@ -144,18 +145,11 @@ fn render(
     let to = addresses(&action.recipients);
     let when = stamp(action.at);
     let slug = action.notice.slug();
-    let single = |message: Message| {
-        pending(
-            case,
-            format!("{}/{slug}/{when}", case.tracking),
-            mail::outgoing(message),
-            now,
-        )
-    };
+    let single = |message: Message| pending(case, format!("{slug}/{when}"), message, now);
     let entry = |kind: DigestKind, entry: Entry, to: Vec<String>| {
         pending(
             case,
-            format!("{}/digest-{}/{slug}/{when}", case.tracking, kind.key()),
+            format!("digest-{}/{slug}/{when}", kind.key()),
             entry_message(entry, to),
             now,
         )
@@ -206,21 +200,13 @@ pub fn survey_links(
     now: DateTime<Utc>,
     options: &Options,
 ) -> SurveyLinks {
-    let expires_at = rules.calendar.deadline(now, rules.follow_up.open_for);
-    let base = &options.public_base_url;
-    let secret = &options.action_secret;
-    let token = ActionToken::sign(
-        secret,
-        &case.tracking,
-        &Holder::Complainant,
-        Action::Survey,
-        expires_at,
-    );
-    SurveyLinks {
-        ratings: action_token::survey_links(secret, base, &case.tracking, expires_at),
-        comment: action_token::action_url(base, &case.tracking, Action::Survey, &token),
-        expires_at,
-    }
+    crate::links::survey_links(
+        rules,
+        &options.public_base_url,
+        &options.action_secret,
+        case,
+        now,
+    )
 }
 
 /// Who a notice goes to, as addresses; the complainant's is not known here.
@@ -232,35 +218,16 @@ fn addresses(recipients: &Recipients) -> Vec<String> {
     }
 }
 
-/// A digest entry as the outbox keeps it: the title in the subject, the
-/// fragments in the bodies (see [`crate::send`]).
-pub(crate) fn entry_message(entry: Entry, to: Vec<String>) -> OutgoingMessage {
-    OutgoingMessage {
-        to,
-        subject: entry.title,
-        text: entry.text,
-        html: entry.html,
-        attachments: Vec::new(),
-    }
-}
-
 fn pending(
     case: &Case,
-    id: String,
+    suffix: String,
     message: OutgoingMessage,
     now: DateTime<Utc>,
 ) -> Option<Notification> {
     if message.to.is_empty() {
+        let id = format!("{}/{suffix}", case.tracking);
         tracing::warn!(tracking = %case.tracking, id, "no recipient for a notice; recorded, not sent");
         return None;
     }
-    Some(Notification {
-        id,
-        tracking: case.tracking.clone(),
-        message,
-        status: NotificationStatus::Pending,
-        attempts: 0,
-        next_attempt_at: now,
-        last_error: None,
-    })
+    Some(Notification::pending(&case.tracking, &suffix, message, now))
 }

@@ -1,4 +1,4 @@
-//! Stage 3: the monthly statistics, from opening time of the first working
+//! The monthly statistics (a scheduled run's third stage), from opening time of the first working
 //! day of a month (after a holiday, the first day back), for the month
 //! before, to the complaint office and management, with the cases as CSV.
 //!
@@ -8,12 +8,17 @@
 //! whose report day has passed unsent (the function was down) is sent by
 //! the next run within that month.
 
-use crate::{Options, Preview, Report};
+use crate::schedule::{Options, Preview, Report};
 use casestore::{Attachment, Store};
 use casework::Rulebook;
 use casework::stats::{self, Month};
 use chrono::{DateTime, Utc};
 use mail::Mailer;
+use std::time::Duration;
+
+/// The longest the report's send may take: one mail with the month's CSV,
+/// larger than any notification (which have `crate::delivery`'s limit).
+const REPORT_SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The month whose report is due at `now`, if its day has come.
 pub fn month_due(rules: &Rulebook, now: DateTime<Utc>) -> Option<Month> {
@@ -59,7 +64,7 @@ pub async fn send_statistics<S: Store, M: Mailer>(
     let figures = stats::figures(rules, month, &cases, now);
     let mut recipients = rules.office_department().inboxes.clone();
     recipients.extend(rules.office.management.iter().cloned());
-    let mut message = mail::outgoing(stats::report(rules, &figures, recipients));
+    let mut message = stats::report(rules, &figures, recipients);
     message.attachments.push(Attachment {
         file_name: format!("cases-{month}.csv"),
         content_type: "text/csv; charset=utf-8".into(),
@@ -74,7 +79,7 @@ pub async fn send_statistics<S: Store, M: Mailer>(
         return;
     }
     let id = format!("statistics-{month}");
-    match tokio::time::timeout(options.send_timeout, mailer.send(&id, &message)).await {
+    match tokio::time::timeout(REPORT_SEND_TIMEOUT, mailer.send(&id, &message)).await {
         Ok(Ok(())) => {
             report.mails_sent += 1;
             report.statistics = Some(month.to_string());

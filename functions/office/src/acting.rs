@@ -1,0 +1,238 @@
+//! Acting on a case: a department's, the office's or the complainant's
+//! command, applied, written and its mails queued.
+//!
+//! Every change a person makes to a stored case goes through [`act`]: the
+//! command is applied with `casework::lifecycle::apply` (which decides
+//! whether it is allowed), the new case is written only if the stored one
+//! is still at the version the person saw, and the mails the change
+//! causes are queued in that same write, so a change and its mails are
+//! stored together or not at all. Nothing is sent here: the caller
+//! delivers the returned notifications (`crate::delivery`). How a person
+//! asked (a signed link's form, a CLI command) and how the outcome is
+//! shown are the caller's.
+
+use crate::filing::pending;
+use crate::links::Links;
+use casestore::{CaseRecord, Notification, Store, StoreError};
+use casework::lifecycle::{
+    self, ActionKind, Actor, Case, CaseState, Command, LifecycleError, Satisfaction,
+};
+use casework::messages::{self, Update};
+use casework::rules::{DepartmentId, WhenUnsatisfied};
+use casework::{Lang, Rulebook};
+use chrono::{DateTime, Utc};
+
+/// A change made and stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Acted {
+    /// The case as it is now stored.
+    pub case: Case,
+    /// Its stored version now.
+    pub version: u64,
+    /// The mails the change queued, to deliver.
+    pub notifications: Vec<Notification>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ActError {
+    /// The case is not at the version the person saw (someone changed it
+    /// first): nothing was written; `current` is the case as it is now.
+    #[error("the case was changed by someone else")]
+    Stale { current: Box<CaseRecord> },
+    /// The rules do not allow this command now (or what was given is not
+    /// enough): nothing was written.
+    #[error(transparent)]
+    Refused(LifecycleError),
+    /// The store failed: nothing was written.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+/// Applies `command` by `actor` to `record`, seen at `seen_version`, and
+/// stores the result with the mails it causes.
+#[allow(clippy::too_many_arguments)]
+pub async fn act<S: Store>(
+    rules: &Rulebook,
+    store: &S,
+    links: &Links<'_>,
+    record: &CaseRecord,
+    seen_version: u64,
+    command: Command,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> Result<Acted, ActError> {
+    if seen_version != record.version {
+        return Err(ActError::Stale {
+            current: Box::new(record.clone()),
+        });
+    }
+    let kind = command.action();
+    let next =
+        lifecycle::apply(&record.case, command, actor, now, rules).map_err(ActError::Refused)?;
+    let notifications = mails(rules, links, record, &next, kind, now);
+    write(rules, store, record, next, notifications).await
+}
+
+/// The complainant's survey answer: the rating (and comment) recorded,
+/// and, when they are unsatisfied and ask for it under the rulebook's
+/// `reopen`, the case reopened; a reopened case (by this or by the
+/// rulebook's `escalate`) goes back to its department by mail.
+#[allow(clippy::too_many_arguments)]
+pub async fn answer_survey<S: Store>(
+    rules: &Rulebook,
+    store: &S,
+    links: &Links<'_>,
+    record: &CaseRecord,
+    seen_version: u64,
+    rating: Satisfaction,
+    comment: Option<String>,
+    reopen: bool,
+    now: DateTime<Utc>,
+) -> Result<Acted, ActError> {
+    if seen_version != record.version {
+        return Err(ActError::Stale {
+            current: Box::new(record.clone()),
+        });
+    }
+    let rate = Command::RecordSatisfaction {
+        rating,
+        comment: comment.clone(),
+    };
+    let mut next = lifecycle::apply(&record.case, rate, Actor::Complainant, now, rules)
+        .map_err(ActError::Refused)?;
+    // Under `reopen` the complainant decides; under `escalate` the
+    // rating has already reopened the case.
+    if reopen
+        && rating.is_unsatisfied()
+        && rules.follow_up.when_unsatisfied == WhenUnsatisfied::Reopen
+    {
+        let reason = comment.clone().unwrap_or_else(|| {
+            "诉求人不满意，要求重新办理 / The complainant is dissatisfied and asked for the case to be handled again".to_string()
+        });
+        next = lifecycle::apply(
+            &next,
+            Command::Reopen { reason },
+            Actor::Complainant,
+            now,
+            rules,
+        )
+        .map_err(ActError::Refused)?;
+    }
+    let mut notifications = Vec::new();
+    if next.state != CaseState::Closed {
+        let mail = messages::reopened_to_department(
+            rules,
+            &next,
+            comment.as_deref(),
+            &links.department_links(&next, now),
+            Lang::Zh,
+        );
+        notifications.extend(pending(
+            &next,
+            &format!("reopened/{}", next.events.len()),
+            mail,
+            now,
+        ));
+    }
+    write(rules, store, record, next, notifications).await
+}
+
+/// The office's answer to a case sent back: `record` goes to `department`,
+/// which gets the case's mail as a new case's, with links signed for it.
+pub async fn reroute<S: Store>(
+    rules: &Rulebook,
+    store: &S,
+    links: &Links<'_>,
+    record: &CaseRecord,
+    department: DepartmentId,
+    now: DateTime<Utc>,
+) -> Result<Acted, ActError> {
+    let command = Command::Reroute { department };
+    act(
+        rules,
+        store,
+        links,
+        record,
+        record.version,
+        command,
+        Actor::Office,
+        now,
+    )
+    .await
+}
+
+/// The mails a change causes, pending, with ids unique per event.
+fn mails(
+    rules: &Rulebook,
+    links: &Links<'_>,
+    record: &CaseRecord,
+    next: &Case,
+    kind: ActionKind,
+    now: DateTime<Utc>,
+) -> Vec<Notification> {
+    let n = next.events.len();
+    let to_complainant = |update, name: &str| {
+        let url = links.people_status_url(&next.tracking, record.submission.language);
+        messages::complainant_update(rules, next, &record.submission, update, &url)
+            .and_then(|m| pending(next, &format!("{name}/{n}"), m, now))
+    };
+    match kind {
+        ActionKind::SendBack => {
+            let reason = next
+                .events
+                .last()
+                .and_then(|e| e.note.clone())
+                .unwrap_or_default();
+            let mail = messages::sent_back_to_office(rules, next, &reason, Lang::Zh);
+            pending(next, &format!("sent-back/{n}"), mail, now)
+        }
+        ActionKind::Reply => to_complainant(Update::Reply, "reply"),
+        ActionKind::Extend => to_complainant(Update::Extension, "extension"),
+        ActionKind::Close => to_complainant(Update::Closure, "closed"),
+        ActionKind::Reroute => {
+            let mail = messages::department_new_case(
+                rules,
+                next,
+                &record.submission,
+                &links.department_links(next, now),
+                Lang::Zh,
+            );
+            pending(next, &format!("reroute-{}", record.version), mail, now)
+        }
+        _ => None,
+    }
+    .into_iter()
+    .collect()
+}
+
+/// Writes `next` over `record` if nobody changed it since it was read.
+async fn write<S: Store>(
+    rules: &Rulebook,
+    store: &S,
+    record: &CaseRecord,
+    next: Case,
+    notifications: Vec<Notification>,
+) -> Result<Acted, ActError> {
+    let next_due = casework::due::next_due(&next, rules);
+    match store
+        .update_case(&next, record.version, next_due, notifications.clone())
+        .await
+    {
+        Ok(version) => Ok(Acted {
+            case: next,
+            version,
+            notifications,
+        }),
+        Err(StoreError::Conflict) => {
+            // The case as it is now, so trying again is informed.
+            let current = match store.case(&next.tracking).await {
+                Ok(Some(fresh)) => fresh,
+                _ => record.clone(),
+            };
+            Err(ActError::Stale {
+                current: Box::new(current),
+            })
+        }
+        Err(e) => Err(ActError::Store(e)),
+    }
+}

@@ -1,0 +1,293 @@
+//! Delivering what is pending: the one claim → send → record policy.
+//!
+//! Every mail the office sends leaves through [`deliver`]: intake's mail
+//! right after a case is stored or acted on, `hotline serve`'s background
+//! worker, and the scheduler's outbox pass. Each goes the same way:
+//! notifications are grouped into mails ([`group`]: a digest entry joins
+//! the other entries of its kind to the same recipients, anything else is
+//! a mail of its own), every entry of a mail is claimed for [`SEND_LEASE`]
+//! so two senders never send it twice, the mail is sent within
+//! [`SEND_TIMEOUT`], and the outcome is recorded on each entry it carried.
+//!
+//! A failure counts one attempt and retries after [`backoff`]; a permanent
+//! failure, or the [`MAX_ATTEMPTS`]th, gives the entry up and queues an
+//! entry of the office's failure summary (itself a digest, so the office
+//! gets one mail per pass). This module reads no pages and keeps no time
+//! budget: that is the outbox pass ([`crate::outbox`]).
+
+use casestore::{Delivery, Notification, OutgoingMessage, Store, StoreError};
+use casework::Rulebook;
+use casework::due::Recipients;
+use casework::notices::{self, DigestKind, Entry};
+use chrono::{DateTime, TimeDelta, Utc};
+use mail::{MailError, Mailer};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// How long a claimed notification is one sender's: longer than a send
+/// and its records take, short enough that a sender that died leaves the
+/// mail to the next pass soon.
+pub const SEND_LEASE: TimeDelta = TimeDelta::minutes(2);
+/// The longest one send may take (and so hold up an answer that waits for it).
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Attempts before a mail is given up and reported to the office.
+pub const MAX_ATTEMPTS: u32 = 5;
+
+/// The wait before attempt `attempts + 1`: 5 minutes, 30 minutes, 2 hours,
+/// then 6 hours.
+pub fn backoff(attempts: u32) -> TimeDelta {
+    match attempts {
+        0 | 1 => TimeDelta::minutes(5),
+        2 => TimeDelta::minutes(30),
+        3 => TimeDelta::hours(2),
+        _ => TimeDelta::hours(6),
+    }
+}
+
+/// How mails are grouped: a single notification, or a digest.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MailKey {
+    Single(String),
+    Digest { kind: DigestKind, to: Vec<String> },
+}
+
+/// Which digest a notification id belongs to, if any.
+pub fn digest_kind(id: &str) -> Option<DigestKind> {
+    id.split('/')
+        .nth(1)
+        .and_then(|segment| segment.strip_prefix("digest-"))
+        .and_then(DigestKind::from_key)
+}
+
+/// Groups pending notifications into mails, in a stable order.
+pub fn group(pending: Vec<Notification>) -> BTreeMap<MailKey, Vec<Notification>> {
+    let mut mails: BTreeMap<MailKey, Vec<Notification>> = BTreeMap::new();
+    for n in pending {
+        let key = match digest_kind(&n.id) {
+            Some(kind) => {
+                let mut to = n.message.to.clone();
+                to.sort();
+                to.dedup();
+                MailKey::Digest { kind, to }
+            }
+            None => MailKey::Single(n.id.clone()),
+        };
+        mails.entry(key).or_default().push(n);
+    }
+    for entries in mails.values_mut() {
+        entries.sort_by(|a, b| a.id.cmp(&b.id));
+    }
+    mails
+}
+
+/// The mail for a group of claimed entries, and the id it is sent under
+/// (stable for the same entries, so a receiver can spot a resend).
+pub fn mail_for(
+    rules: &Rulebook,
+    key: &MailKey,
+    entries: &[Notification],
+) -> (String, OutgoingMessage) {
+    match key {
+        MailKey::Single(id) => (
+            id.clone(),
+            entries
+                .first()
+                .map(|n| n.message.clone())
+                .unwrap_or_else(|| OutgoingMessage {
+                    to: Vec::new(),
+                    subject: String::new(),
+                    text: String::new(),
+                    html: String::new(),
+                    attachments: Vec::new(),
+                }),
+        ),
+        MailKey::Digest { kind, to } => {
+            let ids: Vec<&str> = entries.iter().map(|n| n.id.as_str()).collect();
+            let rendered: Vec<Entry> = entries
+                .iter()
+                .map(|n| Entry {
+                    title: n.message.subject.clone(),
+                    text: n.message.text.clone(),
+                    html: n.message.html.clone(),
+                })
+                .collect();
+            let message = notices::digest(rules, *kind, to.clone(), &rendered);
+            (
+                format!("digest-{}-{:016x}", kind.key(), fnv(&ids.join("\n"))),
+                message,
+            )
+        }
+    }
+}
+
+/// A digest entry as the outbox keeps it: the title in the subject, the
+/// fragments in the bodies.
+pub fn entry_message(entry: Entry, to: Vec<String>) -> OutgoingMessage {
+    OutgoingMessage {
+        to,
+        subject: entry.title,
+        text: entry.text,
+        html: entry.html,
+        attachments: Vec::new(),
+    }
+}
+
+/// What delivering did, for a report or a log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Mails handed over to the mailer.
+    pub mails_sent: usize,
+    /// Outbox entries those mails carried.
+    pub entries_sent: usize,
+    /// Mails that failed and will be retried (or were given up).
+    pub send_failures: usize,
+    /// Outbox entries given up and reported to the office.
+    pub given_up: usize,
+    /// Failure-summary entries queued.
+    pub queued: usize,
+    /// Whether any entry changed state or was found taken by another
+    /// sender (so reading the outbox again gives something new).
+    pub progress: bool,
+    /// Problems that did not stop the delivery (each also logged).
+    pub errors: Vec<String>,
+}
+
+/// Delivers `notifications` now, mail by mail: what cannot be sent stays
+/// pending with its attempt counted, for a later pass.
+pub async fn deliver<S: Store, M: Mailer>(
+    rules: &Rulebook,
+    store: &S,
+    mailer: &M,
+    notifications: Vec<Notification>,
+    now: DateTime<Utc>,
+) -> Tally {
+    let mut tally = Tally::default();
+    for (key, entries) in group(notifications) {
+        deliver_mail(rules, store, mailer, &key, entries, now, &mut tally).await;
+    }
+    tally
+}
+
+/// Claims, sends and records one mail (one notification, or a digest's
+/// entries).
+pub async fn deliver_mail<S: Store, M: Mailer>(
+    rules: &Rulebook,
+    store: &S,
+    mailer: &M,
+    key: &MailKey,
+    entries: Vec<Notification>,
+    now: DateTime<Utc>,
+    tally: &mut Tally,
+) {
+    let mut claimed = Vec::new();
+    for n in entries {
+        match store.claim_notification(&n.id, now, now + SEND_LEASE).await {
+            Ok(true) => claimed.push(n),
+            // Someone else holds it: it has left the due index too.
+            Ok(false) => tally.progress = true,
+            Err(e) => {
+                tracing::warn!(notification = %n.id, error = store_error_kind(&e), "could not claim mail; left pending");
+            }
+        }
+    }
+    if claimed.is_empty() {
+        return;
+    }
+    tally.progress = true;
+    let (mail_id, message) = mail_for(rules, key, &claimed);
+    let sent = tokio::time::timeout(SEND_TIMEOUT, mailer.send(&mail_id, &message)).await;
+    let failure = match sent {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e),
+        Err(_) => Some(MailError::Temporary("timed out".into())),
+    };
+    let Some(e) = failure else {
+        tally.mails_sent += 1;
+        tally.entries_sent += claimed.len();
+        tracing::info!(mail = %mail_id, entries = claimed.len(), "mail sent");
+        for n in &claimed {
+            record(store, &n.id, Delivery::Sent { at: now }, tally).await;
+        }
+        return;
+    };
+    tally.send_failures += 1;
+    let permanent = matches!(e, MailError::Permanent(_));
+    // The error may quote an address: the log gets its kind only.
+    tracing::warn!(mail = %mail_id, permanent, "mail not sent; left for a later pass");
+    for n in &claimed {
+        let attempts = n.attempts + 1;
+        let give_up = permanent || attempts >= MAX_ATTEMPTS;
+        if give_up {
+            tally.given_up += 1;
+            if digest_kind(&n.id) != Some(DigestKind::Failures) {
+                report_failure(rules, store, n, attempts, &e, now, tally).await;
+            }
+        }
+        let delivery = Delivery::Failed {
+            at: now,
+            error: e.to_string(),
+            retry_at: now + backoff(attempts),
+            give_up,
+        };
+        record(store, &n.id, delivery, tally).await;
+    }
+}
+
+async fn record<S: Store>(store: &S, id: &str, delivery: Delivery, tally: &mut Tally) {
+    if let Err(e) = store.record_delivery(id, delivery).await {
+        // The lease ran out and someone else took the entry over: rare,
+        // and at worst the mail went out twice rather than never.
+        tracing::error!(notification = %id, error = store_error_kind(&e), "could not record a delivery");
+        tally
+            .errors
+            .push(format!("recording the delivery of {id}: {e}"));
+    }
+}
+
+/// Queues the office's failure-summary entry for a mail given up.
+async fn report_failure<S: Store>(
+    rules: &Rulebook,
+    store: &S,
+    n: &Notification,
+    attempts: u32,
+    error: &MailError,
+    now: DateTime<Utc>,
+    tally: &mut Tally,
+) {
+    let to = match Recipients::office(rules) {
+        Recipients::Office { addresses } => addresses,
+        _ => Vec::new(),
+    };
+    let entry = notices::failure_entry(&n.id, &n.message.subject, attempts, &error.to_string());
+    let suffix = format!("digest-{}/{:016x}", DigestKind::Failures.key(), fnv(&n.id));
+    let summary = Notification::pending(&n.tracking, &suffix, entry_message(entry, to), now);
+    match store.queue_notifications(vec![summary]).await {
+        Ok(()) => tally.queued += 1,
+        // Already reported by an earlier attempt that died before recording.
+        Err(StoreError::Conflict) => {}
+        Err(e) => {
+            tracing::error!(notification = %n.id, error = store_error_kind(&e), "could not queue the failure summary");
+            tally
+                .errors
+                .push(format!("queueing the failure summary of {}: {e}", n.id));
+        }
+    }
+}
+
+/// A store error's kind, for logs: its text may hold stored data.
+pub fn store_error_kind(e: &StoreError) -> &'static str {
+    match e {
+        StoreError::Conflict => "conflict",
+        StoreError::TrackingTaken(_) => "tracking_taken",
+        StoreError::NotFound(_) => "not_found",
+        StoreError::Unavailable(_) => "unavailable",
+        StoreError::Corrupt(_) => "corrupt",
+    }
+}
+
+/// FNV-1a, 64 bits: a stable short name for a set of ids (not a secret).
+pub(crate) fn fnv(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}

@@ -1,0 +1,183 @@
+//! Filing a case: from what someone sent to a stored case with its first
+//! mails queued.
+//!
+//! One way in for every channel (the web form through intake, a phone call
+//! or letter typed in with `hotline cases file`): the submission is checked
+//! against the rulebook, the case is opened (routing and deadlines are
+//! `casework::lifecycle`'s), its first mails are rendered, and all of it is
+//! stored in one write, with a fresh tracking number when one is taken.
+//! Nothing is sent here: the caller delivers the returned notifications
+//! (`crate::delivery`) or leaves them to the scheduler. What an answer
+//! looks like (JSON, a page, a line on a terminal) is the caller's.
+
+use crate::links::Links;
+use casestore::{Created, NewCase, Notification, Store, StoreError};
+use casework::channel::Channel;
+use casework::lifecycle::{Case, LifecycleError};
+use casework::messages::{self, ActionLinks, Message};
+use casework::submission::{RawSubmission, Submission, ValidationErrors, validate};
+use casework::tracking::TrackingNumber;
+use casework::{Lang, Rulebook};
+use chrono::{DateTime, Utc};
+
+/// How many fresh numbers to try when one is taken (about one in a
+/// trillion per month; more than one collision in a row means a bug).
+pub const TRACKING_ATTEMPTS: usize = 3;
+
+/// What filing did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filed {
+    /// A new case, as stored, with its first notifications (pending).
+    New(NewCase),
+    /// The idempotency key was seen before: nothing was stored; this is the
+    /// earlier case's number.
+    Replayed(TrackingNumber),
+}
+
+impl Filed {
+    pub fn tracking(&self) -> &TrackingNumber {
+        match self {
+            Filed::New(new) => &new.case.tracking,
+            Filed::Replayed(t) => t,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// What was sent does not pass the rulebook's checks (data: the
+    /// caller shows it, field by field).
+    #[error("the submission is not valid")]
+    Invalid(ValidationErrors),
+    /// A validated submission could not be opened: the rulebook and the
+    /// validation disagree, which is a bug.
+    #[error("a validated submission could not be opened: {0}")]
+    Open(LifecycleError),
+    #[error("no free tracking number after {TRACKING_ATTEMPTS} attempts")]
+    NoFreeTrackingNumber,
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+/// Checks `raw` and files it as a case that came in by `channel` at `now`.
+pub async fn file_case<S: Store>(
+    rules: &Rulebook,
+    store: &S,
+    links: &Links<'_>,
+    channel: Channel,
+    raw: &RawSubmission,
+    now: DateTime<Utc>,
+) -> Result<Filed, FileError> {
+    let today = rules.calendar.local(now).date_naive();
+    let submission = validate(raw, rules, today).map_err(FileError::Invalid)?;
+    file_submission(rules, store, links, channel, &submission, now).await
+}
+
+/// Files an already checked submission (see [`file_case`]).
+pub async fn file_submission<S: Store>(
+    rules: &Rulebook,
+    store: &S,
+    links: &Links<'_>,
+    channel: Channel,
+    submission: &Submission,
+    now: DateTime<Utc>,
+) -> Result<Filed, FileError> {
+    let today = rules.calendar.local(now).date_naive();
+    for _ in 0..TRACKING_ATTEMPTS {
+        // The generator is not Send: it lives only in this block.
+        let tracking = {
+            let mut rng = rand::rng();
+            TrackingNumber::generate(&rules.office.tracking_prefix, today, &mut rng)
+        };
+        let new = new_case(rules, links, channel, submission, tracking, now)?;
+        match store.create_case(new.clone()).await {
+            Ok(Created::New(_)) => return Ok(Filed::New(new)),
+            Ok(Created::Replayed(t)) => return Ok(Filed::Replayed(t)),
+            Err(StoreError::TrackingTaken(_)) => {
+                tracing::warn!("tracking number taken; trying another");
+            }
+            Err(e) => return Err(FileError::Store(e)),
+        }
+    }
+    tracing::error!("no free tracking number after {TRACKING_ATTEMPTS} attempts");
+    Err(FileError::NoFreeTrackingNumber)
+}
+
+/// A checked submission opened as a case under `tracking`, with the mails
+/// a new case sends, pending.
+pub fn new_case(
+    rules: &Rulebook,
+    links: &Links<'_>,
+    channel: Channel,
+    submission: &Submission,
+    tracking: TrackingNumber,
+    now: DateTime<Utc>,
+) -> Result<NewCase, FileError> {
+    let can_follow_up = submission.contact.email.is_some() || submission.contact.phone.is_some();
+    let case = Case::open_by(
+        channel,
+        tracking,
+        submission.case_type.clone(),
+        submission.category.clone(),
+        rules,
+        now,
+        can_follow_up,
+    )
+    .map_err(FileError::Open)?;
+    let notifications = first_notifications(
+        rules,
+        &case,
+        submission,
+        &links.department_links(&case, now),
+        &links.people_status_url(&case.tracking, submission.language),
+        now,
+    );
+    Ok(NewCase {
+        next_due: casework::due::next_due(&case, rules),
+        case,
+        submission: submission.clone(),
+        notifications,
+    })
+}
+
+/// A rendered mail as a pending notification with id `{tracking}/{suffix}`;
+/// `None` when it has nobody to go to.
+pub fn pending(
+    case: &Case,
+    suffix: &str,
+    message: Message,
+    now: DateTime<Utc>,
+) -> Option<Notification> {
+    if message.to.is_empty() {
+        return None;
+    }
+    Some(Notification::pending(&case.tracking, suffix, message, now))
+}
+
+/// The mails a new case sends, pending: to the department (with its signed
+/// action links), the identity copy to the office for identity-withheld
+/// types, and the receipt to the complainant when they left an e-mail.
+pub fn first_notifications(
+    rules: &Rulebook,
+    case: &Case,
+    submission: &Submission,
+    links: &ActionLinks,
+    status_url: &str,
+    now: DateTime<Utc>,
+) -> Vec<Notification> {
+    let mut out = Vec::new();
+    let mut push = |suffix: &str, message: Message| {
+        out.extend(pending(case, suffix, message, now));
+    };
+    push(
+        "new-case",
+        messages::department_new_case(rules, case, submission, links, Lang::Zh),
+    );
+    if let Some(m) = messages::office_identity_copy(rules, case, submission) {
+        push("identity", m);
+    }
+    if let Some(m) = messages::acknowledgment(rules, case, submission, status_url) {
+        push("ack", m);
+    }
+    out
+}

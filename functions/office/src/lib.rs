@@ -1,0 +1,43 @@
+//! The complaint office's operations: what the office does, whoever asks.
+//!
+//! Every way in (the public API in `intake`, the scheduled function in
+//! `remind`, the `hotline` CLI) calls these and nothing else to change a
+//! case or send a mail; they only translate a request into a call and the
+//! outcome into an answer. Everything here is generic over
+//! `casestore::Store` and `mail::Mailer` and is tested against the memory
+//! store. The rules themselves (routing, deadlines, what is allowed) are
+//! `casework`'s; this crate puts them together with the store and the
+//! mailer, and decides nothing about HTTP, pages or arguments.
+//!
+//! Where to look:
+//! - [`filing`]: file a case (validation, routing, deadlines, the
+//!   tracking-number retry, the first mails);
+//! - [`acting`]: act on a case (a department's and the office's commands,
+//!   the complainant's survey, re-routing);
+//! - [`delivery`]: deliver what is pending, with the one claim → send →
+//!   record policy (lease, time-out, back-off, giving up);
+//! - [`planning`], [`monthly`], [`outbox`]: what a scheduled run does (the
+//!   notices that are due, the monthly statistics, the outbox pass), with
+//!   [`schedule`]'s options and report;
+//! - [`links`]: where the links in mails point, and the key that signs them;
+//! - [`settings`]: the configuration the binaries read from the environment
+//!   and `.hotline/`, and their tracing set-up.
+
+pub mod acting;
+pub mod delivery;
+pub mod filing;
+pub mod links;
+pub mod monthly;
+pub mod outbox;
+pub mod planning;
+pub mod schedule;
+pub mod settings;
+
+pub use acting::{ActError, Acted, act, answer_survey, reroute};
+pub use delivery::deliver;
+pub use filing::{FileError, Filed, TRACKING_ATTEMPTS, file_case, file_submission};
+pub use links::Links;
+pub use schedule::{Options, Preview, Report};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,388 @@
+//! The office's operations against the memory store: filing, acting,
+//! re-routing and delivering, each as a caller sees it.
+
+use crate::acting::ActError;
+use crate::delivery::{MAX_ATTEMPTS, backoff};
+use crate::filing::{FileError, Filed};
+use crate::links::Links;
+use casestore::contract::{rules, submission, t0};
+use casestore::{MemoryStore, NotificationStatus, OutgoingMessage, Store};
+use casework::action_token::ActionSecret;
+use casework::channel::Channel;
+use casework::lifecycle::{Actor, CaseState, Command, Satisfaction};
+use casework::rules::DepartmentId;
+use casework::submission::RawSubmission;
+use chrono::TimeDelta;
+use mail::{MailError, Mailer};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+fn secret() -> ActionSecret {
+    ActionSecret::new(*b"office tests: a secret of 32 b..").expect("32 bytes")
+}
+
+fn links(secret: &ActionSecret) -> Links<'_> {
+    Links {
+        public_base_url: "https://12345.example.org/api",
+        status_page_url: "/status/",
+        action_secret: secret,
+    }
+}
+
+/// Records what it sends; fails when told to (1 temporary, 2 permanent).
+#[derive(Default)]
+struct FakeMailer {
+    sent: Mutex<Vec<(String, OutgoingMessage)>>,
+    fail: AtomicU8,
+}
+
+impl Mailer for FakeMailer {
+    async fn send(&self, id: &str, message: &OutgoingMessage) -> Result<(), MailError> {
+        match self.fail.load(Ordering::SeqCst) {
+            1 => Err(MailError::Temporary("down".into())),
+            2 => Err(MailError::Permanent("refused".into())),
+            _ => {
+                self.sent
+                    .lock()
+                    .unwrap()
+                    .push((id.to_string(), message.clone()));
+                Ok(())
+            }
+        }
+    }
+}
+
+fn raw() -> RawSubmission {
+    RawSubmission {
+        case_type: Some("complaint".into()),
+        category: Some("housing-property".into()),
+        name: Some("张三".into()),
+        email: Some("resident@example.org".into()),
+        description: Some("楼道的灯坏了两个月，多次报修仍没有人来修理。".into()),
+        language: Some("zh".into()),
+        ..RawSubmission::default()
+    }
+}
+
+#[tokio::test]
+async fn filing_stores_the_case_with_its_first_mails_and_a_key_replays() {
+    let store = MemoryStore::new();
+    let secret = secret();
+    let mut raw = raw();
+    raw.idempotency_key = Some("key-0001".into());
+    let filed = crate::file_case(rules(), &store, &links(&secret), Channel::Phone, &raw, t0())
+        .await
+        .expect("filed");
+    let Filed::New(new) = &filed else {
+        panic!("a new case: {filed:?}")
+    };
+    assert_eq!(new.case.channel, Channel::Phone);
+    let ids: Vec<String> = new.notifications.iter().map(|n| n.id.clone()).collect();
+    let t = &new.case.tracking;
+    assert_eq!(ids, [format!("{t}/new-case"), format!("{t}/ack")]);
+    assert!(new.notifications[0].message.text.contains("/api/cases/"));
+    let stored = store.case(t).await.expect("read").expect("stored");
+    assert_eq!(stored.case, new.case);
+    assert_eq!(store.notifications().expect("outbox").len(), 2);
+
+    let again = crate::file_case(rules(), &store, &links(&secret), Channel::Phone, &raw, t0())
+        .await
+        .expect("replayed");
+    assert_eq!(again, Filed::Replayed(t.clone()));
+    assert_eq!(store.notifications().expect("outbox").len(), 2);
+}
+
+#[tokio::test]
+async fn an_invalid_submission_is_data_and_stores_nothing() {
+    let store = MemoryStore::new();
+    let secret = secret();
+    let mut raw = raw();
+    raw.description = None;
+    let e = crate::file_case(rules(), &store, &links(&secret), Channel::Web, &raw, t0())
+        .await
+        .expect_err("invalid");
+    assert!(matches!(e, FileError::Invalid(ref errors) if !errors.errors.is_empty()));
+    assert!(store.notifications().expect("outbox").is_empty());
+}
+
+/// A stored case from the contract suite's submission, through filing.
+async fn filed(store: &MemoryStore, secret: &ActionSecret) -> casestore::CaseRecord {
+    let filed = crate::file_submission(
+        rules(),
+        store,
+        &links(secret),
+        Channel::Web,
+        &submission(None),
+        t0(),
+    )
+    .await
+    .expect("filed");
+    store
+        .case(filed.tracking())
+        .await
+        .expect("read")
+        .expect("stored")
+}
+
+#[tokio::test]
+async fn an_action_is_stored_with_its_mails_and_a_stale_version_changes_nothing() {
+    let store = MemoryStore::new();
+    let secret = secret();
+    let record = filed(&store, &secret).await;
+    let department = Actor::Department(record.case.department.clone());
+    let stale = crate::act(
+        rules(),
+        &store,
+        &links(&secret),
+        &record,
+        record.version + 1,
+        Command::Accept,
+        department.clone(),
+        t0(),
+    )
+    .await;
+    assert!(matches!(stale, Err(ActError::Stale { .. })));
+
+    let accepted = crate::act(
+        rules(),
+        &store,
+        &links(&secret),
+        &record,
+        record.version,
+        Command::Accept,
+        department.clone(),
+        t0(),
+    )
+    .await
+    .expect("accepted");
+    assert!(accepted.notifications.is_empty());
+    assert_eq!(accepted.version, record.version + 1);
+
+    let now = t0() + TimeDelta::hours(1);
+    let replied = crate::act(
+        rules(),
+        &store,
+        &links(&secret),
+        &store.case(&record.case.tracking).await.unwrap().unwrap(),
+        accepted.version,
+        Command::Reply {
+            text: "已派人维修。".into(),
+        },
+        department.clone(),
+        now,
+    )
+    .await
+    .expect("replied");
+    let n = replied.case.events.len();
+    let ids: Vec<&str> = replied
+        .notifications
+        .iter()
+        .map(|n| n.id.as_str())
+        .collect();
+    assert_eq!(ids, [format!("{}/reply/{n}", record.case.tracking)]);
+    assert!(
+        store
+            .notifications()
+            .unwrap()
+            .iter()
+            .any(|q| q.id == replied.notifications[0].id)
+    );
+
+    // Someone else wrote first: the write is refused, the current case returned.
+    let old = crate::act(
+        rules(),
+        &store,
+        &links(&secret),
+        &record,
+        record.version,
+        Command::Accept,
+        department,
+        now,
+    )
+    .await;
+    match old {
+        Err(ActError::Stale { current }) => assert_eq!(current.version, replied.version),
+        other => panic!("a stale write: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_refused_command_is_the_rules_answer() {
+    let store = MemoryStore::new();
+    let secret = secret();
+    let record = filed(&store, &secret).await;
+    let refused = crate::act(
+        rules(),
+        &store,
+        &links(&secret),
+        &record,
+        record.version,
+        Command::Reply { text: " ".into() },
+        Actor::Department(record.case.department.clone()),
+        t0(),
+    )
+    .await;
+    assert!(matches!(refused, Err(ActError::Refused(_))));
+}
+
+#[tokio::test]
+async fn a_case_sent_back_is_rerouted_with_the_new_departments_mail() {
+    let store = MemoryStore::new();
+    let secret = secret();
+    let record = filed(&store, &secret).await;
+    let sent_back = crate::act(
+        rules(),
+        &store,
+        &links(&secret),
+        &record,
+        record.version,
+        Command::SendBack {
+            reason: "不属于本单位".into(),
+        },
+        Actor::Department(record.case.department.clone()),
+        t0(),
+    )
+    .await
+    .expect("sent back");
+    assert_eq!(sent_back.notifications.len(), 1);
+    let record = store.case(&record.case.tracking).await.unwrap().unwrap();
+    let to = rules()
+        .departments
+        .iter()
+        .find(|d| d.id != record.case.department && d.id != rules().office.department)
+        .expect("another department")
+        .id
+        .clone();
+    let rerouted = crate::reroute(
+        rules(),
+        &store,
+        &links(&secret),
+        &record,
+        DepartmentId::new(to.as_str()),
+        t0(),
+    )
+    .await
+    .expect("rerouted");
+    assert_eq!(rerouted.case.department, to);
+    let ids: Vec<&str> = rerouted
+        .notifications
+        .iter()
+        .map(|n| n.id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [format!(
+            "{}/reroute-{}",
+            record.case.tracking, record.version
+        )]
+    );
+}
+
+#[tokio::test]
+async fn an_unsatisfied_survey_may_reopen_the_case() {
+    let store = MemoryStore::new();
+    let secret = secret();
+    let record = filed(&store, &secret).await;
+    let department = Actor::Department(record.case.department.clone());
+    let mut version = record.version;
+    for command in [
+        Command::Accept,
+        Command::Reply {
+            text: "已维修。".into(),
+        },
+        Command::Close {
+            outcome: "已修好".into(),
+        },
+    ] {
+        let current = store.case(&record.case.tracking).await.unwrap().unwrap();
+        version = crate::act(
+            rules(),
+            &store,
+            &links(&secret),
+            &current,
+            version,
+            command,
+            department.clone(),
+            t0(),
+        )
+        .await
+        .expect("acted")
+        .version;
+    }
+    let closed = store.case(&record.case.tracking).await.unwrap().unwrap();
+    assert_eq!(closed.case.state, CaseState::Closed);
+    let answered = crate::answer_survey(
+        rules(),
+        &store,
+        &links(&secret),
+        &closed,
+        version,
+        Satisfaction::VeryDissatisfied,
+        Some("灯还是坏的".into()),
+        true,
+        t0() + TimeDelta::days(1),
+    )
+    .await
+    .expect("answered");
+    assert_ne!(answered.case.state, CaseState::Closed);
+    assert_eq!(answered.notifications.len(), 1);
+    assert!(answered.notifications[0].id.contains("/reopened/"));
+}
+
+#[tokio::test]
+async fn delivery_sends_once_and_a_failure_waits_for_the_backoff() {
+    let store = MemoryStore::new();
+    let secret = secret();
+    let record = filed(&store, &secret).await;
+    let pending = store.notifications().unwrap();
+    let mailer = FakeMailer::default();
+    mailer.fail.store(1, Ordering::SeqCst);
+    let tally = crate::deliver(rules(), &store, &mailer, pending.clone(), t0()).await;
+    assert_eq!((tally.mails_sent, tally.send_failures), (0, 2));
+    for n in store.notifications().unwrap() {
+        assert_eq!(n.status, NotificationStatus::Pending);
+        assert_eq!(n.attempts, 1);
+        assert_eq!(n.next_attempt_at, t0() + backoff(1));
+    }
+    // Not due yet: nothing is claimed, nothing sent.
+    mailer.fail.store(0, Ordering::SeqCst);
+    let early = crate::deliver(rules(), &store, &mailer, pending.clone(), t0()).await;
+    assert_eq!(early.mails_sent, 0);
+    let later = t0() + backoff(1);
+    let tally = crate::deliver(rules(), &store, &mailer, pending.clone(), later).await;
+    assert_eq!((tally.mails_sent, tally.entries_sent), (2, 2));
+    let again = crate::deliver(rules(), &store, &mailer, pending, later).await;
+    assert_eq!(again.mails_sent, 0);
+    assert_eq!(mailer.sent.lock().unwrap().len(), 2);
+    assert!(
+        store
+            .notifications()
+            .unwrap()
+            .iter()
+            .all(|n| n.status == NotificationStatus::Sent && n.tracking == record.case.tracking)
+    );
+}
+
+#[tokio::test]
+async fn a_permanent_failure_is_given_up_and_reported_to_the_office() {
+    let store = MemoryStore::new();
+    let secret = secret();
+    filed(&store, &secret).await;
+    let pending = store.notifications().unwrap();
+    let mailer = FakeMailer::default();
+    mailer.fail.store(2, Ordering::SeqCst);
+    let tally = crate::deliver(rules(), &store, &mailer, pending, t0()).await;
+    assert_eq!((tally.given_up, tally.queued), (2, 2));
+    let outbox = store.notifications().unwrap();
+    let failed = outbox
+        .iter()
+        .filter(|n| n.status == NotificationStatus::Failed)
+        .count();
+    assert_eq!(failed, 2);
+    let summaries = outbox
+        .iter()
+        .filter(|n| n.id.contains("/digest-failures/"))
+        .count();
+    assert_eq!(summaries, 2);
+    assert!(MAX_ATTEMPTS > 1);
+}
