@@ -170,6 +170,14 @@ pub fn parse_json(body: &[u8]) -> Result<RawSubmission, BodyError> {
     Ok(raw)
 }
 
+/// One query parameter, decoded; `None` when absent or not decodable.
+pub fn query_param(req: &Request<Bytes>, name: &str) -> Option<String> {
+    req.uri().query()?.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (k == name).then(|| percent_decode(v, true).ok()).flatten()
+    })
+}
+
 /// Decodes `%XX` escapes (and `+` as a space in form data); the bytes must
 /// make UTF-8.
 pub fn percent_decode(text: &str, plus_is_space: bool) -> Result<String, BodyError> {

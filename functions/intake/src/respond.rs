@@ -11,6 +11,7 @@ use bytes::Bytes;
 use casestore::StoreError;
 use casework::submission::{ErrorCode, Field, FieldError, RawSubmission, ValidationErrors};
 use casework::tracking::TrackingError;
+use casework::wording::{say, say_both};
 use casework::{Lang, Localized};
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use serde::Serialize;
@@ -78,49 +79,24 @@ impl Failure {
                     message: e.message.clone(),
                 })
                 .collect(),
-            Failure::ForeignOrigin => whole(
-                "forbidden_origin",
-                Localized::new(
-                    "请通过本站的投诉表单提交。",
-                    "Please submit through this site's form.",
-                ),
-            ),
+            Failure::ForeignOrigin => whole("forbidden_origin", say("api.foreign_origin").clone()),
             Failure::MethodNotAllowed(allow) => whole(
                 "method_not_allowed",
-                Localized::new(
-                    format!("此地址只支持以下方法：{allow}。"),
-                    format!("This address only supports {allow}."),
-                ),
+                say_both("api.method_not_allowed", |_| {
+                    vec![("allow", allow.to_string())]
+                }),
             ),
-            Failure::NoSuchRoute => whole(
-                "not_found",
-                Localized::new("没有这个地址。", "There is nothing at this address."),
-            ),
-            Failure::TooLarge => whole(
-                "too_large",
-                Localized::new(
-                    "提交的内容太长（上限64KB），请精简后再试。",
-                    "The submission is too large (the limit is 64 KB). Please shorten it.",
-                ),
-            ),
+            Failure::NoSuchRoute => whole("not_found", say("api.no_such_route").clone()),
+            Failure::TooLarge => whole("too_large", say("api.too_large").clone()),
             Failure::UnsupportedType => whole(
                 "unsupported_media_type",
-                Localized::new(
-                    "只接受 UTF-8 编码的 application/x-www-form-urlencoded 或 application/json。",
-                    "Only application/x-www-form-urlencoded or application/json, in UTF-8, is accepted.",
-                ),
+                say("api.unsupported_type").clone(),
             ),
             Failure::BadBody(e) => whole(
                 "bad_request",
                 match e {
-                    BodyError::NotUtf8 => Localized::new(
-                        "提交的内容不是有效的 UTF-8 文本。",
-                        "The submission is not valid UTF-8 text.",
-                    ),
-                    other => Localized::new(
-                        format!("无法读取提交的内容：{other}"),
-                        format!("The submission could not be read: {other}"),
-                    ),
+                    BodyError::NotUtf8 => say("api.not_utf8").clone(),
+                    other => say_both("api.bad_body", |_| vec![("error", other.to_string())]),
                 },
             ),
             Failure::BadTracking(e) => vec![Problem {
@@ -131,32 +107,13 @@ impl Failure {
             Failure::CaseNotFound => vec![Problem {
                 field: "tracking",
                 code: "not_found",
-                message: Localized::new(
-                    "没有找到这个受理编号，请核对后再试。",
-                    "No case has this tracking number. Please check it and try again.",
-                ),
+                message: say("api.case_not_found").clone(),
             }],
-            Failure::TooManyRequests { .. } => whole(
-                "too_many_requests",
-                Localized::new(
-                    "请求过于频繁，请稍后再试。",
-                    "Too many requests. Please wait a moment and try again.",
-                ),
-            ),
-            Failure::Unavailable => whole(
-                "unavailable",
-                Localized::new(
-                    "系统暂时无法保存，您填写的内容都还在，请稍后再次提交。",
-                    "We could not save this just now. Everything you typed is still here: please send it again in a moment.",
-                ),
-            ),
-            Failure::Internal => whole(
-                "internal",
-                Localized::new(
-                    "系统出现错误，未能受理。请稍后重试，或拨打服务热线反映。",
-                    "Something went wrong and nothing was received. Please try again later, or call the hotline.",
-                ),
-            ),
+            Failure::TooManyRequests { .. } => {
+                whole("too_many_requests", say("api.too_many_requests").clone())
+            }
+            Failure::Unavailable => whole("unavailable", say("api.unavailable").clone()),
+            Failure::Internal => whole("internal", say("api.internal").clone()),
         }
     }
 }
@@ -297,15 +254,9 @@ pub fn request_lang(req: &Request<Bytes>, submitted: Option<&str>) -> Lang {
         .unwrap_or(Lang::Zh)
 }
 
-/// One query parameter, decoded; `None` when absent or not decodable.
-pub fn query_param(req: &Request<Bytes>, name: &str) -> Option<String> {
-    req.uri().query()?.split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (k == name)
-            .then(|| crate::body::percent_decode(v, true).ok())
-            .flatten()
-    })
-}
+// Kept here for the callers that use `respond::query_param`; it lives with
+// the other request decoding so that `status` can use it without `respond`.
+pub use crate::body::query_param;
 
 pub fn json_body(builder: http::response::Builder, value: &impl Serialize) -> Response<Bytes> {
     match serde_json::to_vec(value) {

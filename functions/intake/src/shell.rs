@@ -9,8 +9,8 @@
 //! callers' business ([`PageShells::from_dir`] is a convenience for them);
 //! wrapping is pure.
 
-use crate::page::escape;
 use casework::Lang;
+use casework::letter::escape_html as escape;
 use std::path::Path;
 
 pub const TITLE_MARKER: &str = "<!--hotline:title-->";

@@ -4,6 +4,7 @@
 
 use bytes::Bytes;
 use casework::lifecycle::{Case, CaseState};
+use casework::wording::say;
 use casework::{Lang, Localized, Rulebook};
 use chrono::{DateTime, NaiveDate, Utc};
 use http::Request;
@@ -53,22 +54,15 @@ pub fn stage_code(state: CaseState) -> &'static str {
 /// What the public is told about each state. A case sent back is, for the
 /// complainant, simply being passed to the right department.
 pub fn stage_name(state: CaseState) -> Localized {
-    match state {
-        CaseState::Received => {
-            Localized::new("已收到，待部门受理", "Received, waiting for the department")
-        }
-        CaseState::Accepted => Localized::new("部门已受理，正在办理", "Accepted, being handled"),
-        CaseState::Replied => Localized::new("已答复", "Replied"),
-        CaseState::Closed => Localized::new("已办结", "Closed"),
-        CaseState::SentBack => Localized::new(
-            "正在转交责任部门",
-            "Being passed to the responsible department",
-        ),
-        CaseState::Rejected => Localized::new(
-            "不予受理（已说明理由）",
-            "Not accepted (the reason was given)",
-        ),
-    }
+    say(match state {
+        CaseState::Received => "api.stage_received",
+        CaseState::Accepted => "api.stage_accepted",
+        CaseState::Replied => "api.stage_replied",
+        CaseState::Closed => "api.stage_closed",
+        CaseState::SentBack => "api.stage_rerouting",
+        CaseState::Rejected => "api.stage_rejected",
+    })
+    .clone()
 }
 
 pub fn deadlines(case: &Case, rules: &Rulebook, lang: Lang) -> Vec<PublicDeadline> {
@@ -105,7 +99,7 @@ pub fn public_status(case: &Case, rules: &Rulebook, lang: Lang) -> PublicStatus 
 
 /// A person's browser asks for HTML; scripts get JSON.
 pub fn wants_html(req: &Request<Bytes>) -> bool {
-    if let Some(format) = crate::respond::query_param(req, "format") {
+    if let Some(format) = crate::body::query_param(req, "format") {
         return format == "html";
     }
     req.headers()
