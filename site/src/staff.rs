@@ -17,7 +17,7 @@
 use anyhow::{Context as _, anyhow, bail};
 use casestore::dynamodb::DynamoStore;
 use casestore::sqlite::SqliteStore;
-use casestore::{CaseRecord, Created, NewCase, OutgoingMessage, Store, StoreError};
+use casestore::{CaseRecord, CaseStore, Created, NewCase, OutgoingMessage, Store, StoreError};
 use casework::Rulebook;
 use casework::channel::Channel;
 use casework::lifecycle::{Actor, Case, Command, apply};
