@@ -17,7 +17,7 @@
 use anyhow::{Context as _, anyhow, bail};
 use casestore::dynamodb::DynamoStore;
 use casestore::sqlite::SqliteStore;
-use casestore::{CaseRecord, OutgoingMessage, Store};
+use casestore::{CaseRecord, CaseStore, OutgoingMessage, Store};
 use casework::Rulebook;
 use casework::action_token::ActionSecret;
 use casework::channel::Channel;

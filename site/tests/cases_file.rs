@@ -5,7 +5,7 @@
 //! department sent back to another department, whose mail with its own
 //! signed links waits in the outbox; a case not sent back stays put.
 
-use casestore::Store;
+use casestore::prelude::*;
 use casestore::sqlite::SqliteStore;
 use casework::channel::Channel;
 use casework::lifecycle::{Actor, CaseState, Command as CaseCommand, apply};

@@ -6,6 +6,10 @@
 //! property, so a failure names the property. Test data is built with
 //! `casework` from the real `content/rules.toml`, so the suite also notices
 //! when a case or submission stops round-tripping through a store.
+//!
+//! Over 600 lines on purpose: it is test code, one property per function,
+//! and a property split from its neighbours would be harder to check
+//! against the trait documentation it pins down.
 
 use crate::{
     Created, Delivery, NewCase, Notification, NotificationStatus, OutgoingMessage, Store,

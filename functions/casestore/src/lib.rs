@@ -1,46 +1,61 @@
-//! Where cases are kept, behind one small trait.
+//! Where cases are kept, behind a few small traits.
 //!
-//! The [`Store`] trait is what the intake and remind functions and the
-//! `hotline` CLI talk to; adapters implement it for DynamoDB (production)
-//! and SQLite (`hotline serve`, small self-hosted sites). Both adapters pass
-//! the same contract suite. Nothing here decides anything about a case: the
-//! rules live in `casework`; a store only keeps what it is given, atomically.
+//! [`CaseStore`], [`Outbox`], [`RateCounter`] and [`Jobs`] are what a
+//! store does; [`Store`] is all four, what the intake and remind functions
+//! and the `hotline` CLI talk to. Adapters implement them for DynamoDB
+//! (production) and SQLite (`hotline serve`, small self-hosted sites). Both
+//! adapters pass the same contract suite. Nothing here decides anything
+//! about a case: the rules live in `casework`; a store only keeps what it is
+//! given, atomically.
 //!
 //! What a store guarantees:
-//! - [`Store::create_case`] writes the case, its idempotency key and its
+//! - [`CaseStore::create_case`] writes the case, its idempotency key and its
 //!   first notifications all together or not at all; a second call with the
 //!   same key creates nothing and returns the first case's tracking number.
 //! - Every change to a case is a conditional write on its version, so two
 //!   writers never overwrite each other ([`StoreError::Conflict`]).
 //! - Each notification changes state by a conditional write, so it is sent
 //!   at most once even when two senders run at the same moment.
-//! - [`Store::due_cases`] reads only cases with something due (a sparse
+//! - [`CaseStore::due_cases`] reads only cases with something due (a sparse
 //!   index on the next due time), never the whole table.
 //!
 //! Adapters: [`memory::MemoryStore`] (always built; for tests),
 //! `sqlite::SqliteStore` (feature `sqlite`) and `dynamodb::DynamoStore`
-//! (feature `dynamodb`). The feature `contract` adds the shared test suite
-//! that every adapter must pass.
+//! (feature `dynamodb`). For tests only: the feature `contract` adds the
+//! shared suite every adapter must pass, `faults` a wrapper that makes any
+//! store fail on demand, and `testing` a fresh table on the local DynamoDB
+//! endpoint.
 
 use casework::lifecycle::Case;
 use casework::submission::Submission;
 use casework::tracking::TrackingNumber;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::future::Future;
 
 #[cfg(feature = "contract")]
 #[doc(hidden)]
 pub mod contract;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
+#[cfg(feature = "faults")]
+pub mod faults;
 pub mod memory;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 #[cfg(any(feature = "sqlite", feature = "dynamodb"))]
 mod stored;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod traits;
 
 pub use memory::MemoryStore;
+pub use traits::{CaseStore, Jobs, Outbox, RateCounter, Store};
+
+/// The store traits, for calling store methods on a concrete store:
+/// `use casestore::prelude::*`.
+pub mod prelude {
+    pub use crate::traits::{CaseStore, Jobs, Outbox, RateCounter, Store};
+}
 
 /// A case as stored: its public lifecycle, what the complainant sent
 /// (private: never on a public page or in a log), and a version for
@@ -164,127 +179,6 @@ pub struct NewCase {
     pub notifications: Vec<Notification>,
     /// When the case next needs the scheduler (`casework::due::next_due`).
     pub next_due: Option<DateTime<Utc>>,
-}
-
-/// The case store. Methods are async because the production store is remote.
-pub trait Store: Send + Sync {
-    /// Stores a case, its idempotency key (from `submission.idempotency_key`)
-    /// and its notifications in one all-or-nothing write. A notification id
-    /// that is already queued is [`StoreError::Conflict`] and nothing is
-    /// written (the same holds for [`Store::update_case`]).
-    fn create_case(&self, new: NewCase)
-    -> impl Future<Output = Result<Created, StoreError>> + Send;
-
-    fn case(
-        &self,
-        tracking: &TrackingNumber,
-    ) -> impl Future<Output = Result<Option<CaseRecord>, StoreError>> + Send;
-
-    /// Replaces the case if its stored version is still `expected_version`,
-    /// queueing `notifications` in the same write; returns the new version.
-    fn update_case(
-        &self,
-        case: &Case,
-        expected_version: u64,
-        next_due: Option<DateTime<Utc>>,
-        notifications: Vec<Notification>,
-    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
-
-    /// Cases whose next due time is at or before `now`, earliest first, at
-    /// most `limit`.
-    fn due_cases(
-        &self,
-        now: DateTime<Utc>,
-        limit: usize,
-    ) -> impl Future<Output = Result<Vec<CaseRecord>, StoreError>> + Send;
-
-    /// Pending notifications whose next attempt is at or before `now`.
-    fn pending_notifications(
-        &self,
-        now: DateTime<Utc>,
-        limit: usize,
-    ) -> impl Future<Output = Result<Vec<Notification>, StoreError>> + Send;
-
-    /// Claims a pending notification for sending until `lease_until`, so a
-    /// second sender skips it; `false` when someone else holds it or it is
-    /// no longer pending. The lease is kept as the notification's
-    /// `next_attempt_at`: until it runs out the notification is not due, so
-    /// it is neither listed nor claimable, and a sender that dies mid-way
-    /// leaves it to be retried after the lease.
-    fn claim_notification(
-        &self,
-        id: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
-
-    /// Records the outcome of an attempt on a claimed notification:
-    /// [`StoreError::Conflict`] when the id is unknown or the notification
-    /// is no longer pending. A failure counts one attempt and keeps the
-    /// error; it stays pending at `retry_at` unless `give_up`.
-    fn record_delivery(
-        &self,
-        id: &str,
-        delivery: Delivery,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Counts one request for a rate-limit key (a hash, never an IP) in the
-    /// window that starts at `window_start`; returns the count including
-    /// this one. Counters expire on their own.
-    fn count_request(
-        &self,
-        key: &str,
-        window_start: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
-
-    /// Queues notifications that belong to no case update (a failure
-    /// summary entry, say), all or nothing: an id already queued is
-    /// [`StoreError::Conflict`] and nothing is written, so a notification
-    /// queued twice by overlapping runs goes out once.
-    fn queue_notifications(
-        &self,
-        notifications: Vec<Notification>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        let _ = notifications;
-        async { Err(unsupported("queue_notifications")) }
-    }
-
-    /// Claims a once-only job (e.g. `stats/2026-09`, the monthly report)
-    /// until `lease_until`: `true` for exactly one claimer while the job is
-    /// not done and no one else's lease runs; `false` otherwise. A claimer
-    /// that dies leaves the job to be claimed again after its lease.
-    fn claim_job(
-        &self,
-        key: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        let _ = (key, now, lease_until);
-        async { Err(unsupported("claim_job")) }
-    }
-
-    /// Marks a claimed job done for good.
-    fn finish_job(
-        &self,
-        key: &str,
-        at: DateTime<Utc>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        let _ = (key, at);
-        async { Err(unsupported("finish_job")) }
-    }
-
-    /// Cases received in `[from, to)`, for statistics and exports.
-    fn cases_received_between(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> impl Future<Output = Result<Vec<CaseRecord>, StoreError>> + Send;
-}
-
-/// The answer of a store that predates an operation (test doubles).
-fn unsupported(op: &str) -> StoreError {
-    StoreError::Unavailable(format!("this store does not support {op}"))
 }
 
 /// What a delivery outcome does to a notification, shared by the adapters

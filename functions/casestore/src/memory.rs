@@ -5,7 +5,8 @@
 //! survives the process.
 
 use crate::{
-    CaseRecord, Created, Delivery, NewCase, Notification, NotificationStatus, Store, StoreError,
+    CaseRecord, CaseStore, Created, Delivery, Jobs, NewCase, Notification, NotificationStatus,
+    Outbox, RateCounter, StoreError,
 };
 use casework::lifecycle::Case;
 use casework::tracking::TrackingNumber;
@@ -13,7 +14,7 @@ use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
-/// The in-memory [`Store`]. Cheap to create; share it behind an `Arc`.
+/// The in-memory [`Store`](crate::Store). Cheap to create; share it behind an `Arc`.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     inner: Mutex<Inner>,
@@ -42,7 +43,7 @@ impl MemoryStore {
     }
 
     /// Every notification in any state, by id: lets tests see what was
-    /// sent or given up, which the [`Store`] trait does not show.
+    /// sent or given up, which the [`Outbox`] trait does not show.
     pub fn notifications(&self) -> Result<Vec<Notification>, StoreError> {
         Ok(self.lock()?.notifications.values().cloned().collect())
     }
@@ -72,7 +73,7 @@ impl Inner {
     }
 }
 
-impl Store for MemoryStore {
+impl CaseStore for MemoryStore {
     async fn create_case(&self, new: NewCase) -> Result<Created, StoreError> {
         let mut inner = self.lock()?;
         let key = new
@@ -157,6 +158,36 @@ impl Store for MemoryStore {
             .collect())
     }
 
+    async fn cases_received_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<CaseRecord>, StoreError> {
+        let inner = self.lock()?;
+        let mut found: Vec<CaseRecord> = inner
+            .cases
+            .values()
+            .filter(|s| s.record.case.received_at >= from && s.record.case.received_at < to)
+            .map(|s| s.record.clone())
+            .collect();
+        found.sort_by(|a, b| {
+            a.case
+                .received_at
+                .cmp(&b.case.received_at)
+                .then_with(|| a.case.tracking.cmp(&b.case.tracking))
+        });
+        Ok(found)
+    }
+}
+
+impl Outbox for MemoryStore {
+    async fn queue_notifications(
+        &self,
+        notifications: Vec<Notification>,
+    ) -> Result<(), StoreError> {
+        self.lock()?.queue(notifications)
+    }
+
     async fn pending_notifications(
         &self,
         now: DateTime<Utc>,
@@ -203,7 +234,9 @@ impl Store for MemoryStore {
         crate::apply_delivery(n, delivery);
         Ok(())
     }
+}
 
+impl RateCounter for MemoryStore {
     async fn count_request(
         &self,
         key: &str,
@@ -220,35 +253,9 @@ impl Store for MemoryStore {
         entry.0 += 1;
         Ok(entry.0)
     }
+}
 
-    async fn cases_received_between(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<CaseRecord>, StoreError> {
-        let inner = self.lock()?;
-        let mut found: Vec<CaseRecord> = inner
-            .cases
-            .values()
-            .filter(|s| s.record.case.received_at >= from && s.record.case.received_at < to)
-            .map(|s| s.record.clone())
-            .collect();
-        found.sort_by(|a, b| {
-            a.case
-                .received_at
-                .cmp(&b.case.received_at)
-                .then_with(|| a.case.tracking.cmp(&b.case.tracking))
-        });
-        Ok(found)
-    }
-
-    async fn queue_notifications(
-        &self,
-        notifications: Vec<Notification>,
-    ) -> Result<(), StoreError> {
-        self.lock()?.queue(notifications)
-    }
-
+impl Jobs for MemoryStore {
     async fn claim_job(
         &self,
         key: &str,

@@ -19,7 +19,8 @@ use crate::stored::{
     from_json, parse_time_key, submission_from_json, submission_to_json, time_key, to_json,
 };
 use crate::{
-    CaseRecord, Created, Delivery, NewCase, Notification, NotificationStatus, Store, StoreError,
+    CaseRecord, CaseStore, Created, Delivery, Jobs, NewCase, Notification, NotificationStatus,
+    Outbox, RateCounter, StoreError,
 };
 use casework::lifecycle::Case;
 use casework::tracking::TrackingNumber;
@@ -69,7 +70,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 ";
 
-/// The SQLite [`Store`].
+/// The SQLite [`Store`](crate::Store).
 #[derive(Debug)]
 pub struct SqliteStore {
     conn: Mutex<Connection>,
@@ -232,7 +233,7 @@ fn notification(
     })
 }
 
-impl Store for SqliteStore {
+impl CaseStore for SqliteStore {
     async fn create_case(&self, new: NewCase) -> Result<Created, StoreError> {
         let case_json = to_json(&new.case, &format!("case {}", new.case.tracking))?;
         let submission_json = submission_to_json(&new.submission)?;
@@ -355,6 +356,37 @@ impl Store for SqliteStore {
         rows.map(|r| r.map_err(db).and_then(case_record)).collect()
     }
 
+    async fn cases_received_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<CaseRecord>, StoreError> {
+        let conn = self.lock()?;
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {CASE_COLUMNS} FROM cases
+                 WHERE received_at >= ?1 AND received_at < ?2
+                 ORDER BY received_at, tracking"
+            ))
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(params![time_key(from), time_key(to)], case_row)
+            .map_err(db)?;
+        rows.map(|r| r.map_err(db).and_then(case_record)).collect()
+    }
+}
+
+impl Outbox for SqliteStore {
+    async fn queue_notifications(
+        &self,
+        notifications: Vec<Notification>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.lock()?;
+        let tx = write(&mut conn)?;
+        queue(&tx, &notifications)?;
+        tx.commit().map_err(db)
+    }
+
     async fn pending_notifications(
         &self,
         now: DateTime<Utc>,
@@ -424,7 +456,9 @@ impl Store for SqliteStore {
         .map_err(db)?;
         tx.commit().map_err(db)
     }
+}
 
+impl RateCounter for SqliteStore {
     async fn count_request(
         &self,
         key: &str,
@@ -452,36 +486,9 @@ impl Store for SqliteStore {
         tx.commit().map_err(db)?;
         Ok(count)
     }
+}
 
-    async fn cases_received_between(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<CaseRecord>, StoreError> {
-        let conn = self.lock()?;
-        let mut stmt = conn
-            .prepare_cached(&format!(
-                "SELECT {CASE_COLUMNS} FROM cases
-                 WHERE received_at >= ?1 AND received_at < ?2
-                 ORDER BY received_at, tracking"
-            ))
-            .map_err(db)?;
-        let rows = stmt
-            .query_map(params![time_key(from), time_key(to)], case_row)
-            .map_err(db)?;
-        rows.map(|r| r.map_err(db).and_then(case_record)).collect()
-    }
-
-    async fn queue_notifications(
-        &self,
-        notifications: Vec<Notification>,
-    ) -> Result<(), StoreError> {
-        let mut conn = self.lock()?;
-        let tx = write(&mut conn)?;
-        queue(&tx, &notifications)?;
-        tx.commit().map_err(db)
-    }
-
+impl Jobs for SqliteStore {
     async fn claim_job(
         &self,
         key: &str,

@@ -2,40 +2,17 @@
 //! Each test gets its own fresh table, so the tests run in parallel.
 
 use casestore::dynamodb::DynamoStore;
-use std::sync::atomic::{AtomicU32, Ordering};
-
-const NEED_MOTO: &str = "DynamoDB tests need moto: run tests/run, or `pip install 'moto[server]' && moto_server -H 127.0.0.1 -p 5005 &` then `export AWS_ENDPOINT_URL=http://127.0.0.1:5005 AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test`";
 
 async fn fresh_store() -> DynamoStore {
-    let (client, name) = fresh_table().await;
-    DynamoStore::new(client, name)
+    casestore::testing::fresh_store("casestore").await
 }
 
 /// A new, empty table and a client for it.
 async fn fresh_table() -> (aws_sdk_dynamodb::Client, String) {
     // Never skip: a missing server is a failure that says how to fix it.
-    if std::env::var("AWS_ENDPOINT_URL").is_err() {
-        panic!("{NEED_MOTO}");
-    }
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
-    let client = aws_sdk_dynamodb::Client::new(&config);
-    // The server keeps tables between runs: make every name new.
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let name = format!(
-        "casestore-{}-{stamp}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::SeqCst)
-    );
-    if let Err(e) = DynamoStore::create_table(&client, &name).await {
-        panic!("could not create table {name} ({e}). {NEED_MOTO}");
-    }
-    (client, name)
+    casestore::testing::fresh_table("casestore")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 casestore::store_contract!(fresh_store);
@@ -65,8 +42,9 @@ async fn raw_case(
 /// created one is.
 #[tokio::test]
 async fn a_seeded_case_is_stored_as_a_created_one() {
+    use casestore::NewCase;
     use casestore::contract::{hours, new_case, rules};
-    use casestore::{NewCase, Store};
+    use casestore::prelude::*;
     use casework::lifecycle::{Actor, Command, apply};
     use casework::rules::DepartmentId;
 
@@ -160,8 +138,8 @@ async fn a_seeded_case_is_stored_as_a_created_one() {
 /// reported and as priced from the items' sizes, and writes.
 #[tokio::test]
 async fn reads_are_counted_with_their_capacity() {
-    use casestore::Store;
     use casestore::contract::{hours, new_case};
+    use casestore::prelude::*;
     let store = fresh_store().await;
     let new = casestore::NewCase {
         next_due: Some(hours(1)),
@@ -201,8 +179,9 @@ async fn reads_are_counted_with_their_capacity() {
 #[tokio::test]
 async fn sent_mail_expires_with_the_retention_and_pending_mail_does_not() {
     use aws_sdk_dynamodb::types::AttributeValue;
+    use casestore::Delivery;
     use casestore::contract::{hours, new_case};
-    use casestore::{Delivery, Store};
+    use casestore::prelude::*;
     let (client, table) = fresh_table().await;
     let store = DynamoStore::new(client.clone(), &table).with_retention_years(3);
     let new = new_case(None, hours(0));

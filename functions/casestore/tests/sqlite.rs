@@ -24,8 +24,8 @@ mod in_a_file {
 
 #[tokio::test]
 async fn a_file_keeps_cases_after_reopening() {
-    use casestore::Store;
     use casestore::contract::{new_case, t0};
+    use casestore::prelude::*;
     let path = std::env::temp_dir().join(format!("casestore-reopen-{}.sqlite", std::process::id()));
     let _ = std::fs::remove_file(&path);
     let new = new_case(Some("key-reopen"), t0());

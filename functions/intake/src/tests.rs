@@ -562,7 +562,7 @@ async fn unknown_paths_and_methods() {
 
 // ------------------------------------------------------------ signed links
 
-use casestore::Store as _;
+use casestore::prelude::*;
 use casework::action_token::{self, Action, ActionToken, Holder};
 use casework::lifecycle::{CaseState, Satisfaction};
 use casework::rules::DepartmentId;

@@ -7,22 +7,17 @@
 
 mod support;
 
-use casestore::Store;
 use casestore::dynamodb::DynamoStore;
+use casestore::prelude::*;
 use casework::tracking::TrackingNumber;
 use http::StatusCode;
 use intake::Api;
 use mail::eml::read;
 use mail::{SesMailer, SmtpMailer, Tls};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-const NEED_MOTO: &str = "run tests/run, or start the local endpoint yourself: \
-pip install 'moto[server]' && moto_server -H 127.0.0.1 -p 5055 & \
-export AWS_ENDPOINT_URL=http://127.0.0.1:5055 AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test";
 
 const NEED_SINK: &str = "run tests/run, or start a sink yourself: \
 pip install aiosmtpd && python3 -m aiosmtpd -n -l 127.0.0.1:8025 -c aiosmtpd.handlers.Mailbox /tmp/hotline-smtp & \
@@ -36,37 +31,11 @@ const WATER_INBOX: &str = "water@example.org";
 
 fn endpoint() -> String {
     // Never skip: a missing server is a failure that says how to fix it.
-    let url = std::env::var("AWS_ENDPOINT_URL")
-        .unwrap_or_else(|_| panic!("AWS_ENDPOINT_URL is not set. Fix: {NEED_MOTO}"));
-    for var in ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
-        if std::env::var(var).is_err() {
-            panic!("{var} is not set. Fix: {NEED_MOTO}");
-        }
-    }
-    url
+    casestore::testing::endpoint().unwrap_or_else(|e| panic!("{e}"))
 }
 
 async fn fresh_table() -> DynamoStore {
-    endpoint();
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
-    let client = aws_sdk_dynamodb::Client::new(&config);
-    // The server keeps tables between runs: make every name new.
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let name = format!(
-        "intake-{}-{stamp}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::SeqCst)
-    );
-    if let Err(e) = DynamoStore::create_table(&client, &name).await {
-        panic!("could not create table {name} ({e}). Fix: {NEED_MOTO}");
-    }
-    DynamoStore::new(client, name)
+    casestore::testing::fresh_store("intake").await
 }
 
 /// A plain HTTP/1.0 GET; enough for the endpoint's state dump.
@@ -77,7 +46,12 @@ async fn http_get(url: &str, path: &str) -> String {
         .trim_end_matches('/');
     let mut stream = tokio::net::TcpStream::connect(authority)
         .await
-        .unwrap_or_else(|e| panic!("cannot reach {authority}: {e}. Fix: {NEED_MOTO}"));
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot reach {authority}: {e}. Fix: {}",
+                casestore::testing::HOW_TO_START
+            )
+        });
     let request = format!("GET {path} HTTP/1.0\r\nHost: {authority}\r\n\r\n");
     stream.write_all(request.as_bytes()).await.expect("request");
     let mut response = Vec::new();

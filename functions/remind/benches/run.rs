@@ -22,8 +22,9 @@
 //! at each size, so the emulator's share of a run's time can be told
 //! apart. The request counts show what the run itself asked for.
 
+use casestore::NewCase;
 use casestore::dynamodb::{DynamoStore, Usage};
-use casestore::{NewCase, Store};
+use casestore::prelude::*;
 use casework::due::next_due;
 use casework::lifecycle::{Actor, Case, Command, apply};
 use casework::rules::{CaseTypeId, CategoryId, DepartmentId};
@@ -349,20 +350,13 @@ async fn main() {
         );
         return;
     }
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
-    let client = aws_sdk_dynamodb::Client::new(&config);
-    let next = std::sync::atomic::AtomicUsize::new(0);
+    let client = casestore::testing::client()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let make = async || {
-        let name = format!(
-            "remind-bench-{}-{}",
-            std::process::id(),
-            next.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-        );
-        DynamoStore::create_table(&client, &name)
+        let name = casestore::testing::fresh_table_on(&client, "remind-bench")
             .await
-            .expect("a table on the endpoint");
+            .unwrap_or_else(|e| panic!("{e}"));
         // As the functions open it: closed cases expire after the retention.
         DynamoStore::new(client.clone(), name)
             .with_retention_years(casestore::contract::rules().retention.years)

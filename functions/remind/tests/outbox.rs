@@ -2,7 +2,8 @@
 //! budget, and says how much it left for the next run.
 
 use casestore::contract::{notification, rules, t0, tracking};
-use casestore::{MemoryStore, OutgoingMessage, Store};
+use casestore::prelude::*;
+use casestore::{MemoryStore, OutgoingMessage};
 use chrono::TimeDelta;
 use mail::{MailError, Mailer};
 use remind::{Options, run_once};

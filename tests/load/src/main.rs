@@ -16,11 +16,12 @@ mod faults;
 
 use anyhow::{Context as _, anyhow, bail};
 use axum::body::Body;
-use casestore::Store;
+use casestore::faults::Faulty;
+use casestore::{CaseStore, Store};
 use chrono::{TimeDelta, Utc};
 use clap::{Parser, ValueEnum};
 use client::Connection;
-use faults::{CountingMailer, FaultyStore};
+use faults::CountingMailer;
 use intake::{Api, ApiConfig, MAX_BODY_BYTES, RateLimit};
 use mail::Mailer;
 use rand::rngs::StdRng;
@@ -166,29 +167,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
     result
 }
 
-const NEED_MOTO: &str = "start the local endpoint: pip install 'moto[server]' && \
-moto_server -H 127.0.0.1 -p 5055 & export AWS_ENDPOINT_URL=http://127.0.0.1:5055 \
-AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test";
-
 fn endpoint() -> anyhow::Result<String> {
-    std::env::var("AWS_ENDPOINT_URL")
-        .map_err(|_| anyhow!("AWS_ENDPOINT_URL is not set. Fix: {NEED_MOTO}"))
+    casestore::testing::endpoint().map_err(|e| anyhow!("{e}"))
 }
 
 async fn aws_adapters() -> anyhow::Result<(casestore::dynamodb::DynamoStore, mail::SesMailer)> {
-    endpoint()?;
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
-    let client = aws_sdk_dynamodb::Client::new(&config);
-    let table = format!(
-        "hotline-load-{}-{}",
-        std::process::id(),
-        Utc::now().timestamp_millis()
-    );
-    casestore::dynamodb::DynamoStore::create_table(&client, &table)
+    let (client, table) = casestore::testing::fresh_table("hotline-load")
         .await
-        .map_err(|e| anyhow!("creating table {table}: {e}. Fix: {NEED_MOTO}"))?;
+        .map_err(|e| anyhow!("{e}"))?;
     let mailer = mail::SesMailer::from_env("Hotline <noreply@example.org>").await;
     // Creating an identity that exists already fails; either way it exists.
     let _ = mailer
@@ -228,7 +214,7 @@ where
     };
     // As `hotline serve`: answers do not wait for the mail, a worker sends it.
     let (api, mail_worker) =
-        Api::with_default_form(config, FaultyStore::new(store), CountingMailer::new(mailer))
+        Api::with_default_form(config, Faulty::new(store), CountingMailer::new(mailer))
             .with_background_delivery(MAIL_QUEUE);
     intake::run_mail_worker(mail_worker).context("starting the mail worker")?;
     let addr = serve(Arc::clone(&api)).await?;
@@ -348,7 +334,7 @@ where
 }
 
 /// Serves the API on a loopback port, as `hotline serve` mounts it.
-async fn serve<S, M>(api: Arc<Api<FaultyStore<S>, CountingMailer<M>>>) -> anyhow::Result<SocketAddr>
+async fn serve<S, M>(api: Arc<Api<Faulty<S>, CountingMailer<M>>>) -> anyhow::Result<SocketAddr>
 where
     S: Store + 'static,
     M: Mailer + 'static,
@@ -598,7 +584,7 @@ async fn report_and_check<S: Store, M: Mailer>(
     store_window: Option<(f64, f64)>,
     sending: Duration,
     retried_mail: usize,
-    store: &FaultyStore<S>,
+    store: &Faulty<S>,
     mailer: &CountingMailer<M>,
     from: chrono::DateTime<Utc>,
     to: chrono::DateTime<Utc>,

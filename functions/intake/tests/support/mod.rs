@@ -1,16 +1,15 @@
 //! Test doubles and request helpers shared by the API's unit tests and the
-//! integration tests in this folder: the in-memory store with a switch to
-//! make it fail, a mailer that records or refuses, and request builders.
+//! integration tests in this folder: the in-memory store with switches to
+//! make it fail (`casestore::faults`), a mailer that records or refuses,
+//! and request builders.
 #![allow(dead_code)]
 
 use bytes::Bytes;
+use casestore::faults::Faulty;
 use casestore::memory::MemoryStore;
-use casestore::{
-    CaseRecord, Created, Delivery, NewCase, Notification, OutgoingMessage, Store, StoreError,
-};
+use casestore::prelude::*;
+use casestore::{CaseRecord, Notification, OutgoingMessage};
 use casework::Rulebook;
-use casework::lifecycle::Case;
-use casework::tracking::TrackingNumber;
 use chrono::{DateTime, TimeZone, Utc};
 use http::{Request, Response};
 use intake::{Api, ApiConfig, RateLimit};
@@ -42,25 +41,21 @@ pub fn now() -> DateTime<Utc> {
         .expect("time")
 }
 
-/// The in-memory store, with switches to make it fail.
-#[derive(Default)]
-pub struct TestStore {
-    pub inner: MemoryStore,
-    pub down: AtomicBool,
-    /// The next case update loses a race: someone else wrote first.
-    pub lose_next_update: AtomicBool,
+/// The in-memory store, with switches to make it fail (`down`,
+/// `lose_next_update`); reading through it (`notifications()`) reaches the
+/// memory store directly.
+pub type TestStore = Faulty<MemoryStore>;
+
+/// What a test reads back from its store, past the switches.
+pub trait Recorded {
+    /// Every case, in order of arrival.
+    fn all_cases(&self) -> impl std::future::Future<Output = Vec<CaseRecord>>;
+    /// Every notification in any state, by id.
+    fn notifications(&self) -> Vec<Notification>;
 }
 
-impl TestStore {
-    pub fn check(&self) -> Result<(), StoreError> {
-        if self.down.load(Ordering::SeqCst) {
-            Err(StoreError::Unavailable("switched off by the test".into()))
-        } else {
-            Ok(())
-        }
-    }
-
-    pub async fn all_cases(&self) -> Vec<CaseRecord> {
+impl Recorded for TestStore {
+    async fn all_cases(&self) -> Vec<CaseRecord> {
         let from = Utc
             .with_ymd_and_hms(2000, 1, 1, 0, 0, 0)
             .single()
@@ -75,84 +70,8 @@ impl TestStore {
             .expect("readable")
     }
 
-    pub fn notifications(&self) -> Vec<Notification> {
+    fn notifications(&self) -> Vec<Notification> {
         self.inner.notifications().expect("readable")
-    }
-}
-
-impl Store for TestStore {
-    async fn create_case(&self, new: NewCase) -> Result<Created, StoreError> {
-        self.check()?;
-        // A pause, so two concurrent requests really overlap.
-        tokio::task::yield_now().await;
-        self.inner.create_case(new).await
-    }
-    async fn case(&self, tracking: &TrackingNumber) -> Result<Option<CaseRecord>, StoreError> {
-        self.check()?;
-        self.inner.case(tracking).await
-    }
-    async fn update_case(
-        &self,
-        case: &Case,
-        expected_version: u64,
-        next_due: Option<DateTime<Utc>>,
-        notifications: Vec<Notification>,
-    ) -> Result<u64, StoreError> {
-        self.check()?;
-        if self.lose_next_update.swap(false, Ordering::SeqCst) {
-            return Err(StoreError::Conflict);
-        }
-        self.inner
-            .update_case(case, expected_version, next_due, notifications)
-            .await
-    }
-    async fn due_cases(
-        &self,
-        now: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<CaseRecord>, StoreError> {
-        self.check()?;
-        self.inner.due_cases(now, limit).await
-    }
-    async fn pending_notifications(
-        &self,
-        now: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<Notification>, StoreError> {
-        self.check()?;
-        self.inner.pending_notifications(now, limit).await
-    }
-    async fn claim_notification(
-        &self,
-        id: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        self.check()?;
-        self.inner.claim_notification(id, now, lease_until).await
-    }
-    async fn record_delivery(&self, id: &str, delivery: Delivery) -> Result<(), StoreError> {
-        self.check()?;
-        self.inner.record_delivery(id, delivery).await
-    }
-    async fn count_request(
-        &self,
-        key: &str,
-        window_start: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
-        self.check()?;
-        self.inner
-            .count_request(key, window_start, expires_at)
-            .await
-    }
-    async fn cases_received_between(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<CaseRecord>, StoreError> {
-        self.check()?;
-        self.inner.cases_received_between(from, to).await
     }
 }
 

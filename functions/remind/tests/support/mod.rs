@@ -146,25 +146,8 @@ pub fn kind_of(id: &str) -> String {
     id.split('/').nth(1).unwrap_or(id).to_string()
 }
 
-const NEED_MOTO: &str = "DynamoDB tests need moto: run tests/run, or `pip install 'moto[server]' && moto_server -H 127.0.0.1 -p 5005 &` then `export AWS_ENDPOINT_URL=http://127.0.0.1:5005 AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test`";
-
 /// A DynamoStore on a fresh table of the local endpoint; a missing
 /// endpoint is a failure that says how to fix it, never a skip.
 pub async fn fresh_dynamo(label: &str) -> casestore::dynamodb::DynamoStore {
-    if std::env::var("AWS_ENDPOINT_URL").is_err() {
-        panic!("{NEED_MOTO}");
-    }
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
-    let client = aws_sdk_dynamodb::Client::new(&config);
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let name = format!("remind-{label}-{}-{stamp}", std::process::id());
-    if let Err(e) = casestore::dynamodb::DynamoStore::create_table(&client, &name).await {
-        panic!("could not create table {name} ({e}). {NEED_MOTO}");
-    }
-    casestore::dynamodb::DynamoStore::new(client, name)
+    casestore::testing::fresh_store(&format!("remind-{label}")).await
 }
