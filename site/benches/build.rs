@@ -1,7 +1,9 @@
 //! Site-build benchmark: `hotline build` against Hugo on the same corpus.
 //!
 //! Run with `cargo bench -p hotline-site --bench build` (sizes can be given
-//! after `--`, e.g. `-- 1000`). For each size it generates a Chinese corpus
+//! after `--`, e.g. `-- 1000`). The `hotline` binary is another package's
+//! (`site/cli/`): the benchmark first builds it with the same cargo and
+//! profile, into the same target folder, and runs that. For each size it generates a Chinese corpus
 //! in a temporary folder (four sections, pages of 600–1500 characters with
 //! headings, lists, a table, internal links with anchors and an outside
 //! link), writes it once as a hotline project and once as a Hugo site with
@@ -72,7 +74,8 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let hotline = Path::new(env!("CARGO_BIN_EXE_hotline"));
+    let hotline = hotline_binary();
+    let hotline = hotline.as_path();
     println!(
         "hotline: {} (release, run as a child process)",
         hotline.display()
@@ -160,12 +163,39 @@ fn verdict(what: &str, met: bool) {
     println!("  {what}: {}", if met { "met" } else { "MISSED" });
 }
 
+/// The `hotline` binary, built first for this benchmark's profile. Cargo
+/// gives a benchmark only its own package's binaries, and the command
+/// lives in the `hotline` package, so it is built here: the benchmark's
+/// executable sits in `<target>/<profile>/deps/`, and `--release` (what
+/// `cargo bench` builds with) or the dev profile puts the binary in
+/// `<target>/<profile>/`.
+fn hotline_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("the benchmark's own path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the benchmark runs from <target>/<profile>/deps");
+    let release = profile_dir.file_name().is_some_and(|n| n == "release");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
+    let mut build = Command::new(cargo);
+    build.args(["build", "--locked", "-p", "hotline", "--bin", "hotline"]);
+    if release {
+        build.arg("--release");
+    }
+    if let Some(target) = profile_dir.parent() {
+        build.arg("--target-dir").arg(target);
+    }
+    let status = build.status().expect("cargo runs");
+    assert!(status.success(), "building the hotline binary failed");
+    profile_dir.join(format!("hotline{}", std::env::consts::EXE_SUFFIX))
+}
+
 /// Without `--bench`: a small corpus must build, and nothing else is timed.
 fn smoke() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let corpus = Corpus::write(dir.path(), 40);
     let out = dir.path().join("out");
-    let m = run(Command::new(env!("CARGO_BIN_EXE_hotline"))
+    let m = run(Command::new(hotline_binary())
         .current_dir(&corpus.hotline)
         .arg("build")
         .arg("--output")

@@ -1,11 +1,19 @@
 //! Where rendered files go — a folder on disk or memory — and printing
 //! diagnostics.
 
-use crate::site::Output;
 use casework::Diagnostic;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+/// The files of a rendered site: path under the output folder → bytes.
+#[derive(Debug, Clone, Default)]
+pub struct Output {
+    pub files: BTreeMap<String, Vec<u8>>,
+    pub pages_zh: usize,
+    pub pages_en: usize,
+    pub fallbacks: usize,
+}
 
 /// Takes the rendered files one by one, from any worker thread.
 pub trait Sink: Sync {

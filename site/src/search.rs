@@ -109,11 +109,7 @@ struct Alternate {
 
 /// Renders `search.html` in both languages into `sink`, with the same theme
 /// (overrides included) and header as every other page.
-pub fn add_pages(
-    site: &Site,
-    today: chrono::NaiveDate,
-    sink: &dyn Sink,
-) -> Result<(), RenderError> {
+pub fn add_pages(site: &Site, sink: &dyn Sink) -> Result<(), RenderError> {
     // The site's templates, compiled once at load.
     let (tera, templates) = site.templates();
     let strings = theme::strings();
@@ -178,7 +174,7 @@ pub fn add_pages(
                 })
                 .collect::<Vec<_>>(),
         );
-        ctx.insert("directory", &directory(&site.content, lang, today));
+        ctx.insert("directory", &directory(&site.content, lang, site.today()));
         match tera.render("search.html", &ctx) {
             Ok(html) => {
                 let path = format!("{}index.html", &url[1..]);
@@ -387,7 +383,7 @@ mod tests {
         let site = Site::load(&sources, today).unwrap_or_else(|d| panic!("{d:#?}"));
         let mut out = site.render().unwrap_or_else(|d| panic!("{d:#?}"));
         let search = crate::output::Memory::default();
-        add_pages(&site, today, &search).unwrap_or_else(|e| panic!("{e:#?}"));
+        add_pages(&site, &search).unwrap_or_else(|e| panic!("{e:#?}"));
         out.files.extend(search.into_files());
         let zh = String::from_utf8(out.files["search/index.html"].clone()).unwrap();
         let en = String::from_utf8(out.files["en/search/index.html"].clone()).unwrap();

@@ -8,113 +8,26 @@
 //! Templates get the site-wide data (navigation, hotlines, notices, the rules
 //! view) once, in Tera's global context; each page adds only its own data.
 //! Tera shares maps and lists by reference, so the build stays linear.
+//!
+//! What is read ([`Sources`]) is in `sources.rs`, the internal links are
+//! checked in `links.rs`, and the pipeline that chains load, render and the
+//! search pages is in `pipeline.rs`.
 
 use crate::config::{self, SiteConfig};
 use crate::content::{Content, Doc, Entry, url_for};
 use crate::frontmatter::{Kind, Layout};
+use crate::links::{check_links, resolve_link};
 use crate::markdown::{self, Heading};
-use crate::output::{Memory, Sink};
+use crate::output::{Memory, Output, Sink};
 use crate::rules_view::{RulesView, date_view};
+use crate::sources::Sources;
 use crate::theme::{self, TemplateSource};
-use casework::diagnostic::{Severity, SourceFile};
+use casework::diagnostic::Severity;
 use casework::{Diagnostic, Lang, Rulebook};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-
-/// Everything the build reads, gathered by the shell (or written by a test).
-#[derive(Debug, Clone, Default)]
-pub struct Sources {
-    /// `content/site.toml`, if present.
-    pub config: Option<String>,
-    /// `content/rules.toml`, if present.
-    pub rules: Option<String>,
-    /// Markdown files: path inside `content/`, text.
-    pub pages: Vec<(String, String)>,
-    /// Template overrides: name, text.
-    pub templates: Vec<(String, String)>,
-    /// Static file overrides: name, bytes.
-    pub static_files: Vec<(String, Vec<u8>)>,
-}
-
-impl Sources {
-    /// Reads `content/` under the project root.
-    pub fn read(root: &Path) -> std::io::Result<Sources> {
-        let content = root.join("content");
-        let read_opt = |p: PathBuf| match std::fs::read_to_string(&p) {
-            Ok(t) => Ok(Some(t)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        };
-        let mut sources = Sources {
-            config: read_opt(content.join("site.toml"))?,
-            rules: read_opt(content.join("rules.toml"))?,
-            ..Sources::default()
-        };
-        if !content.is_dir() {
-            return Ok(sources);
-        }
-        let mut pages = Vec::new();
-        for (rel, path) in walk(&content)? {
-            if let Some(name) = rel.strip_prefix("_theme/templates/") {
-                sources
-                    .templates
-                    .push((name.to_string(), std::fs::read_to_string(&path)?));
-            } else if let Some(name) = rel.strip_prefix("_theme/static/") {
-                sources
-                    .static_files
-                    .push((name.to_string(), std::fs::read(&path)?));
-            } else if rel.ends_with(".md") && !rel.starts_with("_theme/") {
-                pages.push((rel, path));
-            }
-        }
-        // Thousands of small files: read on every core.
-        sources.pages = crate::parallel::map(&pages, |(rel, path)| {
-            Ok((rel.clone(), std::fs::read_to_string(path)?))
-        })
-        .into_iter()
-        .collect::<std::io::Result<_>>()?;
-        Ok(sources)
-    }
-}
-
-/// Files under `dir`, as (path relative to `dir` with `/`, full path), sorted.
-fn walk(dir: &Path) -> std::io::Result<Vec<(String, PathBuf)>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d)? {
-            let entry = entry?;
-            let path = entry.path();
-            let name = entry.file_name();
-            // Editors' backup and hidden files are not content.
-            if name.to_string_lossy().starts_with('.') {
-                continue;
-            }
-            if entry.file_type()?.is_dir() {
-                stack.push(path);
-            } else if let Ok(rel) = path.strip_prefix(dir) {
-                out.push((rel.to_string_lossy().replace('\\', "/"), path));
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
-/// Today's date at the office: `now` in the rulebook's time zone
-/// (`[calendar] time_zone` in rules.toml), so notices expire by the office's
-/// calendar wherever the build runs. Without a rulebook that parses, the
-/// default calendar's zone stands in; loading the site reports what is wrong.
-pub fn office_today(rules: Option<&str>, now: DateTime<Utc>) -> NaiveDate {
-    let path = Path::new(casework::rules::RULES_PATH);
-    let calendar = rules
-        .and_then(|text| casework::rules::parse_rules(path, text).ok())
-        .map(|(rules, _)| rules.calendar)
-        .unwrap_or_default();
-    calendar.local(now).date_naive()
-}
 
 /// A loaded and checked site, ready to render.
 pub struct Site {
@@ -133,30 +46,16 @@ impl Site {
     pub(crate) fn templates(&self) -> (&tera::Tera, &[TemplateSource]) {
         (&self.tera, &self.templates)
     }
+
+    /// The office's date this site was loaded for: notices expire by it.
+    pub fn today(&self) -> NaiveDate {
+        self.today
+    }
 }
 
 /// Where the page shells for the intake API's own pages go, under each
 /// language's root: `_shell/index.html`, `en/_shell/index.html`.
 pub const SHELL_PATH: &str = "_shell/";
-
-/// Anchors that layouts add after the editor's text.
-fn layout_anchors(layout: Option<Layout>) -> &'static [&'static str] {
-    match layout {
-        Some(Layout::TimeLimits) => &["case-types", "severities", "holidays"],
-        Some(Layout::ComplaintForm) => &["complaint-form"],
-        Some(Layout::Status) => &["status-form", "status-result"],
-        Some(Layout::Thanks) | None => &[],
-    }
-}
-
-/// The files of a rendered site: path under the output folder → bytes.
-#[derive(Debug, Clone, Default)]
-pub struct Output {
-    pub files: BTreeMap<String, Vec<u8>>,
-    pub pages_zh: usize,
-    pub pages_en: usize,
-    pub fallbacks: usize,
-}
 
 /// What a render wrote, for the build's summary line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -649,75 +548,6 @@ fn dedup(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
         .collect()
 }
 
-/// Checks every internal link and anchor, in both languages: a page shown
-/// in English resolves its links against the English pages.
-fn check_links(content: &Content, diagnostics: &mut Vec<Diagnostic>) {
-    let found = crate::parallel::map(&content.entries, |entry| {
-        let mut found = Vec::new();
-        for lang in Lang::ALL {
-            let doc = entry.doc(lang);
-            for (link, at) in &doc.links {
-                if let Err((message, hint)) = resolve_link(content, link, lang) {
-                    found.push(SourceFile::new(&doc.file, &doc.text).diagnostic(
-                        Severity::Error,
-                        doc.body_offset + at,
-                        message,
-                        Some(hint),
-                    ));
-                }
-            }
-        }
-        found
-    });
-    diagnostics.extend(found.into_iter().flatten());
-}
-
-/// `@/path.md#anchor` → the URL of that page in `lang`, or what is wrong.
-pub fn resolve_link(content: &Content, link: &str, lang: Lang) -> Result<String, (String, String)> {
-    let target = link.trim_start_matches("@/");
-    let (path, anchor) = match target.split_once('#') {
-        Some((p, a)) => (p, Some(a)),
-        None => (target, None),
-    };
-    let key = path
-        .strip_suffix(".en.md")
-        .map(|s| format!("{s}.md"))
-        .unwrap_or_else(|| path.to_string());
-    let Some(entry) = content.get(&key) else {
-        let hint = if content.drafts.contains(&key) {
-            "that page is a draft; publish it (remove `draft = true`) or drop the link".to_string()
-        } else {
-            "internal links name a file under content/, e.g. @/policies/time-limits.md".to_string()
-        };
-        return Err((
-            format!("link to a page that does not exist: `{link}`"),
-            hint,
-        ));
-    };
-    let url = entry.url(lang);
-    match anchor {
-        None | Some("") => Ok(url),
-        Some(anchor) => {
-            let doc = entry.doc(lang);
-            let known = doc.headings.iter().any(|h: &Heading| h.id == anchor)
-                || layout_anchors(doc.front.layout).contains(&anchor);
-            if known {
-                Ok(format!("{url}#{anchor}"))
-            } else {
-                let ids: Vec<&str> = doc.headings.iter().map(|h| h.id.as_str()).collect();
-                Err((
-                    format!("`{}` has no heading `#{anchor}`", doc.file.display()),
-                    if ids.is_empty() {
-                        "that page has no headings".to_string()
-                    } else {
-                        format!("its headings are: {}", ids.join(", "))
-                    },
-                ))
-            }
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize)]
 struct Summary {
     title: String,
@@ -765,28 +595,4 @@ struct SitemapUrl {
     zh: String,
     en: String,
     updated: Option<String>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn today_is_the_date_in_the_rulebooks_time_zone() {
-        let path =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny/content/rules.toml");
-        let shanghai = std::fs::read_to_string(path).unwrap();
-        assert!(shanghai.contains("time_zone = \"Asia/Shanghai\""));
-        let new_york = shanghai.replace("Asia/Shanghai", "America/New_York");
-        // 20:00 UTC on 1 March is 04:00 on 2 March in Shanghai, 15:00 on 1 March in New York.
-        let now = DateTime::parse_from_rfc3339("2026-03-01T20:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        let day = |d| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
-        assert_eq!(office_today(Some(&shanghai), now), day(2));
-        assert_eq!(office_today(Some(&new_york), now), day(1));
-        // A rulebook that does not parse: the default zone, and load says why.
-        assert_eq!(office_today(Some("not toml ["), now), day(2));
-        assert_eq!(office_today(None, now), day(2));
-    }
 }

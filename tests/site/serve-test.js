@@ -8,7 +8,7 @@
 //
 // Usage: node tests/site/serve-test.js [BINARY]
 //   BINARY: the `hotline` binary (default: $HOTLINE_BIN, else target/debug/hotline),
-//   built with `cargo build --locked -p hotline-site`.
+//   built with `cargo build --locked -p hotline`.
 // The server runs in a temporary copy of content/, so its cases and mail
 // (.hotline/ there) never touch the project's own. Screenshots of failing steps
 // go to tests/output/.
@@ -36,7 +36,7 @@ function fatal(message) {
 
 const binary = path.resolve(process.argv[2] || process.env.HOTLINE_BIN || path.join(ROOT, "target", "debug", "hotline"));
 if (!fs.existsSync(binary)) {
-  fatal(`no hotline binary at ${path.relative(process.cwd(), binary)}. Fix: cargo build --locked -p hotline-site, then give its path`);
+  fatal(`no hotline binary at ${path.relative(process.cwd(), binary)}. Fix: cargo build --locked -p hotline, then give its path`);
 }
 let playwright;
 let axePath;

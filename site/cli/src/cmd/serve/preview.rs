@@ -1,7 +1,7 @@
-//! `hotline serve`: builds the site into memory, serves it, rebuilds when
-//! anything under `content/` changes (the theme override folder included),
-//! and tells the open pages to reload over server-sent events. A build error
-//! is printed in the terminal and shown over the page.
+//! The preview of `hotline serve`: builds the site into memory, serves it,
+//! rebuilds when anything under `content/` changes (the theme override
+//! folder included), and tells the open pages to reload over server-sent
+//! events. A build error is printed in the terminal and shown over the page.
 //!
 //! Search works in the preview as in a build: the search pages are part of
 //! every rebuild, and when Pagefind is installed a background thread indexes
@@ -9,16 +9,17 @@
 //! so a rebuild never waits for it. Until the new index is in, the previous
 //! one is served.
 //!
-//! The intake API is not part of this crate: [`run`] takes a router and
+//! The intake API is not part of this module: [`run`] takes a router and
 //! mounts it under `/api`, so the same server can accept complaints locally.
 
-use crate::site::{Site, Sources};
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use hotline_site::output::{self, Sink as _};
+use hotline_site::{BuildError, Site, Sources, Target, search};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -58,21 +59,17 @@ pub struct AppState {
 /// Where the pages listen for reloads.
 const EVENTS_PATH: &str = "/__hotline/events";
 
-/// Builds the site in memory; `Err` is the report to show.
-pub fn build(
-    root: &std::path::Path,
-    today: chrono::NaiveDate,
-) -> Result<BTreeMap<String, Vec<u8>>, String> {
+/// Builds the site in memory for the office's date now; `Err` is the
+/// report to show.
+pub fn build(root: &std::path::Path) -> Result<BTreeMap<String, Vec<u8>>, String> {
     let sources = Sources::read(root).map_err(|e| format!("reading content/: {e}"))?;
-    let site = Site::load(&sources, today).map_err(|d| crate::output::report(&d))?;
-    let mut out = site.render().map_err(|d| crate::output::report(&d))?;
-    let search = crate::output::Memory::default();
-    crate::search::add_pages(&site, today, &search).map_err(|e| match e {
-        crate::RenderError::Templates(d) => crate::output::report(&d),
-        e => e.to_string(),
-    })?;
-    out.files.extend(search.into_files());
-    Ok(out.files)
+    match Site::build(&sources, chrono::Utc::now(), Target::Memory, |_| {}) {
+        Ok(built) => Ok(built.files),
+        Err(BuildError::Load(d) | BuildError::Templates { errors: d, .. }) => {
+            Err(output::report(&d))
+        }
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// Where the search index of the preview lives in the served files.
@@ -84,9 +81,7 @@ const INDEX_SITE_DIR: &str = ".hotline/preview";
 /// Rebuilds and stores the result; returns how long it took.
 pub fn rebuild(root: &std::path::Path, state: &AppState) -> Duration {
     let start = Instant::now();
-    let rules = std::fs::read_to_string(root.join(casework::rules::RULES_PATH)).ok();
-    let today = crate::site::office_today(rules.as_deref(), chrono::Utc::now());
-    let result = build(root, today);
+    let result = build(root);
     let took = start.elapsed();
     {
         let mut live = state.live.write().unwrap_or_else(|e| e.into_inner());
@@ -189,9 +184,9 @@ fn indexer(root: PathBuf, state: AppState) -> std::sync::mpsc::Sender<()> {
                     .collect()
             };
             let written = (|| {
-                let staged = crate::output::Staged::new(&dir)?;
+                let staged = output::Staged::new(&dir)?;
                 for (path, bytes) in &pages {
-                    crate::output::Sink::put(&staged, path, bytes)?;
+                    staged.put(path, bytes)?;
                 }
                 staged.finish()
             })();
@@ -199,13 +194,13 @@ fn indexer(root: PathBuf, state: AppState) -> std::sync::mpsc::Sender<()> {
                 eprintln!("Search: cannot write {}: {e}", dir.display());
                 continue;
             }
-            let outcome = crate::search::index(&dir);
+            let outcome = search::index(&dir);
             println!("{outcome}");
             match outcome {
-                crate::search::Indexed::Done { .. } => {}
+                search::Indexed::Done { .. } => {}
                 // Without Pagefind there is nothing to retry on the next save.
-                crate::search::Indexed::Missing => return,
-                crate::search::Indexed::Failed(_) => continue,
+                search::Indexed::Missing => return,
+                search::Indexed::Failed(_) => continue,
             }
             let mut index = Vec::new();
             if let Err(e) = read_tree(&dir.join(INDEX_PREFIX), INDEX_PREFIX, &mut index) {
@@ -326,21 +321,6 @@ async fn file(State(state): State<AppState>, uri: Uri) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_preview_has_the_search_pages_and_the_shells() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny");
-        let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
-        let files = build(&root, today).unwrap();
-        for path in [
-            "search/index.html",
-            "en/search/index.html",
-            "_shell/index.html",
-            "en/_shell/index.html",
-        ] {
-            assert!(files.contains_key(path), "{path}");
-        }
-    }
 
     #[test]
     fn the_overlay_goes_before_the_end_of_the_body_and_is_escaped() {

@@ -19,7 +19,7 @@ fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let content = dir.path().join("content");
     std::fs::create_dir_all(&content).expect("content/");
-    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../content/rules.toml");
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content/rules.toml");
     std::fs::copy(rules, content.join("rules.toml")).expect("the rulebook");
     dir
 }

@@ -1,27 +1,22 @@
 //! The intake API inside `hotline serve`: the same router the Lambda runs,
 //! over an embedded SQLite store and an outbox folder of `.eml` files, both
 //! under `.hotline/` in the project (ignored by git). The secret that signs
-//! the action links in mails is kept there too, so the links in the outbox
-//! keep working after a restart; the API's pages wear the site's look from
-//! the build's page shells.
+//! the action links in mails is kept there too (see
+//! [`stores::action_secret`]), so the links in the outbox keep working after
+//! a restart; the API's pages wear the site's look from the build's page
+//! shells.
 
+use crate::stores::{self, DATA_DIR};
 use anyhow::{Context as _, anyhow};
 use axum::body::Body;
 use axum::response::IntoResponse;
 use casestore::sqlite::SqliteStore;
-use casework::action_token::ActionSecret;
 use intake::{Api, ApiConfig, MAX_BODY_BYTES, RateLimit};
 use mail::OutboxMailer;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// Where local cases and mail are kept, relative to the project root.
-pub const DATA_DIR: &str = ".hotline";
-
-/// The file under [`DATA_DIR`] that holds the action-link secret.
-const ACTION_SECRET_FILE: &str = "action-secret";
 
 /// Cases whose mail may wait for the mail worker; beyond that it waits
 /// for the reminder loop's outbox pass.
@@ -40,7 +35,7 @@ pub fn router(root: &Path, addr: SocketAddr) -> anyhow::Result<axum::Router> {
         .map_err(|e| anyhow!("opening the local case store: {e}"))?;
     let outbox = data.join("outbox");
     let mailer = OutboxMailer::new(&outbox, "hotline@localhost");
-    let action_secret = action_secret(&data)?;
+    let action_secret = stores::action_secret(&data)?;
     let shells = page_shells(root);
     let origin = format!("http://{addr}");
     let config = ApiConfig {
@@ -63,8 +58,8 @@ pub fn router(root: &Path, addr: SocketAddr) -> anyhow::Result<axum::Router> {
         data.join("cases.sqlite").display(),
         outbox.display()
     );
-    // The reminder loop: remind's run_once every minute (see staff.rs).
-    crate::staff::spawn_reminder_loop(
+    // The reminder loop: remind's run_once every minute.
+    super::reminder::spawn(
         Arc::clone(&config.rules),
         data.clone(),
         config.public_base_url.clone(),
@@ -168,50 +163,12 @@ impl Sources {
     }
 }
 
-/// The project's action-link secret: read from `.hotline/action-secret`,
-/// or made (random, 32 bytes as hex) and kept there on first use. Local
-/// staff commands that sign links (the survey) use this same secret, so
-/// the API accepts what they sign; `data` is the project's [`DATA_DIR`].
-pub(crate) fn action_secret(data: &Path) -> anyhow::Result<ActionSecret> {
-    let path = data.join(ACTION_SECRET_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(text) if let Ok(secret) = ActionSecret::new(text.trim()) => return Ok(secret),
-        Ok(_) => println!(
-            "{} is too short; making a new one (earlier action links stop working)",
-            path.display()
-        ),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(anyhow!("reading {}: {e}", path.display())),
-    }
-    let secret = format!(
-        "{:032x}{:032x}",
-        rand::random::<u128>(),
-        rand::random::<u128>()
-    );
-    write_private(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
-    ActionSecret::new(secret).map_err(|e| anyhow!("{e}"))
-}
-
-/// Writes a file only its owner may read.
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(text.as_bytes())
-}
-
 /// The page shells from a build of the site, so the API's pages look like
 /// the preview; the built-in page when the build fails or has none.
 /// Read again when the rulebook or site settings change; a template edit
 /// alone shows in the API's pages after a restart.
 fn page_shells(root: &Path) -> intake::PageShells {
-    // The office's date, in the rulebook's time zone (shells show no
-    // notices, but the build wants a date).
-    let rules = std::fs::read_to_string(root.join(casework::rules::RULES_PATH)).ok();
-    let today = hotline_site::site::office_today(rules.as_deref(), chrono::Utc::now());
-    let files = match hotline_site::serve::build(root, today) {
+    let files = match super::preview::build(root) {
         Ok(files) => files,
         Err(_) => {
             println!("The site does not build yet: the API's pages use the built-in look");

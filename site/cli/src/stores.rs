@@ -1,0 +1,193 @@
+//! What a staff command works on: the local store and outbox under
+//! `.hotline/` (as `hotline serve` keeps them), or with `--store dynamodb`
+//! the production table and SES from the environment (the remind Lambda's:
+//! `HOTLINE_TABLE`, `HOTLINE_MAIL_FROM` and the AWS settings). Also the
+//! project's action-link secret and the rulebook, which every such command
+//! reads first.
+//!
+//! The AWS SDK is compiled only with the `dynamodb` feature; without it
+//! `--store dynamodb` is still accepted on the command line and fails with
+//! how to rebuild, before anything is read or sent.
+
+use casework::action_token::ActionSecret;
+use anyhow::{Context as _, anyhow, bail};
+use casestore::OutgoingMessage;
+#[cfg(feature = "dynamodb")]
+use casestore::dynamodb::DynamoStore;
+use casestore::sqlite::SqliteStore;
+use casework::Rulebook;
+#[cfg(feature = "dynamodb")]
+use mail::SesMailer;
+use mail::{MailError, Mailer, OutboxMailer};
+use std::path::Path;
+
+/// Where local cases and mail are kept, relative to the project root.
+pub const DATA_DIR: &str = ".hotline";
+
+/// The file under [`DATA_DIR`] that holds the action-link secret.
+const ACTION_SECRET_FILE: &str = "action-secret";
+
+/// Why `--store dynamodb` fails in a build without the SDK.
+const NO_DYNAMODB: &str = "this hotline was built without DynamoDB support: \
+rebuild it with `cargo build --release -p hotline --features dynamodb` to use --store dynamodb";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StoreKind {
+    /// `.hotline/cases.sqlite`, mail into `.hotline/outbox/`.
+    Sqlite,
+    /// The production table and SES, from the environment.
+    Dynamodb,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StoreArgs {
+    /// Which store to work on.
+    #[arg(long, value_enum, default_value = "sqlite")]
+    pub store: StoreKind,
+}
+
+/// Either store, so one command works on both.
+pub enum AnyStore {
+    Sqlite(SqliteStore),
+    #[cfg(feature = "dynamodb")]
+    Dynamo(DynamoStore),
+}
+
+/// Runs `$body` with `$s` bound to the concrete store.
+macro_rules! with_store {
+    ($store:expr, $s:ident => $body:expr) => {
+        match $store {
+            $crate::stores::AnyStore::Sqlite($s) => $body,
+            #[cfg(feature = "dynamodb")]
+            $crate::stores::AnyStore::Dynamo($s) => $body,
+        }
+    };
+}
+pub(crate) use with_store;
+
+/// Either mailer: the outbox folder locally, SES with DynamoDB.
+pub enum AnyMailer {
+    Outbox(OutboxMailer),
+    #[cfg(feature = "dynamodb")]
+    Ses(SesMailer),
+}
+
+impl Mailer for AnyMailer {
+    async fn send(&self, id: &str, message: &OutgoingMessage) -> Result<(), MailError> {
+        match self {
+            AnyMailer::Outbox(m) => m.send(id, message).await,
+            #[cfg(feature = "dynamodb")]
+            AnyMailer::Ses(m) => m.send(id, message).await,
+        }
+    }
+}
+
+/// The runtime a staff command's store and mailer run on.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+pub fn read_rules(root: &Path) -> anyhow::Result<Rulebook> {
+    let rules_path = Path::new(casework::rules::RULES_PATH);
+    let text = std::fs::read_to_string(root.join(rules_path))
+        .with_context(|| format!("reading {}", rules_path.display()))?;
+    let (rules, _) = casework::rules::parse_rules(rules_path, &text)
+        .map_err(|_| anyhow!("{} has errors: run `hotline check`", rules_path.display()))?;
+    Ok(rules)
+}
+
+/// A setting of `--store dynamodb`, from the environment. Every use of
+/// that store goes through here first, so a build without the SDK says
+/// so before anything else.
+pub fn env(name: &str) -> anyhow::Result<String> {
+    if !cfg!(feature = "dynamodb") {
+        bail!(NO_DYNAMODB);
+    }
+    std::env::var(name).with_context(|| format!("{name} is not set (needed with --store dynamodb)"))
+}
+
+/// The store of `kind`; the local one must exist already.
+pub async fn open_store(
+    root: &Path,
+    kind: StoreKind,
+    rules: &Rulebook,
+) -> anyhow::Result<AnyStore> {
+    Ok(match kind {
+        StoreKind::Sqlite => {
+            let path = root.join(DATA_DIR).join("cases.sqlite");
+            if !path.exists() {
+                bail!(
+                    "no local store at {}: run `hotline serve` and file a case first, or use --store dynamodb",
+                    path.display()
+                );
+            }
+            AnyStore::Sqlite(
+                SqliteStore::open(&path).map_err(|e| anyhow!("opening {}: {e}", path.display()))?,
+            )
+        }
+        StoreKind::Dynamodb => dynamo_store(rules).await?,
+    })
+}
+
+#[cfg(feature = "dynamodb")]
+async fn dynamo_store(rules: &Rulebook) -> anyhow::Result<AnyStore> {
+    Ok(AnyStore::Dynamo(
+        DynamoStore::from_env(env("HOTLINE_TABLE")?)
+            .await
+            .with_retention_years(rules.retention.years),
+    ))
+}
+
+#[cfg(not(feature = "dynamodb"))]
+async fn dynamo_store(_rules: &Rulebook) -> anyhow::Result<AnyStore> {
+    bail!(NO_DYNAMODB)
+}
+
+pub async fn open_mailer(root: &Path, kind: StoreKind) -> anyhow::Result<AnyMailer> {
+    Ok(match kind {
+        StoreKind::Sqlite => AnyMailer::Outbox(OutboxMailer::new(
+            root.join(DATA_DIR).join("outbox"),
+            "hotline@localhost",
+        )),
+        #[cfg(feature = "dynamodb")]
+        StoreKind::Dynamodb => AnyMailer::Ses(SesMailer::from_env(env("HOTLINE_MAIL_FROM")?).await),
+        #[cfg(not(feature = "dynamodb"))]
+        StoreKind::Dynamodb => bail!(NO_DYNAMODB),
+    })
+}
+
+/// The project's action-link secret: read from `.hotline/action-secret`,
+/// or made (random, 32 bytes as hex) and kept there on first use. Local
+/// staff commands that sign links (the survey) use this same secret, so
+/// the API accepts what they sign; `data` is the project's [`DATA_DIR`].
+pub fn action_secret(data: &Path) -> anyhow::Result<ActionSecret> {
+    let path = data.join(ACTION_SECRET_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) if let Ok(secret) = ActionSecret::new(text.trim()) => return Ok(secret),
+        Ok(_) => println!(
+            "{} is too short; making a new one (earlier action links stop working)",
+            path.display()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(anyhow!("reading {}: {e}", path.display())),
+    }
+    let secret = format!(
+        "{:032x}{:032x}",
+        rand::random::<u128>(),
+        rand::random::<u128>()
+    );
+    write_private(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+    ActionSecret::new(secret).map_err(|e| anyhow!("{e}"))
+}
+
+/// Writes a file only its owner may read.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
+}
