@@ -25,6 +25,8 @@ use chrono::{DateTime, Utc};
 pub const TRACKING_ATTEMPTS: usize = 3;
 
 /// What filing did.
+// One per request and moved once: boxing the new case would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Filed {
     /// A new case, as stored, with its first notifications (pending).

@@ -9,13 +9,13 @@
 //! `--store dynamodb` is still accepted on the command line and fails with
 //! how to rebuild, before anything is read or sent.
 
-use casework::action_token::ActionSecret;
 use anyhow::{Context as _, anyhow, bail};
 use casestore::OutgoingMessage;
 #[cfg(feature = "dynamodb")]
 use casestore::dynamodb::DynamoStore;
 use casestore::sqlite::SqliteStore;
 use casework::Rulebook;
+use casework::action_token::ActionSecret;
 #[cfg(feature = "dynamodb")]
 use mail::SesMailer;
 use mail::{MailError, Mailer, OutboxMailer};

@@ -18,12 +18,12 @@ use crate::stores::{
     self, AnyStore, DATA_DIR, StoreArgs, StoreKind, open_store, read_rules, runtime,
 };
 use anyhow::{Context as _, anyhow, bail};
-use casestore::sqlite::SqliteStore;
 use casestore::CaseRecord;
 use casestore::prelude::*;
+use casestore::sqlite::SqliteStore;
 use casework::Rulebook;
-use casework::channel::Channel;
 use casework::action_token::ActionSecret;
+use casework::channel::Channel;
 use casework::lifecycle::Case;
 use casework::rules::DepartmentId;
 use casework::stats::{self, Month};

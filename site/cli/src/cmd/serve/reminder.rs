@@ -12,7 +12,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Starts the loop; `data` is the project's `.hotline/` folder.
-pub fn spawn(rules: Arc<Rulebook>, data: PathBuf, public_base_url: String, action_secret: casework::action_token::ActionSecret) {
+pub fn spawn(
+    rules: Arc<Rulebook>,
+    data: PathBuf,
+    public_base_url: String,
+    action_secret: casework::action_token::ActionSecret,
+) {
     std::thread::spawn(move || {
         let Ok(rt) = runtime() else {
             eprintln!("reminder loop: could not start its runtime");
