@@ -85,6 +85,16 @@ pub struct Content {
 }
 
 impl Content {
+    /// Rebuilds the key → position index after the entries moved.
+    fn index_by_key(&mut self) {
+        self.by_key = self
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.key.clone(), i))
+            .collect();
+    }
+
     pub fn get(&self, key: &str) -> Option<&Entry> {
         self.by_key.get(key).map(|&i| &self.entries[i])
     }
@@ -143,12 +153,7 @@ impl Content {
                     .into(),
             ));
         }
-        content.by_key = content
-            .entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.key.clone(), i))
-            .collect();
+        content.index_by_key();
         let parents: Vec<Option<String>> = content
             .entries
             .iter()
@@ -164,12 +169,7 @@ impl Content {
                 &b.key,
             ))
         });
-        content.by_key = content
-            .entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.key.clone(), i))
-            .collect();
+        content.index_by_key();
         (content, diagnostics)
     }
 

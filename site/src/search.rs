@@ -13,6 +13,7 @@
 use crate::content::{Content, Entry, url_for};
 use crate::frontmatter::Kind;
 use crate::output::Sink;
+use crate::site::insert_alternates;
 use crate::{RenderError, Site, theme};
 use casework::Lang;
 use serde::Serialize;
@@ -100,13 +101,6 @@ struct NavItem {
     url: String,
 }
 
-#[derive(Serialize)]
-struct Alternate {
-    lang: &'static str,
-    hreflang: &'static str,
-    url: String,
-}
-
 /// Renders `search.html` in both languages into `sink`, with the same theme
 /// (overrides included) and header as every other page.
 pub fn add_pages(site: &Site, sink: &dyn Sink) -> Result<(), RenderError> {
@@ -115,10 +109,7 @@ pub fn add_pages(site: &Site, sink: &dyn Sink) -> Result<(), RenderError> {
     let strings = theme::strings();
     let mut errors = Vec::new();
     for lang in Lang::ALL {
-        let other = match lang {
-            Lang::Zh => Lang::En,
-            Lang::En => Lang::Zh,
-        };
+        let other = lang.other();
         let t = strings
             .get(lang.code())
             .cloned()
@@ -155,25 +146,9 @@ pub fn add_pages(site: &Site, sink: &dyn Sink) -> Result<(), RenderError> {
                 description: None,
             },
         );
-        ctx.insert(
-            "other",
-            &Alternate {
-                lang: other.code(),
-                hreflang: other.html_tag(),
-                url: url_for(SEARCH_PATH, other),
-            },
-        );
-        ctx.insert(
-            "alternates",
-            &Lang::ALL
-                .iter()
-                .map(|l| Alternate {
-                    lang: l.code(),
-                    hreflang: l.html_tag(),
-                    url: format!("{}{}", site.config.base_url, url_for(SEARCH_PATH, *l)),
-                })
-                .collect::<Vec<_>>(),
-        );
+        insert_alternates(&mut ctx, &site.config.base_url, other, |l| {
+            url_for(SEARCH_PATH, l)
+        });
         ctx.insert("directory", &directory(&site.content, lang, site.today()));
         match tera.render("search.html", &ctx) {
             Ok(html) => {

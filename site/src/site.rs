@@ -440,10 +440,7 @@ impl Site {
     /// no page of its own. The language switch leads to the other
     /// language's home page, as the shell cannot know the API's page.
     fn shell_context(&self, lang: Lang, t: tera::Value) -> tera::Context {
-        let other = match lang {
-            Lang::Zh => Lang::En,
-            Lang::En => Lang::Zh,
-        };
+        let other = lang.other();
         let mut ctx = tera::Context::new();
         ctx.insert("lang", lang.code());
         ctx.insert("html_lang", lang.html_tag());
@@ -496,33 +493,12 @@ impl Site {
             permalink: format!("{}{}", self.config.base_url, entry.url(lang)),
             children,
         };
-        let other = match lang {
-            Lang::Zh => Lang::En,
-            Lang::En => Lang::Zh,
-        };
+        let other = lang.other();
         let mut ctx = tera::Context::new();
         ctx.insert("lang", lang.code());
         ctx.insert("html_lang", lang.html_tag());
         ctx.insert("page", &page);
-        ctx.insert(
-            "other",
-            &Alternate {
-                lang: other.code(),
-                hreflang: other.html_tag(),
-                url: entry.url(other),
-            },
-        );
-        ctx.insert(
-            "alternates",
-            &Lang::ALL
-                .iter()
-                .map(|l| Alternate {
-                    lang: l.code(),
-                    hreflang: l.html_tag(),
-                    url: format!("{}{}", self.config.base_url, entry.url(*l)),
-                })
-                .collect::<Vec<_>>(),
-        );
+        insert_alternates(&mut ctx, &self.config.base_url, other, |l| entry.url(l));
         ctx
     }
 }
@@ -588,6 +564,36 @@ struct Alternate {
     lang: &'static str,
     hreflang: &'static str,
     url: String,
+}
+
+/// A page's links to itself in the other language (`other`) and in every
+/// language (`alternates`, absolute, for `hreflang`), as the templates use
+/// them; `url` gives the page's path in a language.
+pub(crate) fn insert_alternates(
+    ctx: &mut tera::Context,
+    base_url: &str,
+    other: Lang,
+    url: impl Fn(Lang) -> String,
+) {
+    ctx.insert(
+        "other",
+        &Alternate {
+            lang: other.code(),
+            hreflang: other.html_tag(),
+            url: url(other),
+        },
+    );
+    ctx.insert(
+        "alternates",
+        &Lang::ALL
+            .iter()
+            .map(|l| Alternate {
+                lang: l.code(),
+                hreflang: l.html_tag(),
+                url: format!("{base_url}{}", url(*l)),
+            })
+            .collect::<Vec<_>>(),
+    );
 }
 
 #[derive(Debug, Serialize)]

@@ -170,6 +170,20 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    /// The error's kind, for logs: an adapter's message is never logged, as
+    /// it could echo stored values back.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StoreError::Conflict => "conflict",
+            StoreError::TrackingTaken(_) => "tracking_taken",
+            StoreError::NotFound(_) => "not_found",
+            StoreError::Unavailable(_) => "unavailable",
+            StoreError::Corrupt(_) => "corrupt",
+        }
+    }
+}
+
 /// A new case and everything that must be written with it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewCase {

@@ -128,6 +128,20 @@ impl SqliteStore {
             .lock()
             .map_err(|_| StoreError::Unavailable("the sqlite connection is poisoned".into()))
     }
+
+    /// The cases a condition (with its ordering and limit) selects.
+    fn cases_where(
+        &self,
+        condition: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<CaseRecord>, StoreError> {
+        let conn = self.lock()?;
+        let mut stmt = conn
+            .prepare_cached(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE {condition}"))
+            .map_err(db)?;
+        let rows = stmt.query_map(params, case_row).map_err(db)?;
+        rows.map(|r| r.map_err(db).and_then(case_record)).collect()
+    }
 }
 
 fn write(conn: &mut Connection) -> Result<Transaction<'_>, StoreError> {
@@ -342,18 +356,10 @@ impl CaseStore for SqliteStore {
         now: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<CaseRecord>, StoreError> {
-        let conn = self.lock()?;
-        let mut stmt = conn
-            .prepare_cached(&format!(
-                "SELECT {CASE_COLUMNS} FROM cases
-                 WHERE next_due IS NOT NULL AND next_due <= ?1
-                 ORDER BY next_due, tracking LIMIT ?2"
-            ))
-            .map_err(db)?;
-        let rows = stmt
-            .query_map(params![time_key(now), limit_param(limit)], case_row)
-            .map_err(db)?;
-        rows.map(|r| r.map_err(db).and_then(case_record)).collect()
+        self.cases_where(
+            "next_due IS NOT NULL AND next_due <= ?1 ORDER BY next_due, tracking LIMIT ?2",
+            params![time_key(now), limit_param(limit)],
+        )
     }
 
     async fn cases_received_between(
@@ -361,18 +367,10 @@ impl CaseStore for SqliteStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<CaseRecord>, StoreError> {
-        let conn = self.lock()?;
-        let mut stmt = conn
-            .prepare_cached(&format!(
-                "SELECT {CASE_COLUMNS} FROM cases
-                 WHERE received_at >= ?1 AND received_at < ?2
-                 ORDER BY received_at, tracking"
-            ))
-            .map_err(db)?;
-        let rows = stmt
-            .query_map(params![time_key(from), time_key(to)], case_row)
-            .map_err(db)?;
-        rows.map(|r| r.map_err(db).and_then(case_record)).collect()
+        self.cases_where(
+            "received_at >= ?1 AND received_at < ?2 ORDER BY received_at, tracking",
+            params![time_key(from), time_key(to)],
+        )
     }
 }
 

@@ -250,13 +250,7 @@ pub fn rating_label(rating: Satisfaction) -> Localized {
 }
 
 /// The five ratings, best first, as a survey offers them.
-pub const RATINGS: [Satisfaction; 5] = [
-    Satisfaction::VerySatisfied,
-    Satisfaction::Satisfied,
-    Satisfaction::Neutral,
-    Satisfaction::Dissatisfied,
-    Satisfaction::VeryDissatisfied,
-];
+pub use crate::action_token::RATINGS;
 
 // ── helpers ─────────────────────────────────────────────────────────────
 

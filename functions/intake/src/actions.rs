@@ -25,6 +25,7 @@ use crate::{Api, MAX_BODY_BYTES};
 use bytes::Bytes;
 use casestore::{CaseRecord, Store};
 use casework::Lang;
+use casework::wording::{say, say_with};
 use casework::action_token::{self, Action, ActionToken, Holder, TokenError};
 use casework::lifecycle::{self, Actor, Case, CaseState, Command, LifecycleError, Satisfaction};
 use casework::rules::{DeadlineKind, WhenUnsatisfied};
@@ -40,13 +41,6 @@ const ACTION_FIELDS: &[&str] = &["version", "lang", "reason", "text", "new_due",
 const SURVEY_FIELDS: &[&str] = &["version", "lang", "rating", "comment", "reopen"];
 
 type Page = Response<Bytes>;
-
-fn t(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
-    }
-}
 
 fn page(status: StatusCode, html: String) -> Page {
     respond::html(Response::builder().status(status), html)
@@ -75,11 +69,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 return self.notice(
                     lang,
                     StatusCode::NOT_FOUND,
-                    &[t(
-                        lang,
-                        "没有这个办理操作。请使用邮件中的原始链接。",
-                        "There is no such action. Please use the link exactly as it is in the mail.",
-                    )],
+                    &[say("pages.link_there_no_such_action").get(lang)],
                 );
             }
         };
@@ -232,7 +222,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
         let Some(rating) = input.rating else {
             let problem = (
                 Some("rating"),
-                t(lang, "请选择一项评价。", "Please choose a rating.").to_string(),
+                say("pages.link_choose_rating").get(lang).to_string(),
             );
             return self.form(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -267,17 +257,9 @@ impl<S: Store, M: Mailer> Api<S, M> {
         self.deliver(&next.notifications, now).await;
         let next = next.case;
         let public = status::public_status(&next, rules, lang);
-        let mut messages = vec![t(
-            lang,
-            "谢谢您的评价，已经记录。",
-            "Thank you: your rating has been recorded.",
-        )];
+        let mut messages = vec![say("pages.link_thank_rating_been_recorded").get(lang)];
         if reopened {
-            messages.push(t(
-                lang,
-                "您的诉求将由上一级督办重新办理，办理进度可随时查询。",
-                "Your case will be handled again, one supervision level up. You can follow its progress at any time.",
-            ));
+            messages.push(say("pages.link_case_will_handled_again").get(lang));
         }
         page(
             StatusCode::OK,
@@ -352,11 +334,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
             self.notice(
                 lang,
                 StatusCode::BAD_REQUEST,
-                &[t(
-                    lang,
-                    "此链接不完整。请使用邮件中的原始链接，不要手动修改。",
-                    "This link is incomplete. Please use the link exactly as it is in the mail.",
-                )],
+                &[say("pages.link_link_incomplete_use_link").get(lang)],
             )
         };
         let tracking = TrackingNumber::parse(typed).map_err(|_| bad_link())?;
@@ -367,11 +345,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 return Err(self.notice(
                     lang,
                     StatusCode::NOT_FOUND,
-                    &[t(
-                        lang,
-                        "没有找到这个案件。",
-                        "There is no case with this number.",
-                    )],
+                    &[say("pages.link_there_no_case_with").get(lang)],
                 ));
             }
             Err(e) => {
@@ -407,7 +381,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
     }
 
     fn refused(&self, lang: Lang, e: &TokenError) -> Page {
-        let nothing = t(lang, "未做任何更改。", "Nothing was changed.");
+        let nothing = say("pages.link_nothing_changed").get(lang);
         let config = self.config();
         let hotline = &config.rules.office.hotline;
         match e {
@@ -415,11 +389,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 lang,
                 StatusCode::FORBIDDEN,
                 &[
-                    t(
-                        lang,
-                        "此链接无效：它可能被改动过，或不是为此案件、此操作签发的。请使用邮件中的原始链接。",
-                        "This link is not valid: it may have been changed, or it was not made for this case and action. Please use the link exactly as it is in the mail.",
-                    ),
+                    say("pages.link_link_not_valid_may").get(lang),
                     nothing,
                 ],
             ),
@@ -431,23 +401,18 @@ impl<S: Store, M: Mailer> Api<S, M> {
                     .local(*expired_at)
                     .date_naive()
                     .to_string();
-                let text = match lang {
-                    Lang::Zh => format!("此链接已于{day}过期。如仍需办理，请联系热线中心（{hotline}）。"),
-                    Lang::En => format!(
-                        "This link expired on {day}. If something still needs doing, please contact the hotline centre ({hotline})."
-                    ),
-                };
+                let text = say_with(
+                    "pages.link_expired",
+                    lang,
+                    &[("day", day), ("hotline", hotline.to_string())],
+                );
                 self.notice(lang, StatusCode::GONE, &[&text, nothing])
             }
             TokenError::WrongHolder { .. } => self.notice(
                 lang,
                 StatusCode::FORBIDDEN,
                 &[
-                    t(
-                        lang,
-                        "此案件已不由您的部门办理（已退回并重新分派），此链接不能再使用。",
-                        "Your department no longer handles this case (it was sent back and routed elsewhere), so this link no longer works.",
-                    ),
+                    say("pages.link_department_no_longer_handles").get(lang),
                     nothing,
                 ],
             ),
@@ -513,11 +478,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 let date = NaiveDate::parse_from_str(&input.new_due, "%Y-%m-%d").map_err(|_| {
                     (
                         Some("new_due"),
-                        t(
-                            lang,
-                            "请按“年-月-日”填写新的办结日期，例如 2026-12-31。",
-                            "Please give the new completion date as YYYY-MM-DD, e.g. 2026-12-31.",
-                        )
+                        say("pages.link_give_new_completion_date").get(lang)
                         .to_string(),
                     )
                 })?;
@@ -600,11 +561,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 let _ = store_failure(&e);
                 let problem = (
                     None,
-                    t(
-                        lang,
-                        "系统暂时无法保存，您填写的内容都还在，请稍后再次提交。",
-                        "We could not save this just now. Everything you typed is still here: please send it again in a moment.",
-                    )
+                    say("pages.link_we_could_not_save").get(lang)
                     .to_string(),
                 );
                 let mut page = self.form(
@@ -633,11 +590,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
     ) -> Page {
         let problem = (
             None,
-            t(
-                lang,
-                "在您填写期间，有人修改了此案件。下面是案件的最新情况，您填写的内容都还在：请核对后再次提交。",
-                "Someone else changed this case while you were filling in the form. The case as it is now is shown below and everything you typed is still here: please check it and send again.",
-            )
+            say("pages.link_someone_else_changed_case").get(lang)
             .to_string(),
         );
         self.form(
@@ -690,38 +643,14 @@ impl<S: Store, M: Mailer> Api<S, M> {
     fn not_now(&self, lang: Lang, action: Action, case: &Case, e: &LifecycleError) -> Page {
         let public = status::public_status(case, &self.config().rules, lang);
         let why = match e {
-            LifecycleError::AlreadyExtended => t(
-                lang,
-                "此案件已经延期过一次，不能再次延期。",
-                "This case has already been extended once and cannot be extended again.",
-            ),
-            LifecycleError::ExtensionTooLate { .. } => t(
-                lang,
-                "办结时限已过：延期必须在时限届满前申请。",
-                "The completion deadline has passed: an extension must be asked for before it runs out.",
-            ),
-            LifecycleError::NoDeadline(_) => t(
-                lang,
-                "此类案件没有办结时限，无需延期。",
-                "This kind of case has no completion deadline to extend.",
-            ),
-            LifecycleError::AlreadyRated => t(
-                lang,
-                "此案件已经评价过，谢谢您。",
-                "This case has already been rated. Thank you.",
-            ),
-            _ if action == Action::Survey => t(
-                lang,
-                "此案件目前不能评价（尚未办结，或已重新办理）。",
-                "This case cannot be rated now (it is not closed, or it is being handled again).",
-            ),
-            _ => t(
-                lang,
-                "在案件的当前状态下不能进行此操作（可能已经有人办理过）。下面是案件的最新情况。",
-                "This cannot be done in the case's current state (someone may have done it already). The case as it is now is shown below.",
-            ),
+            LifecycleError::AlreadyExtended => say("pages.link_case_already_been_extended").get(lang),
+            LifecycleError::ExtensionTooLate { .. } => say("pages.link_completion_deadline_passed_extension").get(lang),
+            LifecycleError::NoDeadline(_) => say("pages.link_kind_case_no_completion").get(lang),
+            LifecycleError::AlreadyRated => say("pages.link_case_already_been_rated").get(lang),
+            _ if action == Action::Survey => say("pages.link_case_cannot_rated_now").get(lang),
+            _ => say("pages.link_cannot_done_case_current").get(lang),
         };
-        let nothing = t(lang, "未做任何更改。", "Nothing was changed.");
+        let nothing = say("pages.link_nothing_changed").get(lang);
         page(
             StatusCode::CONFLICT,
             page::action_done_page(&self.pages().shells, lang, action, &public, &[why, nothing]),
@@ -732,11 +661,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
         self.notice(
             lang,
             StatusCode::BAD_REQUEST,
-            &[t(
-                lang,
-                "表单不完整，请回到邮件中的链接重新打开此页。",
-                "The form arrived incomplete. Please open this page again from the link in the mail.",
-            )],
+            &[say("pages.link_form_arrived_incomplete_open").get(lang)],
         )
     }
 
@@ -764,35 +689,23 @@ fn form_problem(
             } else {
                 "reason"
             }),
-            t(lang, "请填写理由。", "Please give a reason.").to_string(),
+            say("pages.link_give_reason").get(lang).to_string(),
         ),
         LifecycleError::TextRequired("reply") => (
             Some("text"),
-            t(lang, "请填写答复内容。", "Please write the reply.").to_string(),
+            say("pages.link_write_reply").get(lang).to_string(),
         ),
         LifecycleError::TextRequired(_) => (
             Some("outcome"),
-            t(lang, "请填写办理结果。", "Please describe the outcome.").to_string(),
+            say("pages.link_describe_outcome").get(lang).to_string(),
         ),
         LifecycleError::ExtensionNotLater { due, .. } => (
             Some("new_due"),
-            match lang {
-                Lang::Zh => format!("新的办结日期必须晚于现在的时限（{}）。", day(*due)),
-                Lang::En => format!(
-                    "The new date must be later than the current deadline ({}).",
-                    day(*due)
-                ),
-            },
+            say_with("pages.link_date_not_later", lang, &[("day", day(*due))]),
         ),
         LifecycleError::ExtensionTooLong { max_due } => (
             Some("new_due"),
-            match lang {
-                Lang::Zh => format!("按规定最迟只能延至 {}。", day(*max_due)),
-                Lang::En => format!(
-                    "The rules allow an extension until {} at the latest.",
-                    day(*max_due)
-                ),
-            },
+            say_with("pages.link_date_too_late", lang, &[("day", day(*max_due))]),
         ),
         _ => return None,
     })
@@ -801,43 +714,20 @@ fn form_problem(
 /// What the done page says after a department's action.
 fn done_message(action: Action, case: &Case, rules: &casework::Rulebook, lang: Lang) -> String {
     match action {
-        Action::Accept => t(
-            lang,
-            "已受理。请在时限内答复诉求人并办结。",
-            "Accepted. Please reply to the complainant and close the case within the time limits.",
-        )
+        Action::Accept => say("pages.link_accepted_reply_complainant_close").get(lang)
         .to_string(),
-        Action::SendBack => t(
-            lang,
-            "已退回热线中心，由其重新分派。",
-            "Sent back to the complaint office, which will route it again.",
-        )
+        Action::SendBack => say("pages.link_sent_back_complaint_office").get(lang)
         .to_string(),
-        Action::Reply => t(
-            lang,
-            "答复已保存，并显示在进度查询页上；诉求人留有电子邮箱的，已同时发送。",
-            "The reply is saved and shown on the status page; the complainant is mailed it if they left an e-mail address.",
-        )
+        Action::Reply => say("pages.link_reply_saved_shown_on").get(lang)
         .to_string(),
         Action::Extend => {
             let day = case
                 .deadline(DeadlineKind::Complete)
                 .map(|d| rules.calendar.local(d.due_at).date_naive().to_string())
                 .unwrap_or_default();
-            match lang {
-                Lang::Zh => format!(
-                    "办结时限已延至 {day}；诉求人留有电子邮箱的，已告知延期理由。"
-                ),
-                Lang::En => format!(
-                    "The completion deadline is now {day}; the complainant is told why if they left an e-mail address."
-                ),
-            }
+            say_with("pages.link_extended", lang, &[("day", day)])
         }
-        Action::Close => t(
-            lang,
-            "案件已办结；诉求人留有联系方式的，稍后会收到满意度回访。",
-            "The case is closed; a complainant who left contact details will be asked how satisfied they are.",
-        )
+        Action::Close => say("pages.link_case_closed_complainant_who").get(lang)
         .to_string(),
         Action::Survey => String::new(),
     }

@@ -320,7 +320,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
             Ok(_) => Ok(()),
             Err(e) => {
                 tracing::warn!(
-                    error = respond::store_error_kind(&e),
+                    error = e.kind(),
                     "rate-limit counter unavailable"
                 );
                 Ok(())

@@ -373,6 +373,7 @@ mod tests {
             include_str!("respond.rs"),
             include_str!("status.rs"),
             include_str!("shell.rs"),
+            include_str!("actions.rs"),
         ];
         for section in ["pages", "api"] {
             let asked: BTreeSet<String> = sources

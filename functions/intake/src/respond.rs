@@ -226,18 +226,6 @@ fn tracking_code(e: &TrackingError) -> &'static str {
     }
 }
 
-/// A store error's kind, for logs: adapter messages are never logged, as
-/// they could echo stored values back.
-pub fn store_error_kind(e: &StoreError) -> &'static str {
-    match e {
-        StoreError::Conflict => "conflict",
-        StoreError::TrackingTaken(_) => "tracking_taken",
-        StoreError::NotFound(_) => "not_found",
-        StoreError::Unavailable(_) => "unavailable",
-        StoreError::Corrupt(_) => "corrupt",
-    }
-}
-
 /// The visitor's language: `?lang=`, then the submission's own field, then
 /// `Accept-Language`; Chinese by default.
 pub fn request_lang(req: &Request<Bytes>, submitted: Option<&str>) -> Lang {

@@ -284,7 +284,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
 }
 
 pub(crate) fn store_failure(e: &StoreError) -> Failure {
-    tracing::error!(error = respond::store_error_kind(e), "store failed");
+    tracing::error!(error = e.kind(), "store failed");
     match e {
         StoreError::Unavailable(_) | StoreError::Conflict => Failure::Unavailable,
         _ => Failure::Internal,

@@ -162,7 +162,16 @@ pub async fn deliver<S: Store, M: Mailer>(
     now: DateTime<Utc>,
 ) -> Tally {
     let mut tally = Tally::default();
-    for (key, entries) in group(notifications) {
+    // In the order given (the department's mail first), not the outbox's
+    // order by id: the caller lists the most urgent mail first.
+    let first_seen: std::collections::HashMap<String, usize> = notifications
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.clone(), i))
+        .collect();
+    let mut mails: Vec<_> = group(notifications).into_iter().collect();
+    mails.sort_by_key(|(_, entries)| first_seen.get(&entries[0].id).copied());
+    for (key, entries) in mails {
         deliver_mail(rules, store, mailer, &key, entries, now, &mut tally).await;
     }
     tally
@@ -186,7 +195,7 @@ pub async fn deliver_mail<S: Store, M: Mailer>(
             // Someone else holds it: it has left the due index too.
             Ok(false) => tally.progress = true,
             Err(e) => {
-                tracing::warn!(notification = %n.id, error = store_error_kind(&e), "could not claim mail; left pending");
+                tracing::warn!(notification = %n.id, error = e.kind(), "could not claim mail; left pending");
             }
         }
     }
@@ -237,7 +246,7 @@ async fn record<S: Store>(store: &S, id: &str, delivery: Delivery, tally: &mut T
     if let Err(e) = store.record_delivery(id, delivery).await {
         // The lease ran out and someone else took the entry over: rare,
         // and at worst the mail went out twice rather than never.
-        tracing::error!(notification = %id, error = store_error_kind(&e), "could not record a delivery");
+        tracing::error!(notification = %id, error = e.kind(), "could not record a delivery");
         tally
             .errors
             .push(format!("recording the delivery of {id}: {e}"));
@@ -266,22 +275,11 @@ async fn report_failure<S: Store>(
         // Already reported by an earlier attempt that died before recording.
         Err(StoreError::Conflict) => {}
         Err(e) => {
-            tracing::error!(notification = %n.id, error = store_error_kind(&e), "could not queue the failure summary");
+            tracing::error!(notification = %n.id, error = e.kind(), "could not queue the failure summary");
             tally
                 .errors
                 .push(format!("queueing the failure summary of {}: {e}", n.id));
         }
-    }
-}
-
-/// A store error's kind, for logs: its text may hold stored data.
-pub fn store_error_kind(e: &StoreError) -> &'static str {
-    match e {
-        StoreError::Conflict => "conflict",
-        StoreError::TrackingTaken(_) => "tracking_taken",
-        StoreError::NotFound(_) => "not_found",
-        StoreError::Unavailable(_) => "unavailable",
-        StoreError::Corrupt(_) => "corrupt",
     }
 }
 

@@ -263,6 +263,21 @@ impl DynamoStore {
         })))
     }
 
+    /// The items of a sparse index whose time is at or before `now`,
+    /// earliest first, at most `limit`.
+    async fn due_on(
+        &self,
+        index: Index,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Item>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        self.query_index(index, "#r <= :now", vec![(":now", time_key(now))], limit)
+            .await
+    }
+
     async fn query_index(
         &self,
         index: Index,
@@ -436,12 +451,7 @@ impl CaseStore for DynamoStore {
         now: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<CaseRecord>, StoreError> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let items = self
-            .query_index(DUE, "#r <= :now", vec![(":now", time_key(now))], limit)
-            .await?;
+        let items = self.due_on(DUE, now, limit).await?;
         items.iter().map(case_from).collect()
     }
 
@@ -497,12 +507,7 @@ impl Outbox for DynamoStore {
         now: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Notification>, StoreError> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let items = self
-            .query_index(OUTBOX, "#r <= :now", vec![(":now", time_key(now))], limit)
-            .await?;
+        let items = self.due_on(OUTBOX, now, limit).await?;
         items.iter().map(note_from).collect()
     }
 
