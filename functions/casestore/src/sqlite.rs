@@ -137,7 +137,9 @@ impl SqliteStore {
     ) -> Result<Vec<CaseRecord>, StoreError> {
         let conn = self.lock()?;
         let mut stmt = conn
-            .prepare_cached(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE {condition}"))
+            .prepare_cached(&format!(
+                "SELECT {CASE_COLUMNS} FROM cases WHERE {condition}"
+            ))
             .map_err(db)?;
         let rows = stmt.query_map(params, case_row).map_err(db)?;
         rows.map(|r| r.map_err(db).and_then(case_record)).collect()

@@ -25,11 +25,11 @@ use crate::{Api, MAX_BODY_BYTES};
 use bytes::Bytes;
 use casestore::{CaseRecord, Store};
 use casework::Lang;
-use casework::wording::{say, say_with};
 use casework::action_token::{self, Action, ActionToken, Holder, TokenError};
 use casework::lifecycle::{self, Actor, Case, CaseState, Command, LifecycleError, Satisfaction};
 use casework::rules::{DeadlineKind, WhenUnsatisfied};
 use casework::tracking::TrackingNumber;
+use casework::wording::{say, say_with};
 use chrono::{DateTime, NaiveDate, Utc};
 use http::{Request, Response, StatusCode};
 use mail::Mailer;
@@ -388,10 +388,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
             TokenError::Malformed | TokenError::BadSignature => self.notice(
                 lang,
                 StatusCode::FORBIDDEN,
-                &[
-                    say("pages.link_link_not_valid_may").get(lang),
-                    nothing,
-                ],
+                &[say("pages.link_link_not_valid_may").get(lang), nothing],
             ),
             TokenError::Expired { expired_at } => {
                 let day = self
@@ -478,8 +475,9 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 let date = NaiveDate::parse_from_str(&input.new_due, "%Y-%m-%d").map_err(|_| {
                     (
                         Some("new_due"),
-                        say("pages.link_give_new_completion_date").get(lang)
-                        .to_string(),
+                        say("pages.link_give_new_completion_date")
+                            .get(lang)
+                            .to_string(),
                     )
                 })?;
                 Command::Extend {
@@ -561,8 +559,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 let _ = store_failure(&e);
                 let problem = (
                     None,
-                    say("pages.link_we_could_not_save").get(lang)
-                    .to_string(),
+                    say("pages.link_we_could_not_save").get(lang).to_string(),
                 );
                 let mut page = self.form(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -590,8 +587,9 @@ impl<S: Store, M: Mailer> Api<S, M> {
     ) -> Page {
         let problem = (
             None,
-            say("pages.link_someone_else_changed_case").get(lang)
-            .to_string(),
+            say("pages.link_someone_else_changed_case")
+                .get(lang)
+                .to_string(),
         );
         self.form(
             StatusCode::CONFLICT,
@@ -643,8 +641,12 @@ impl<S: Store, M: Mailer> Api<S, M> {
     fn not_now(&self, lang: Lang, action: Action, case: &Case, e: &LifecycleError) -> Page {
         let public = status::public_status(case, &self.config().rules, lang);
         let why = match e {
-            LifecycleError::AlreadyExtended => say("pages.link_case_already_been_extended").get(lang),
-            LifecycleError::ExtensionTooLate { .. } => say("pages.link_completion_deadline_passed_extension").get(lang),
+            LifecycleError::AlreadyExtended => {
+                say("pages.link_case_already_been_extended").get(lang)
+            }
+            LifecycleError::ExtensionTooLate { .. } => {
+                say("pages.link_completion_deadline_passed_extension").get(lang)
+            }
             LifecycleError::NoDeadline(_) => say("pages.link_kind_case_no_completion").get(lang),
             LifecycleError::AlreadyRated => say("pages.link_case_already_been_rated").get(lang),
             _ if action == Action::Survey => say("pages.link_case_cannot_rated_now").get(lang),
@@ -714,12 +716,13 @@ fn form_problem(
 /// What the done page says after a department's action.
 fn done_message(action: Action, case: &Case, rules: &casework::Rulebook, lang: Lang) -> String {
     match action {
-        Action::Accept => say("pages.link_accepted_reply_complainant_close").get(lang)
-        .to_string(),
-        Action::SendBack => say("pages.link_sent_back_complaint_office").get(lang)
-        .to_string(),
-        Action::Reply => say("pages.link_reply_saved_shown_on").get(lang)
-        .to_string(),
+        Action::Accept => say("pages.link_accepted_reply_complainant_close")
+            .get(lang)
+            .to_string(),
+        Action::SendBack => say("pages.link_sent_back_complaint_office")
+            .get(lang)
+            .to_string(),
+        Action::Reply => say("pages.link_reply_saved_shown_on").get(lang).to_string(),
         Action::Extend => {
             let day = case
                 .deadline(DeadlineKind::Complete)
@@ -727,8 +730,9 @@ fn done_message(action: Action, case: &Case, rules: &casework::Rulebook, lang: L
                 .unwrap_or_default();
             say_with("pages.link_extended", lang, &[("day", day)])
         }
-        Action::Close => say("pages.link_case_closed_complainant_who").get(lang)
-        .to_string(),
+        Action::Close => say("pages.link_case_closed_complainant_who")
+            .get(lang)
+            .to_string(),
         Action::Survey => String::new(),
     }
 }

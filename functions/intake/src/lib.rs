@@ -319,10 +319,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
             }
             Ok(_) => Ok(()),
             Err(e) => {
-                tracing::warn!(
-                    error = e.kind(),
-                    "rate-limit counter unavailable"
-                );
+                tracing::warn!(error = e.kind(), "rate-limit counter unavailable");
                 Ok(())
             }
         }
