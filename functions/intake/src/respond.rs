@@ -8,7 +8,6 @@
 use crate::Pages;
 use crate::body::{BodyError, Mode};
 use bytes::Bytes;
-use casestore::StoreError;
 use casework::submission::{ErrorCode, Field, FieldError, RawSubmission, ValidationErrors};
 use casework::tracking::TrackingError;
 use casework::wording::{say, say_both};
