@@ -36,6 +36,8 @@
 //!
 //! Without `--bench` (e.g. `cargo test --benches`) it only checks, on a
 //! small corpus, that the hotline build succeeds, and does not need Hugo.
+//!
+//! Why this file is long: the benchmark writes the same corpus for two tools (a hotline project and a Hugo site with its templates) and measures both; the corpus writer and the runner are read together.
 
 use std::fmt::Write as _;
 use std::fs;

@@ -4,6 +4,8 @@
 //! Pure: takes the page text, returns the checked [`FrontMatter`] or every
 //! problem as a [`Diagnostic`] located in the page. Unknown keys are errors,
 //! never silently ignored.
+//!
+//! Why this file is long: one reader per front-matter key, each with its own file:line:col error and the text to write instead; they share the reader state and read best side by side.
 
 use casework::Diagnostic;
 use casework::diagnostic::{Severity, SourceFile};

@@ -12,6 +12,8 @@
 //! What is read ([`Sources`]) is in `sources.rs`, the internal links are
 //! checked in `links.rs`, and the pipeline that chains load, render and the
 //! search pages is in `pipeline.rs`.
+//!
+//! Why this file is long: one type, `Site`, and the stages of its one pipeline (load, check links, render each page in both languages, sitemap): split further, each piece would need the whole `Site` again.
 
 use crate::config::{self, SiteConfig};
 use crate::content::{Content, Doc, Entry, url_for};

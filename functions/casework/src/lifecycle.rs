@@ -29,6 +29,8 @@
 //! recorded, and the complainant may then reopen the case by command; under
 //! `"escalate"` an unsatisfied rating itself reopens the case one level up,
 //! in the same event, and the complainant has no separate reopen.
+//!
+//! Why this file is long: the transition table at the top and the one `apply` that enforces it, with each command's rule next to its row; splitting the commands would split the table.
 
 use crate::channel::Channel;
 use crate::notice::Notice;

@@ -19,6 +19,8 @@
 //! Lengths are counted in characters (Unicode scalar values), after
 //! cleaning. This module does no I/O and knows nothing of how the form is
 //! rendered or where the case is stored.
+//!
+//! Why this file is long: one cleaner and checker per form field, each with its zh/en messages; the field list is the form's, and they are easiest to review against it in one place.
 
 use crate::localized::{Lang, Localized};
 use crate::rules::{CaseType, CaseTypeId, CategoryId, Rulebook};

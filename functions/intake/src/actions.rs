@@ -11,6 +11,8 @@
 //! page an outcome is. Every refusal is a page in the visitor's language
 //! that says what to do, and whatever was typed is shown again whenever
 //! the form is.
+//!
+//! Why this file is long: every signed link (five department actions and the survey) goes through the same steps (token, form, post, refusal pages); one file keeps each refusal next to the check that causes it.
 
 // The helpers here return the page to answer as their error: one per
 // request, so its size does not matter.

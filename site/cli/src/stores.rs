@@ -21,11 +21,9 @@ use mail::SesMailer;
 use mail::{MailError, Mailer, OutboxMailer};
 use std::path::Path;
 
-/// Where local cases and mail are kept, relative to the project root.
-pub const DATA_DIR: &str = ".hotline";
-
-/// The file under [`DATA_DIR`] that holds the action-link secret.
-const ACTION_SECRET_FILE: &str = "action-secret";
+// Where local cases, mail and the secret are kept: the binaries' one
+// configuration reader says so.
+pub use office::settings::{DATA_DIR, DataDir};
 
 /// Why `--store dynamodb` fails in a build without the SDK.
 const NO_DYNAMODB: &str = "this hotline was built without DynamoDB support: \
@@ -101,11 +99,11 @@ pub fn read_rules(root: &Path) -> anyhow::Result<Rulebook> {
 /// A setting of `--store dynamodb`, from the environment. Every use of
 /// that store goes through here first, so a build without the SDK says
 /// so before anything else.
-pub fn env(name: &str) -> anyhow::Result<String> {
+pub fn env(name: &'static str) -> anyhow::Result<String> {
     if !cfg!(feature = "dynamodb") {
         bail!(NO_DYNAMODB);
     }
-    std::env::var(name).with_context(|| format!("{name} is not set (needed with --store dynamodb)"))
+    office::settings::env(name).map_err(|e| anyhow!("{e} (needed with --store dynamodb)"))
 }
 
 /// The store of `kind`; the local one must exist already.
@@ -116,7 +114,7 @@ pub async fn open_store(
 ) -> anyhow::Result<AnyStore> {
     Ok(match kind {
         StoreKind::Sqlite => {
-            let path = root.join(DATA_DIR).join("cases.sqlite");
+            let path = DataDir::of(root).cases();
             if !path.exists() {
                 bail!(
                     "no local store at {}: run `hotline serve` and file a case first, or use --store dynamodb",
@@ -148,7 +146,7 @@ async fn dynamo_store(_rules: &Rulebook) -> anyhow::Result<AnyStore> {
 pub async fn open_mailer(root: &Path, kind: StoreKind) -> anyhow::Result<AnyMailer> {
     Ok(match kind {
         StoreKind::Sqlite => AnyMailer::Outbox(OutboxMailer::new(
-            root.join(DATA_DIR).join("outbox"),
+            DataDir::of(root).outbox(),
             "hotline@localhost",
         )),
         #[cfg(feature = "dynamodb")]
@@ -162,8 +160,8 @@ pub async fn open_mailer(root: &Path, kind: StoreKind) -> anyhow::Result<AnyMail
 /// or made (random, 32 bytes as hex) and kept there on first use. Local
 /// staff commands that sign links (the survey) use this same secret, so
 /// the API accepts what they sign; `data` is the project's [`DATA_DIR`].
-pub fn action_secret(data: &Path) -> anyhow::Result<ActionSecret> {
-    let path = data.join(ACTION_SECRET_FILE);
+pub fn action_secret(data: &DataDir) -> anyhow::Result<ActionSecret> {
+    let path = data.action_secret();
     match std::fs::read_to_string(&path) {
         Ok(text) if let Ok(secret) = ActionSecret::new(text.trim()) => return Ok(secret),
         Ok(_) => println!(

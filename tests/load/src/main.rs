@@ -10,6 +10,8 @@
 //!   cargo run --release -p hotline-load -- --store sqlite      (10,000 submissions)
 //!   cargo run --release -p hotline-load -- --store dynamodb    (needs the local endpoint)
 //!   cargo run --release -p hotline-load -- --against 127.0.0.1:1111  (a running `hotline serve`)
+//!
+//! Why this file is long: the harness's one scenario (set-up, the burst with replays, the outages, the checks and the report) reads top to bottom; its client and faults are modules of their own.
 
 mod client;
 mod faults;

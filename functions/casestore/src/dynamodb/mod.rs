@@ -15,6 +15,8 @@
 //! retention period. There are no separate event items: the audit trail is
 //! inside the case JSON, written with the case in the same conditional write.
 //! A claim's lease is the notification's `next_attempt_at`.
+//!
+//! Why this file is long: the four store traits for one table, each method one request or transaction with its conditions; the schema, item conversion and cost meter are already modules of their own.
 
 mod items;
 mod meter;

@@ -4,6 +4,8 @@
 //! types, values), then the references between sections are checked
 //! (categories name departments and severities, the office is a
 //! department). A rulebook is returned only when there is no error.
+//!
+//! Why this file is long: one reader per rulebook table (office, types, severities, categories, departments, routing, calendar), each reporting file:line:col; the reader primitives are in `reader.rs`.
 
 use super::reader::{Report, Span, TableReader, closest, expect_array, read_date};
 use super::*;

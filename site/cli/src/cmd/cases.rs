@@ -15,7 +15,7 @@
 //! address and the AWS settings (see [`crate::stores`]).
 
 use crate::stores::{
-    self, AnyStore, DATA_DIR, StoreArgs, StoreKind, open_store, read_rules, runtime,
+    self, AnyStore, DataDir, StoreArgs, StoreKind, open_store, read_rules, runtime,
 };
 use anyhow::{Context as _, anyhow, bail};
 use casestore::CaseRecord;
@@ -320,26 +320,27 @@ impl Links {
     fn for_store(root: &Path, kind: StoreKind) -> anyhow::Result<Links> {
         let links = match kind {
             StoreKind::Sqlite => {
-                let data = root.join(DATA_DIR);
-                std::fs::create_dir_all(&data)
-                    .with_context(|| format!("creating {}", data.display()))?;
+                let data = DataDir::of(root);
+                std::fs::create_dir_all(&data.0)
+                    .with_context(|| format!("creating {}", data.0.display()))?;
                 Links {
-                    public_base_url: std::env::var("HOTLINE_PUBLIC_BASE_URL")
-                        .unwrap_or_else(|_| "http://127.0.0.1:1111/api".into()),
+                    public_base_url: office::settings::env_or(
+                        "HOTLINE_PUBLIC_BASE_URL",
+                        "http://127.0.0.1:1111/api",
+                    ),
                     status_page_url: "/status/".into(),
                     action_secret: stores::action_secret(&data)?,
                 }
             }
             StoreKind::Dynamodb => {
-                let status_page_url = match std::env::var("HOTLINE_STATUS_PAGE_URL") {
-                    Ok(url) => url,
-                    Err(_) => format!("{}/status/", stores::env("HOTLINE_SITE_ORIGIN")?),
+                let status_page_url = match office::settings::env_opt("HOTLINE_STATUS_PAGE_URL") {
+                    Some(url) => url,
+                    None => format!("{}/status/", stores::env("HOTLINE_SITE_ORIGIN")?),
                 };
                 Links {
                     public_base_url: stores::env("HOTLINE_PUBLIC_BASE_URL")?,
                     status_page_url,
-                    action_secret: ActionSecret::new(stores::env("HOTLINE_ACTION_SECRET")?)
-                        .map_err(|e| anyhow!("HOTLINE_ACTION_SECRET: {e}"))?,
+                    action_secret: office::settings::action_secret_from_env()?,
                 }
             }
         };
@@ -397,7 +398,7 @@ fn file(root: &Path, rules: &Rulebook, args: FileArgs) -> anyhow::Result<ExitCod
             StoreKind::Sqlite => {
                 // Filing may be the first thing done in a project: the
                 // store is made if missing, as `hotline serve` makes it.
-                let path = root.join(DATA_DIR).join("cases.sqlite");
+                let path = DataDir::of(root).cases();
                 AnyStore::Sqlite(
                     SqliteStore::open(&path)
                         .map_err(|e| anyhow!("opening {}: {e}", path.display()))?,

@@ -28,15 +28,15 @@ pub struct RemindArgs {
 fn remind_options(root: &Path, kind: StoreKind) -> anyhow::Result<remind::Options> {
     let (base, secret) = match kind {
         StoreKind::Sqlite => {
-            let path = root.join(stores::DATA_DIR).join("action-secret");
+            let path = stores::DataDir::of(root).action_secret();
             let secret = std::fs::read_to_string(&path).with_context(|| {
                 format!(
                     "reading {} (run `hotline serve` once to make it)",
                     path.display()
                 )
             })?;
-            let base = std::env::var("HOTLINE_PUBLIC_BASE_URL")
-                .unwrap_or_else(|_| "http://127.0.0.1:1111/api".into());
+            let base =
+                office::settings::env_or("HOTLINE_PUBLIC_BASE_URL", "http://127.0.0.1:1111/api");
             (base, secret.trim().to_string())
         }
         StoreKind::Dynamodb => (

@@ -6,7 +6,7 @@
 //! a restart; the API's pages wear the site's look from the build's page
 //! shells.
 
-use crate::stores::{self, DATA_DIR};
+use crate::stores::{self, DataDir};
 use anyhow::{Context as _, anyhow};
 use axum::body::Body;
 use axum::response::IntoResponse;
@@ -24,16 +24,12 @@ const MAIL_QUEUE: usize = 4096;
 
 /// Builds the `/api` router for a preview on `addr`.
 pub fn router(root: &Path, addr: SocketAddr) -> anyhow::Result<axum::Router> {
-    let rules_path = Path::new(casework::rules::RULES_PATH);
-    let text = std::fs::read_to_string(root.join(rules_path))
-        .with_context(|| format!("reading {}", rules_path.display()))?;
-    let (rules, _) = casework::rules::parse_rules(rules_path, &text)
-        .map_err(|_| anyhow!("{} has errors: run `hotline check`", rules_path.display()))?;
-    let data = root.join(DATA_DIR);
-    std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
-    let store = SqliteStore::open_for_preview(data.join("cases.sqlite"))
+    let rules = stores::read_rules(root)?;
+    let data = DataDir::of(root);
+    std::fs::create_dir_all(&data.0).with_context(|| format!("creating {}", data.0.display()))?;
+    let store = SqliteStore::open_for_preview(data.cases())
         .map_err(|e| anyhow!("opening the local case store: {e}"))?;
-    let outbox = data.join("outbox");
+    let outbox = data.outbox();
     let mailer = OutboxMailer::new(&outbox, "hotline@localhost");
     let action_secret = stores::action_secret(&data)?;
     let shells = page_shells(root);
@@ -55,7 +51,7 @@ pub fn router(root: &Path, addr: SocketAddr) -> anyhow::Result<axum::Router> {
     };
     println!(
         "Intake API on {origin}/api: cases in {}, mail in {}",
-        data.join("cases.sqlite").display(),
+        data.cases().display(),
         outbox.display()
     );
     // The reminder loop: remind's run_once every minute.

@@ -3,18 +3,18 @@
 //! so it never holds up the site.
 
 use crate::cmd::remind::print_report;
+use crate::stores::DataDir;
 use crate::stores::runtime;
 use casestore::sqlite::SqliteStore;
 use casework::Rulebook;
 use chrono::Utc;
 use mail::OutboxMailer;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Starts the loop; `data` is the project's `.hotline/` folder.
 pub fn spawn(
     rules: Arc<Rulebook>,
-    data: PathBuf,
+    data: DataDir,
     public_base_url: String,
     action_secret: casework::action_token::ActionSecret,
 ) {
@@ -23,18 +23,18 @@ pub fn spawn(
             eprintln!("reminder loop: could not start its runtime");
             return;
         };
-        let store = match SqliteStore::open_for_preview(data.join("cases.sqlite")) {
+        let store = match SqliteStore::open_for_preview(data.cases()) {
             Ok(store) => store,
             Err(e) => {
                 eprintln!("reminder loop: {e}");
                 return;
             }
         };
-        let mailer = OutboxMailer::new(data.join("outbox"), "hotline@localhost");
+        let mailer = OutboxMailer::new(data.outbox(), "hotline@localhost");
         let options = remind::Options::new(public_base_url, action_secret);
         println!(
             "Reminder loop: every minute, mail into {}",
-            data.join("outbox").display()
+            data.outbox().display()
         );
         rt.block_on(async {
             loop {
