@@ -23,7 +23,7 @@ use std::path::Path;
 
 // Where local cases, mail and the secret are kept: the binaries' one
 // configuration reader says so.
-pub use office::settings::{DATA_DIR, DataDir};
+pub use office::settings::DataDir;
 
 /// Why `--store dynamodb` fails in a build without the SDK.
 const NO_DYNAMODB: &str = "this hotline was built without DynamoDB support: \
@@ -159,7 +159,7 @@ pub async fn open_mailer(root: &Path, kind: StoreKind) -> anyhow::Result<AnyMail
 /// The project's action-link secret: read from `.hotline/action-secret`,
 /// or made (random, 32 bytes as hex) and kept there on first use. Local
 /// staff commands that sign links (the survey) use this same secret, so
-/// the API accepts what they sign; `data` is the project's [`DATA_DIR`].
+/// the API accepts what they sign; `data` is the project's `.hotline/` folder.
 pub fn action_secret(data: &DataDir) -> anyhow::Result<ActionSecret> {
     let path = data.action_secret();
     match std::fs::read_to_string(&path) {
