@@ -10,7 +10,7 @@
 //!
 //! What a mail says is not here: the wording lives in the strings table
 //! ([`crate::wording`]) and each mail is put together in
-//! [`crate::messages`] or [`crate::notices`].
+//! [`crate::messages`], [`crate::notices`] or [`crate::stats`].
 
 use crate::localized::{Lang, Localized};
 use crate::rules::Rulebook;

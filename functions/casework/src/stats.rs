@@ -7,12 +7,19 @@
 //! Channels are counted as each case recorded it: the web form for what
 //! the public API received (and for cases stored before the channel was
 //! kept), the others for what the office's staff registered.
+//!
+//! The report mail is rendered with [`crate::letter`] (one document model,
+//! one escaper, one footer) and worded in `site/theme/messages.toml`
+//! (section `[stats]`, through [`crate::wording`]); only the CSV's header
+//! line is written here, being a data file's header rather than wording.
 
 use crate::channel::Channel;
+use crate::letter::{Letter, Reader, side_by_side};
 use crate::lifecycle::{Case, CaseState, Satisfaction};
 use crate::localized::{Lang, Localized};
-use crate::messages::{Message, escape_html};
+use crate::messages::{Message, addressed};
 use crate::rules::{DeadlineKind, Rulebook};
+use crate::wording::say;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use std::collections::BTreeMap;
 
@@ -245,6 +252,7 @@ fn median(values: &mut [i64]) -> Option<f64> {
 /// the complainant: the export may travel further than the store.
 pub fn csv(rules: &Rulebook, cases: &[&Case]) -> Vec<u8> {
     let mut out = String::from("\u{feff}");
+    // A data file's header, not mail wording: it stays out of messages.toml.
     out.push_str("受理编号 tracking,登记时间 received,渠道 channel,类型 type,类别 category,严重程度 severity,承办单位 department,状态 state,按时受理 accepted on time,按时办结 completed on time,办结时间 closed,满意度 satisfaction\r\n");
     let time = |t: Option<DateTime<Utc>>| {
         t.map(|t| rules.calendar.local(t).format("%Y-%m-%d %H:%M").to_string())
@@ -312,70 +320,63 @@ fn csv_cell(text: &str) -> String {
 }
 
 /// The report mail to the office and management (the CSV goes with it as
-/// an attachment, added by the caller).
+/// an attachment, added by the caller). A staff mail: Chinese and English
+/// side by side, worded in the strings table, with the one staff footer.
 pub fn report(rules: &Rulebook, f: &Figures, to: Vec<String>) -> Message {
     let month = f.month.map(|m| m.to_string()).unwrap_or_default();
-    let title = format!("{month} 月度统计 Monthly statistics");
-    let mut text = format!("{title}\n\n");
-    let mut html = format!("<h1>{}</h1>\n", escape_html(&title));
-    let mut line = |label: &str, value: String| {
-        text.push_str(&format!("{label}: {value}\n"));
-        html.push_str(&format!(
-            "<p><strong>{}</strong>: {}</p>\n",
-            escape_html(label),
-            escape_html(&value)
-        ));
-    };
-    line("受理总数 Cases received", f.total.to_string());
-    line("按时受理率 Accepted on time", f.accepted_on_time.show());
-    line("按时办结率 Completed on time", f.completed_on_time.show());
+    let title = format!("{month} {}", side_by_side(say("stats.title")));
+    let mut doc = Letter::side_by_side();
+    doc.title(title.clone());
+    let mut line = |key: &str, value: String| doc.field(side_by_side(say(key)), value);
+    line("stats.total", f.total.to_string());
+    line("stats.accepted_on_time", f.accepted_on_time.show());
+    line("stats.completed_on_time", f.completed_on_time.show());
     line(
-        "办理时长中位数 Median handling time",
+        "stats.median_handling_time",
         f.median_handling_days
-            .map(|d| format!("{d:.1} 个工作日 working days"))
+            .map(|d| format!("{d:.1} {}", side_by_side(say("stats.working_days"))))
             .unwrap_or_else(|| "–".into()),
     );
-    line("回访率 Follow-up rate", f.followed_up.show());
-    line("满意率 Satisfaction", f.satisfied.show());
+    line("stats.followed_up", f.followed_up.show());
+    line("stats.satisfied", f.satisfied.show());
     let names = |map: &BTreeMap<String, usize>, name: &dyn Fn(&str) -> Option<String>| {
         map.iter()
             .map(|(id, n)| format!("{} {n}", name(id).unwrap_or_else(|| id.clone())))
             .collect::<Vec<_>>()
             .join("; ")
     };
-    let zh_en = |l: &Localized| format!("{} {}", l.get(Lang::Zh), l.get(Lang::En));
     line(
-        "按类型 By type",
+        "stats.by_type",
         names(&f.by_type, &|id| {
-            rules.case_type(id).map(|t| zh_en(&t.name))
+            rules.case_type(id).map(|t| side_by_side(&t.name))
         }),
     );
     line(
-        "按类别 By category",
+        "stats.by_category",
         names(&f.by_category, &|id| {
-            rules.category(id).map(|c| zh_en(&c.name))
+            rules.category(id).map(|c| side_by_side(&c.name))
         }),
     );
     line(
-        "按承办单位 By department",
+        "stats.by_department",
         names(&f.by_department, &|id| {
-            rules.department(id).map(|d| zh_en(&d.name))
+            rules.department(id).map(|d| side_by_side(&d.name))
         }),
     );
     line(
-        "按严重程度 By severity",
+        "stats.by_severity",
         names(&f.by_severity, &|id| {
-            rules.severity(id).map(|s| zh_en(&s.name))
+            rules.severity(id).map(|s| side_by_side(&s.name))
         }),
     );
     line(
-        "按渠道 By channel",
+        "stats.by_channel",
         names(&f.by_channel, &|id| {
-            Channel::from_name(id).map(|c| zh_en(&c.name()))
+            Channel::from_name(id).map(|c| side_by_side(&c.name()))
         }),
     );
     line(
-        "多发类别 Recurring categories",
+        "stats.recurring",
         if f.recurring.is_empty() {
             "–".into()
         } else {
@@ -384,7 +385,7 @@ pub fn report(rules: &Rulebook, f: &Figures, to: Vec<String>) -> Message {
                 .map(|(id, n)| {
                     let name = rules
                         .category(id)
-                        .map(|c| zh_en(&c.name))
+                        .map(|c| side_by_side(&c.name))
                         .unwrap_or_else(|| id.clone());
                     format!("{name} {n}")
                 })
@@ -392,24 +393,9 @@ pub fn report(rules: &Rulebook, f: &Figures, to: Vec<String>) -> Message {
                 .join("; ")
         },
     );
-    let office = &rules.office.name;
-    let footer = format!(
-        "{} / {} · 明细见附件 CSV / the cases are in the attached CSV.",
-        office.get(Lang::Zh),
-        office.get(Lang::En)
-    );
-    text.push_str(&format!("\n{footer}\n"));
-    html.push_str(&format!("<p>{}</p>\n", escape_html(&footer)));
-    Message {
-        to,
-        subject: title.clone(),
-        text,
-        html: format!(
-            "<!DOCTYPE html>\n<html lang=\"zh\">\n<head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n{html}</body>\n</html>\n",
-            escape_html(&title)
-        ),
-        attachments: Vec::new(),
-    }
+    doc.para(side_by_side(say("stats.attached")));
+    doc.footer(rules, Reader::Staff);
+    addressed(to, doc.render(&title))
 }
 
 #[cfg(test)]
@@ -503,6 +489,32 @@ mod tests {
         assert!(f.by_channel.is_empty());
         let m = report(&rules(), &f, Vec::new());
         assert!(m.text.contains("按渠道 By channel: \n"), "{}", m.text);
+    }
+
+    #[test]
+    fn the_report_is_a_bilingual_staff_letter_with_the_same_subject() {
+        let rules = rules();
+        let month = Month::of(t0().date_naive());
+        let f = figures(&rules, month, &[], t(1));
+        let to = vec!["office@example.org".to_string()];
+        let m = report(&rules, &f, to.clone());
+        assert_eq!(m.to, to);
+        assert_eq!(m.subject, format!("{month} 月度统计 Monthly statistics"));
+        assert!(m.attachments.is_empty(), "the caller adds the CSV");
+        assert!(m.text.starts_with(&format!("{}\n\n", m.subject)));
+        assert!(
+            m.text.contains("受理总数 Cases received: 0\n"),
+            "{}",
+            m.text
+        );
+        assert!(
+            m.text
+                .contains("明细见附件 CSV。 The cases are in the attached CSV."),
+            "{}",
+            m.text
+        );
+        assert!(m.text.contains("\n-- \n"), "the staff footer: {}", m.text);
+        assert!(m.html.contains("<html lang=\"zh-Hans\">"), "{}", m.html);
     }
 
     #[test]

@@ -213,8 +213,9 @@ mod tests {
             include_str!("letter.rs"),
             include_str!("messages.rs"),
             include_str!("notices.rs"),
+            include_str!("stats.rs"),
         ];
-        for section in ["mail", "notice"] {
+        for section in ["mail", "notice", "stats"] {
             let asked: BTreeSet<String> = sources
                 .iter()
                 .flat_map(|s| keys_named_in(s, section))
