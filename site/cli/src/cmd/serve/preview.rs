@@ -267,7 +267,7 @@ fn inject(html: &[u8], error: Option<&str>) -> Vec<u8> {
              background:#fff0f0;color:#600;border-top:4px solid #c00;padding:1rem;z-index:9999\">\
              <strong>Build failed / 构建失败</strong><pre style=\"white-space:pre-wrap\">",
         );
-        extra.push_str(&escape(report));
+        extra.push_str(&casework::letter::escape_html(report));
         extra.push_str("</pre></div>");
     }
     let text = String::from_utf8_lossy(html);
@@ -276,12 +276,6 @@ fn inject(html: &[u8], error: Option<&str>) -> Vec<u8> {
         None => format!("{text}{extra}"),
     };
     out.into_bytes()
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 async fn file(State(state): State<AppState>, uri: Uri) -> Response {
