@@ -186,6 +186,29 @@ pub fn keys_of_section(section: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// Whether `sections` of the table hold exactly the keys `sources` name:
+/// the text of what is wrong otherwise (a key the table lacks, an entry no
+/// source asks for). Each crate's test calls it with the sources and
+/// sections it owns.
+pub fn sections_match(sources: &[&str], sections: &[&str]) -> Result<(), String> {
+    for section in sections {
+        let asked: BTreeSet<String> = sources
+            .iter()
+            .flat_map(|s| keys_named_in(s, section))
+            .collect();
+        let table = keys_of_section(section);
+        let missing: Vec<_> = asked.difference(&table).collect();
+        if !missing.is_empty() {
+            return Err(format!("not in {PATH}: {missing:?}"));
+        }
+        let unused: Vec<_> = table.difference(&asked).collect();
+        if !unused.is_empty() {
+            return Err(format!("in {PATH} but never asked for: {unused:?}"));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,19 +238,8 @@ mod tests {
             include_str!("notices.rs"),
             include_str!("stats.rs"),
         ];
-        for section in ["mail", "notice", "stats"] {
-            let asked: BTreeSet<String> = sources
-                .iter()
-                .flat_map(|s| keys_named_in(s, section))
-                .collect();
-            let table = keys_of_section(section);
-            let missing: Vec<_> = asked.difference(&table).collect();
-            let unused: Vec<_> = table.difference(&asked).collect();
-            assert!(missing.is_empty(), "not in {PATH}: {missing:?}");
-            assert!(
-                unused.is_empty(),
-                "in {PATH} but never asked for: {unused:?}"
-            );
+        if let Err(problem) = sections_match(&sources, &["mail", "notice", "stats"]) {
+            panic!("{problem}");
         }
     }
 
