@@ -30,7 +30,7 @@ use anyhow::bail;
 use bytes::Bytes;
 use intake::{Api, ApiConfig, PageShells, RateLimit};
 use lambda_http::{Body, Error, Request, RequestExt, Response, service_fn};
-use office::settings::{self, env, env_or};
+use office::settings::{self, Deployment, env, env_or, var};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,15 +41,14 @@ const RULES: &str = include_str!("../../../content/rules.toml");
 async fn main() -> Result<(), Error> {
     settings::init_lambda_tracing();
 
-    let config = config_from_env()?;
-    let prefix = env_or("HOTLINE_API_PREFIX", "/api");
-    let mailer = mail::SesMailer::from_env(env("HOTLINE_MAIL_FROM")?).await;
-    let rules = Arc::clone(&config.rules);
-    let store = casestore::dynamodb::DynamoStore::from_env(env("HOTLINE_TABLE")?)
-        .await
-        .with_retention_years(rules.retention.years);
+    let deployment = Deployment::from_env()?;
+    let prefix = env_or(var::API_PREFIX, "/api");
+    let mailer = mail::SesMailer::from_env(deployment.mail_from.clone()).await;
+    let store = casestore::dynamodb::DynamoStore::from_env(deployment.table.clone()).await;
+    let config = config_from_env(deployment)?;
+    let store = store.with_retention_years(config.rules.retention.years);
     let api = Arc::new(Api::with_default_form(config, store, mailer));
-    let origin_secret: Arc<Option<String>> = Arc::new(settings::env_opt("HOTLINE_ORIGIN_SECRET"));
+    let origin_secret: Arc<Option<String>> = Arc::new(settings::env_opt(var::ORIGIN_SECRET));
 
     lambda_http::run(service_fn(move |event: Request| {
         let api = Arc::clone(&api);
@@ -116,15 +115,14 @@ fn strip_prefix(uri: &http::Uri, prefix: &str) -> http::Uri {
     rebuilt.parse().unwrap_or_else(|_| uri.clone())
 }
 
-fn config_from_env() -> anyhow::Result<ApiConfig> {
+fn config_from_env(deployment: Deployment) -> anyhow::Result<ApiConfig> {
     let rules = settings::compiled_rulebook(RULES)?;
-    let site_origin = env("HOTLINE_SITE_ORIGIN")?;
-    let secret = env("HOTLINE_IP_HASH_SECRET")?;
+    let site_origin = env(var::SITE_ORIGIN)?;
+    let secret = env(var::IP_HASH_SECRET)?;
     if secret.len() < 16 {
-        bail!("HOTLINE_IP_HASH_SECRET must be at least 16 characters");
+        bail!("{} must be at least 16 characters", var::IP_HASH_SECRET);
     }
-    let action_secret = settings::action_secret_from_env()?;
-    let shells = match std::env::var_os("HOTLINE_PAGE_SHELLS") {
+    let shells = match std::env::var_os(var::PAGE_SHELLS) {
         Some(dir) => {
             let (shells, warnings) = PageShells::from_dir(std::path::Path::new(&dir));
             for w in warnings {
@@ -133,21 +131,24 @@ fn config_from_env() -> anyhow::Result<ApiConfig> {
             shells
         }
         None => {
-            tracing::warn!("HOTLINE_PAGE_SHELLS is not set: the API's pages use the built-in look");
+            tracing::warn!(
+                "{} is not set: the API's pages use the built-in look",
+                var::PAGE_SHELLS
+            );
             PageShells::builtin()
         }
     };
     Ok(ApiConfig {
         rules: Arc::new(rules),
-        thanks_url: env_or("HOTLINE_THANKS_URL", "/thanks/"),
-        status_page_url: env_or("HOTLINE_STATUS_PAGE_URL", &format!("{site_origin}/status/")),
-        public_base_url: env("HOTLINE_PUBLIC_BASE_URL")?,
+        thanks_url: env_or(var::THANKS_URL, "/thanks/"),
+        status_page_url: settings::status_page_url()?,
+        public_base_url: deployment.public_base_url,
         rate_limit: RateLimit {
-            per_window: settings::env_number("HOTLINE_RATE_LIMIT", 20)?,
-            window: Duration::from_secs(settings::env_number("HOTLINE_RATE_WINDOW_SECS", 600)?),
+            per_window: settings::env_number(var::RATE_LIMIT, 20)?,
+            window: Duration::from_secs(settings::env_number(var::RATE_WINDOW_SECS, 600)?),
         },
         ip_hash_secret: secret,
-        action_secret,
+        action_secret: deployment.action_secret,
         shells,
         site_origin,
     })

@@ -373,6 +373,7 @@ mod tests {
             include_str!("status.rs"),
             include_str!("shell.rs"),
             include_str!("actions.rs"),
+            include_str!("submit.rs"),
         ];
         if let Err(problem) = sections_match(&sources, &["pages", "api"]) {
             panic!("{problem}");

@@ -273,10 +273,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
             }
             Ok(None) => again(
                 StatusCode::NOT_FOUND,
-                match lang {
-                    Lang::Zh => "没有找到这个受理编号，请核对后再试。",
-                    Lang::En => "No case has this tracking number. Please check it and try again.",
-                },
+                casework::wording::say("api.case_not_found").get(lang),
             ),
             Err(e) => respond::failure(store_failure(&e), &Mode::Html, lang, &self.pages()),
         }

@@ -31,6 +31,74 @@ pub enum SettingsError {
     Rulebook(usize),
 }
 
+/// Every variable the binaries read, spelled once.
+pub mod var {
+    /// The DynamoDB table of cases, outbox, rate counters and jobs.
+    pub const TABLE: &str = "HOTLINE_TABLE";
+    /// The verified SES sender of every mail.
+    pub const MAIL_FROM: &str = "HOTLINE_MAIL_FROM";
+    /// The API root the mails' action links point at.
+    pub const PUBLIC_BASE_URL: &str = "HOTLINE_PUBLIC_BASE_URL";
+    /// The key that signs action links (at least 32 bytes).
+    pub const ACTION_SECRET: &str = "HOTLINE_ACTION_SECRET";
+    /// The public site's origin, e.g. `https://12345.example.gov.cn`.
+    pub const SITE_ORIGIN: &str = "HOTLINE_SITE_ORIGIN";
+    /// The site's status page; `{SITE_ORIGIN}/status/` when not set.
+    pub const STATUS_PAGE_URL: &str = "HOTLINE_STATUS_PAGE_URL";
+    /// The site's thank-you page.
+    pub const THANKS_URL: &str = "HOTLINE_THANKS_URL";
+    /// The path the API is mounted under.
+    pub const API_PREFIX: &str = "HOTLINE_API_PREFIX";
+    /// The secret CloudFront sends to prove a viewer address is its own.
+    pub const ORIGIN_SECRET: &str = "HOTLINE_ORIGIN_SECRET";
+    /// The key that turns client addresses into rate-limit keys.
+    pub const IP_HASH_SECRET: &str = "HOTLINE_IP_HASH_SECRET";
+    /// The built site's page shells for the API's own pages.
+    pub const PAGE_SHELLS: &str = "HOTLINE_PAGE_SHELLS";
+    /// Submissions a client may send per window.
+    pub const RATE_LIMIT: &str = "HOTLINE_RATE_LIMIT";
+    /// The rate-limit window, in seconds.
+    pub const RATE_WINDOW_SECS: &str = "HOTLINE_RATE_WINDOW_SECS";
+    /// Cases a reminder pass reads per page.
+    pub const REMIND_BATCH: &str = "HOTLINE_REMIND_BATCH";
+    /// How long one reminder pass may send, in seconds.
+    pub const REMIND_BUDGET_SECS: &str = "HOTLINE_REMIND_BUDGET_SECS";
+    /// What a reminder pass leaves of the invocation's time, in seconds.
+    pub const REMIND_MARGIN_SECS: &str = "HOTLINE_REMIND_MARGIN_SECS";
+}
+
+/// What every production binary needs, read once: where the cases are,
+/// who the mail is from, and how action links are made.
+#[derive(Debug)]
+pub struct Deployment {
+    pub table: String,
+    pub mail_from: String,
+    pub public_base_url: String,
+    pub action_secret: ActionSecret,
+}
+
+impl Deployment {
+    /// The deployment's settings from the environment; the first missing
+    /// or unusable one is the error.
+    pub fn from_env() -> Result<Deployment, SettingsError> {
+        Ok(Deployment {
+            table: env(var::TABLE)?,
+            mail_from: env(var::MAIL_FROM)?,
+            public_base_url: env(var::PUBLIC_BASE_URL)?,
+            action_secret: action_secret_from_env()?,
+        })
+    }
+}
+
+/// The site's status page for people: [`var::STATUS_PAGE_URL`], or the
+/// site origin's `/status/`.
+pub fn status_page_url() -> Result<String, SettingsError> {
+    match env_opt(var::STATUS_PAGE_URL) {
+        Some(url) => Ok(url),
+        None => Ok(format!("{}/status/", env(var::SITE_ORIGIN)?)),
+    }
+}
+
 /// A required variable.
 pub fn env(name: &'static str) -> Result<String, SettingsError> {
     std::env::var(name).map_err(|_| SettingsError::Missing(name))
@@ -60,10 +128,12 @@ pub fn env_number<T: std::str::FromStr>(
     }
 }
 
-/// `HOTLINE_ACTION_SECRET`, checked.
+/// [`var::ACTION_SECRET`], checked.
 pub fn action_secret_from_env() -> Result<ActionSecret, SettingsError> {
-    const NAME: &str = "HOTLINE_ACTION_SECRET";
-    ActionSecret::new(env(NAME)?).map_err(|source| SettingsError::Secret { name: NAME, source })
+    ActionSecret::new(env(var::ACTION_SECRET)?).map_err(|source| SettingsError::Secret {
+        name: var::ACTION_SECRET,
+        source,
+    })
 }
 
 /// The rulebook compiled into a function, parsed (its warnings were

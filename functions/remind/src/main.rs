@@ -16,7 +16,7 @@
 //! The rulebook is compiled in, as in intake, so both apply the same rules.
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use office::settings::{self, env};
+use office::settings::{self, Deployment, var};
 use remind::{Options, Report, run_once};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -38,13 +38,14 @@ async fn main() -> Result<(), Error> {
     settings::init_lambda_tracing();
 
     let rules = Arc::new(settings::compiled_rulebook(RULES)?);
-    let options = Arc::new(options_from_env()?);
+    let deployment = Deployment::from_env()?;
     let store = Arc::new(
-        casestore::dynamodb::DynamoStore::from_env(env("HOTLINE_TABLE")?)
+        casestore::dynamodb::DynamoStore::from_env(deployment.table.clone())
             .await
             .with_retention_years(rules.retention.years),
     );
-    let mailer = Arc::new(mail::SesMailer::from_env(env("HOTLINE_MAIL_FROM")?).await);
+    let mailer = Arc::new(mail::SesMailer::from_env(deployment.mail_from.clone()).await);
+    let options = Arc::new(options_from_env(deployment)?);
 
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let (rules, options, store, mailer) = (
@@ -123,16 +124,15 @@ fn summary(report: &Report) -> serde_json::Value {
     })
 }
 
-fn options_from_env() -> anyhow::Result<Options> {
-    let secret = settings::action_secret_from_env()?;
-    let mut options = Options::new(env("HOTLINE_PUBLIC_BASE_URL")?, secret);
-    options.batch = settings::env_number("HOTLINE_REMIND_BATCH", options.batch)?;
+fn options_from_env(deployment: Deployment) -> anyhow::Result<Options> {
+    let mut options = Options::new(deployment.public_base_url, deployment.action_secret);
+    options.batch = settings::env_number(var::REMIND_BATCH, options.batch)?;
     options.time_budget = std::time::Duration::from_secs(settings::env_number(
-        "HOTLINE_REMIND_BUDGET_SECS",
+        var::REMIND_BUDGET_SECS,
         options.time_budget.as_secs(),
     )?);
     options.margin = std::time::Duration::from_secs(settings::env_number(
-        "HOTLINE_REMIND_MARGIN_SECS",
+        var::REMIND_MARGIN_SECS,
         options.margin.as_secs(),
     )?);
     Ok(options)

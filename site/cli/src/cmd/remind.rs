@@ -26,26 +26,11 @@ pub struct RemindArgs {
 }
 
 fn remind_options(root: &Path, kind: StoreKind) -> anyhow::Result<remind::Options> {
-    let (base, secret) = match kind {
-        StoreKind::Sqlite => {
-            let path = stores::DataDir::of(root).action_secret();
-            let secret = std::fs::read_to_string(&path).with_context(|| {
-                format!(
-                    "reading {} (run `hotline serve` once to make it)",
-                    path.display()
-                )
-            })?;
-            let base =
-                office::settings::env_or("HOTLINE_PUBLIC_BASE_URL", "http://127.0.0.1:1111/api");
-            (base, secret.trim().to_string())
-        }
-        StoreKind::Dynamodb => (
-            stores::env("HOTLINE_PUBLIC_BASE_URL")?,
-            stores::env("HOTLINE_ACTION_SECRET")?,
-        ),
-    };
-    let secret = casework::action_token::ActionSecret::new(secret).map_err(|e| anyhow!("{e}"))?;
-    Ok(remind::Options::new(base, secret))
+    let links = stores::StaffLinks::for_store(root, kind)?;
+    Ok(remind::Options::new(
+        links.public_base_url,
+        links.action_secret,
+    ))
 }
 
 /// `--now`: office wall-clock time, or RFC 3339.
