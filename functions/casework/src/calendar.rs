@@ -53,6 +53,9 @@ pub struct HolidayYear {
     pub holidays: Vec<Holiday>,
     /// Weekend days that are working days (调休上班).
     pub make_up_working_days: Vec<NaiveDate>,
+    /// Entered before the official notice: published as such, and not
+    /// counted as covering its year in the calendar-horizon check.
+    pub provisional: bool,
 }
 
 /// A run of public-holiday days off, first and last day inclusive.
@@ -108,6 +111,18 @@ impl Calendar {
     /// The last day the holiday calendar covers (31 December of its last year).
     pub fn covered_until(&self) -> Option<NaiveDate> {
         let year = *self.years.keys().next_back()?;
+        NaiveDate::from_ymd_opt(year, 12, 31)
+    }
+
+    /// The last day of the last year before the first provisional one: how
+    /// far the calendar follows official notices.
+    pub fn confirmed_until(&self) -> Option<NaiveDate> {
+        let year = self
+            .years
+            .iter()
+            .take_while(|(_, y)| !y.provisional)
+            .map(|(year, _)| *year)
+            .last()?;
         NaiveDate::from_ymd_opt(year, 12, 31)
     }
 
@@ -536,6 +551,7 @@ mod tests {
                 d(2026, 9, 20),
                 d(2026, 10, 10),
             ],
+            provisional: false,
         };
         Calendar {
             years: BTreeMap::from([(2026, year)]),
@@ -856,6 +872,7 @@ mod tests {
             HolidayYear {
                 holidays: vec![holiday("元旦", d(2026, 12, 31), d(2027, 1, 1))],
                 make_up_working_days: vec![d(2027, 1, 2)],
+                provisional: false,
             },
         );
         assert!(!cal.is_working_day(d(2026, 12, 31)));
@@ -1023,6 +1040,7 @@ mod tests {
                     HolidayYear {
                         holidays: vec![holiday("假", d(2030, 1, 1), d(2030, 1, 10))],
                         make_up_working_days: vec![d(2030, 1, 6)],
+                        provisional: false,
                     },
                 );
             }

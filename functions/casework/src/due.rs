@@ -24,7 +24,7 @@
 use crate::lifecycle::{ActionKind, Actor, Case, CaseState, Event, office_level};
 // Kept here for the callers that name it `due::Notice`.
 pub use crate::notice::Notice;
-use crate::rules::{DepartmentId, Rulebook};
+use crate::rules::{DepartmentId, Rulebook, SeverityId};
 use crate::time_limit::TimeLimit;
 use chrono::{DateTime, Utc};
 
@@ -59,14 +59,19 @@ impl Recipients {
     /// Who stands at `level` above `department`'s inbox; past the
     /// department's list (or for a department no longer in the rulebook),
     /// the complaint office.
-    pub fn at_level(rules: &Rulebook, department: &DepartmentId, level: u32) -> Recipients {
+    /// At level 0 a whistle-blowing report goes to the department's
+    /// designated staff ([`crate::rules::Department::inboxes_for`]).
+    pub fn at_level(rules: &Rulebook, case: &Case, level: u32) -> Recipients {
+        let department = &case.department;
         let Some(dept) = rules.department(department.as_str()) else {
             return Recipients::office(rules);
         };
         if level == 0 {
             return Recipients::Inbox {
                 department: department.clone(),
-                addresses: dept.inboxes.clone(),
+                addresses: dept
+                    .inboxes_for(rules.case_type(case.case_type.as_str()))
+                    .to_vec(),
             };
         }
         match usize::try_from(level - 1)
@@ -116,10 +121,38 @@ pub fn due_actions(case: &Case, rules: &Rulebook, now: DateTime<Utc>) -> Vec<Due
         .collect()
 }
 
-/// The earliest time anything not yet sent becomes due; `None` when nothing
-/// more can ever be due for the case as it stands.
+/// The earliest time anything not yet sent becomes due (a notice, or the
+/// rulebook's raise of an unresolved case); `None` when nothing more can
+/// ever be due for the case as it stands.
 pub fn next_due(case: &Case, rules: &Rulebook) -> Option<DateTime<Utc>> {
-    plan(case, rules).into_iter().map(|p| p.action.at).min()
+    let raise = severity_raise(case, rules).map(|(_, at)| at);
+    plan(case, rules)
+        .into_iter()
+        .map(|p| p.action.at)
+        .chain(raise)
+        .min()
+}
+
+/// The severity the rulebook raises this case to for being left
+/// unresolved (`raise_unresolved` of its type), and from when: only for a
+/// valid case (accepted, not closed) that is not that severe yet.
+pub fn severity_raise(case: &Case, rules: &Rulebook) -> Option<(SeverityId, DateTime<Utc>)> {
+    if !matches!(case.state, CaseState::Accepted | CaseState::Replied) {
+        return None;
+    }
+    let raise = rules
+        .case_type(case.case_type.as_str())?
+        .raise_unresolved
+        .as_ref()?;
+    let (current, target) = (
+        rules.severity_rank(&case.severity),
+        rules.severity_rank(&raise.to)?,
+    );
+    if current.is_some_and(|c| c >= target) {
+        return None;
+    }
+    let at = rules.calendar.deadline(case.received_at, raise.after);
+    Some((raise.to.clone(), at))
 }
 
 impl Case {
@@ -173,7 +206,7 @@ fn plan(case: &Case, rules: &Rulebook) -> Vec<Planned> {
                 add(
                     Notice::SupervisorAlert,
                     since,
-                    Recipients::at_level(rules, department, 1),
+                    Recipients::at_level(rules, case, 1),
                     None,
                 );
             }
@@ -194,7 +227,7 @@ fn plan(case: &Case, rules: &Rulebook) -> Vec<Planned> {
                     add(
                         Notice::Reminder { kind: d.kind },
                         remind_at,
-                        Recipients::at_level(rules, department, case.escalation_level),
+                        Recipients::at_level(rules, case, case.escalation_level),
                         Some(d.due_at),
                     );
                 }
@@ -206,7 +239,7 @@ fn plan(case: &Case, rules: &Rulebook) -> Vec<Planned> {
                             level,
                         },
                         at,
-                        Recipients::at_level(rules, department, level),
+                        Recipients::at_level(rules, case, level),
                         None,
                     );
                     at = calendar.deadline(at, before);
@@ -217,7 +250,7 @@ fn plan(case: &Case, rules: &Rulebook) -> Vec<Planned> {
             let since = case.sent_back_at().unwrap_or(case.received_at);
             add(
                 Notice::RerouteOverdue,
-                calendar.deadline(since, TimeLimit::working_days(1)),
+                calendar.deadline(since, rules.office.reroute_within),
                 Recipients::office(rules),
                 None,
             );

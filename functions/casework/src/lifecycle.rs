@@ -154,12 +154,16 @@ impl fmt::Display for Actor {
 #[serde(rename_all = "snake_case")]
 pub enum ActionKind {
     Receive,
+    Forward,
     Accept,
     SendBack,
     Reroute,
     Reject,
     Reply,
     Extend,
+    RequestExtension,
+    ApproveExtension,
+    RefuseExtension,
     Close,
     RaiseSeverity,
     RecordSatisfaction,
@@ -172,12 +176,16 @@ impl fmt::Display for ActionKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             ActionKind::Receive => "receive",
+            ActionKind::Forward => "forward",
             ActionKind::Accept => "accept",
             ActionKind::SendBack => "send back",
             ActionKind::Reroute => "re-route",
             ActionKind::Reject => "reject",
             ActionKind::Reply => "reply to",
             ActionKind::Extend => "extend",
+            ActionKind::RequestExtension => "ask to extend",
+            ActionKind::ApproveExtension => "approve the extension of",
+            ActionKind::RefuseExtension => "refuse the extension of",
             ActionKind::Close => "close",
             ActionKind::RaiseSeverity => "raise the severity of",
             ActionKind::RecordSatisfaction => "record satisfaction on",
@@ -223,6 +231,15 @@ pub struct Extension {
     pub granted_at: DateTime<Utc>,
 }
 
+/// A department's request to move the completion deadline, waiting for
+/// the rulebook's approver.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtensionRequest {
+    pub reason: String,
+    pub new_due: DateTime<Utc>,
+    pub asked_at: DateTime<Utc>,
+}
+
 /// Everything the office keeps about one case.
 ///
 /// Fields are public so that stores and pages can read them; change a case
@@ -250,6 +267,9 @@ pub struct Case {
     /// `escalation[n - 1]`, one past the list is the complaint office.
     pub escalation_level: u32,
     pub extension: Option<Extension>,
+    /// A request to extend, waiting for the approver.
+    #[serde(default)]
+    pub extension_request: Option<ExtensionRequest>,
     pub public_reply: Option<String>,
     pub outcome: Option<String>,
     pub closed_at: Option<DateTime<Utc>>,
@@ -264,6 +284,9 @@ pub struct Case {
 /// What someone asks to do to a case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
+    /// The department's mail about the case has left: the "forward"
+    /// deadline is met (whether the department has read it yet or not).
+    Forward,
     Accept,
     SendBack {
         reason: String,
@@ -277,10 +300,22 @@ pub enum Command {
     Reply {
         text: String,
     },
-    /// Moves the completion deadline to `new_due`.
+    /// Moves the completion deadline to `new_due` (the office, or a
+    /// department where the rulebook names no approver).
     Extend {
         reason: String,
         new_due: DateTime<Utc>,
+    },
+    /// A department asks the rulebook's approver to move the completion
+    /// deadline; nothing moves until the approver decides.
+    RequestExtension {
+        reason: String,
+        new_due: DateTime<Utc>,
+    },
+    /// The approver grants or refuses the pending request, with a note.
+    DecideExtension {
+        approve: bool,
+        note: String,
     },
     Close {
         outcome: String,
@@ -300,12 +335,16 @@ pub enum Command {
 impl Command {
     pub fn action(&self) -> ActionKind {
         match self {
+            Command::Forward => ActionKind::Forward,
             Command::Accept => ActionKind::Accept,
             Command::SendBack { .. } => ActionKind::SendBack,
             Command::Reroute { .. } => ActionKind::Reroute,
             Command::Reject { .. } => ActionKind::Reject,
             Command::Reply { .. } => ActionKind::Reply,
             Command::Extend { .. } => ActionKind::Extend,
+            Command::RequestExtension { .. } => ActionKind::RequestExtension,
+            Command::DecideExtension { approve: true, .. } => ActionKind::ApproveExtension,
+            Command::DecideExtension { approve: false, .. } => ActionKind::RefuseExtension,
             Command::Close { .. } => ActionKind::Close,
             Command::RaiseSeverity { .. } => ActionKind::RaiseSeverity,
             Command::RecordSatisfaction { .. } => ActionKind::RecordSatisfaction,
@@ -341,6 +380,12 @@ pub enum LifecycleError {
     ExtensionTooLate { due: DateTime<Utc> },
     #[error("the case has already been extended once")]
     AlreadyExtended,
+    #[error("an extension must be asked of `{approver}`, who approves it")]
+    ApprovalRequired { approver: DepartmentId },
+    #[error("a request to extend is already waiting for approval")]
+    ExtensionPending,
+    #[error("no request to extend is waiting")]
+    NoExtensionRequest,
     #[error("there is no case type `{0}` in the rulebook")]
     UnknownCaseType(CaseTypeId),
     #[error("there is no category `{0}` in the rulebook")]
@@ -428,6 +473,7 @@ impl Case {
             deadlines,
             escalation_level: 0,
             extension: None,
+            extension_request: None,
             public_reply: None,
             outcome: None,
             closed_at: None,
@@ -547,6 +593,18 @@ pub fn apply(
     let mut next = case.clone();
     let mut note = None;
     match command {
+        Command::Forward => {
+            if !matches!(actor, Actor::System | Actor::Office) {
+                return Err(not_allowed());
+            }
+            let waiting = case
+                .deadline(DeadlineKind::Forward)
+                .is_some_and(|d| d.met_at.is_none());
+            if from != Received || !waiting {
+                return Err(illegal());
+            }
+            next.meet(DeadlineKind::Forward, at);
+        }
         Command::Accept => {
             if !is_staff {
                 return Err(not_allowed());
@@ -630,43 +688,65 @@ pub fn apply(
             if !is_staff {
                 return Err(not_allowed());
             }
-            if !matches!(from, Accepted | Replied) {
+            // Where the rulebook names an approver, a department asks.
+            if let Some(approver) = &rules.extensions.approver
+                && actor != Actor::Office
+                && case.department != *approver
+            {
+                return Err(LifecycleError::ApprovalRequired {
+                    approver: approver.clone(),
+                });
+            }
+            let (reason, due) =
+                check_extension(case, rules, type_rules, (reason, new_due), action, at)?;
+            grant_extension(&mut next, reason.clone(), due, new_due, at);
+            note = Some(format!("until {new_due}: {reason}"));
+        }
+        Command::RequestExtension { reason, new_due } => {
+            if !is_assigned {
+                return Err(not_allowed());
+            }
+            if case.extension_request.is_some() {
+                return Err(LifecycleError::ExtensionPending);
+            }
+            let (reason, _) =
+                check_extension(case, rules, type_rules, (reason, new_due), action, at)?;
+            next.extension_request = Some(ExtensionRequest {
+                reason: reason.clone(),
+                new_due,
+                asked_at: at,
+            });
+            note = Some(format!("asks until {new_due}: {reason}"));
+        }
+        Command::DecideExtension {
+            approve,
+            note: said,
+        } => {
+            let approver = rules.extensions.approver.as_ref();
+            let may_decide = actor == Actor::Office
+                || matches!(&actor, Actor::Department(d) if Some(d) == approver);
+            if !may_decide {
+                return Err(not_allowed());
+            }
+            if from.is_terminal() {
                 return Err(illegal());
             }
-            if case.extension.is_some() {
-                return Err(LifecycleError::AlreadyExtended);
-            }
-            let reason = if rules.extensions.reason_required {
-                required(reason, LifecycleError::ReasonRequired)?
+            let request = case
+                .extension_request
+                .clone()
+                .ok_or(LifecycleError::NoExtensionRequest)?;
+            next.extension_request = None;
+            let said = said.trim().to_string();
+            if approve {
+                let due = case
+                    .deadline(DeadlineKind::Complete)
+                    .ok_or(LifecycleError::NoDeadline(DeadlineKind::Complete))?
+                    .due_at;
+                grant_extension(&mut next, request.reason.clone(), due, request.new_due, at);
+                note = Some(format!("until {}: {}", request.new_due, request.reason));
             } else {
-                reason.trim().to_string()
-            };
-            let due = case
-                .deadline(DeadlineKind::Complete)
-                .ok_or(LifecycleError::NoDeadline(DeadlineKind::Complete))?
-                .due_at;
-            if rules.extensions.ask_before_deadline && at > due {
-                return Err(LifecycleError::ExtensionTooLate { due });
+                note = Some(required(said, LifecycleError::ReasonRequired)?);
             }
-            if new_due <= due {
-                return Err(LifecycleError::ExtensionNotLater { due, new_due });
-            }
-            let max_due = rules
-                .calendar
-                .deadline(due, rules.max_extension(type_rules));
-            if new_due > max_due {
-                return Err(LifecycleError::ExtensionTooLong { max_due });
-            }
-            if let Some(d) = next.deadline_mut(DeadlineKind::Complete) {
-                d.due_at = new_due;
-            }
-            next.extension = Some(Extension {
-                reason: reason.clone(),
-                previous_due: due,
-                new_due,
-                granted_at: at,
-            });
-            note = Some(format!("until {new_due}: {reason}"));
         }
         Command::Close { outcome } => {
             if !is_staff {
@@ -684,7 +764,9 @@ pub fn apply(
             next.state = Closed;
         }
         Command::RaiseSeverity { severity } => {
-            if !is_staff {
+            // The system raises a case the rulebook says was left
+            // unresolved too long (see `due::severity_raise`).
+            if !is_staff && actor != Actor::System {
                 return Err(not_allowed());
             }
             if from.is_terminal() {
@@ -767,6 +849,90 @@ pub fn apply(
     Ok(next)
 }
 
+/// What "extend" means for `actor` on `case`: the extension itself, or,
+/// where the rulebook names an approver other than the actor, a request
+/// to it. Every way in (a department's link, the CLI) asks this.
+pub fn extension_command(
+    rules: &Rulebook,
+    case: &Case,
+    actor: &Actor,
+    reason: String,
+    new_due: DateTime<Utc>,
+) -> Command {
+    let decides_itself = match (&rules.extensions.approver, actor) {
+        (None, _) | (_, Actor::Office) => true,
+        (Some(approver), Actor::Department(d)) => d == approver && case.department == *d,
+        _ => false,
+    };
+    if decides_itself {
+        Command::Extend { reason, new_due }
+    } else {
+        Command::RequestExtension { reason, new_due }
+    }
+}
+
+/// Whether `case` may be extended to `new_due` now: the rulebook's reason,
+/// timing and maximum. Gives the trimmed reason and the current due time.
+fn check_extension(
+    case: &Case,
+    rules: &Rulebook,
+    type_rules: &CaseType,
+    (reason, new_due): (String, DateTime<Utc>),
+    action: ActionKind,
+    at: DateTime<Utc>,
+) -> Result<(String, DateTime<Utc>), LifecycleError> {
+    if !matches!(case.state, CaseState::Accepted | CaseState::Replied) {
+        return Err(LifecycleError::IllegalTransition {
+            from: case.state,
+            command: action,
+        });
+    }
+    if case.extension.is_some() {
+        return Err(LifecycleError::AlreadyExtended);
+    }
+    let reason = if rules.extensions.reason_required {
+        required(reason, LifecycleError::ReasonRequired)?
+    } else {
+        reason.trim().to_string()
+    };
+    let due = case
+        .deadline(DeadlineKind::Complete)
+        .ok_or(LifecycleError::NoDeadline(DeadlineKind::Complete))?
+        .due_at;
+    if rules.extensions.ask_before_deadline && at > due {
+        return Err(LifecycleError::ExtensionTooLate { due });
+    }
+    if new_due <= due {
+        return Err(LifecycleError::ExtensionNotLater { due, new_due });
+    }
+    let max_due = rules
+        .calendar
+        .deadline(due, rules.max_extension(type_rules));
+    if new_due > max_due {
+        return Err(LifecycleError::ExtensionTooLong { max_due });
+    }
+    Ok((reason, due))
+}
+
+/// Moves the completion deadline from `due` to `new_due`.
+fn grant_extension(
+    next: &mut Case,
+    reason: String,
+    due: DateTime<Utc>,
+    new_due: DateTime<Utc>,
+    at: DateTime<Utc>,
+) {
+    if let Some(d) = next.deadline_mut(DeadlineKind::Complete) {
+        d.due_at = new_due;
+    }
+    next.extension = Some(Extension {
+        reason,
+        previous_due: due,
+        new_due,
+        granted_at: at,
+    });
+}
+
 /// Trims `text` and refuses it when blank.
 fn required(text: String, error: LifecycleError) -> Result<String, LifecycleError> {
     let trimmed = text.trim();
@@ -832,7 +998,10 @@ fn tighten_deadlines(
 fn already_passed(case: &Case, kind: DeadlineKind) -> bool {
     use CaseState::*;
     match kind {
-        DeadlineKind::Forward | DeadlineKind::Accept => case.state != Received,
+        DeadlineKind::Forward => {
+            case.state != Received || case.last_event(ActionKind::Forward).is_some()
+        }
+        DeadlineKind::Accept => case.state != Received,
         DeadlineKind::Reply => case.public_reply.is_some(),
         DeadlineKind::Complete => matches!(case.state, Closed | Rejected),
     }
@@ -847,7 +1016,7 @@ pub(crate) mod fixtures {
     use crate::localized::Localized;
     use crate::rules::{
         Category, Department, Extensions, FollowUp, FormLimits, Limits, Office, Reminders,
-        Retention,
+        Retention, Statistics,
     };
     use chrono::{Duration, TimeZone};
 
@@ -879,6 +1048,8 @@ pub(crate) mod fixtures {
             anonymous_allowed: true,
             identity_withheld: false,
             max_extension: None,
+            severity_shortens_completion: true,
+            raise_unresolved: None,
         }
     }
 
@@ -908,6 +1079,7 @@ pub(crate) mod fixtures {
             name: Localized::new(id, id),
             inboxes: vec![format!("{id}@example.org")],
             escalation: escalation.iter().map(|a| a.to_string()).collect(),
+            report_inboxes: Vec::new(),
         }
     }
 
@@ -925,6 +1097,7 @@ pub(crate) mod fixtures {
                 management: vec![],
                 tracking_prefix: "TS".into(),
                 hotline: "12345".into(),
+                reroute_within: TimeLimit::working_days(1),
             },
             calendar: Calendar::default(),
             case_types: vec![
@@ -959,8 +1132,10 @@ pub(crate) mod fixtures {
                 reason_required: true,
                 ask_before_deadline: true,
                 max: TimeLimit::hours(240),
+                approver: None,
             },
             retention: Retention { years: 2 },
+            statistics: Statistics { working_day: 1 },
             form: FormLimits::default(),
         }
     }

@@ -204,6 +204,9 @@ pub enum Update {
     Extension,
     /// The case is closed, with its outcome.
     Closure,
+    /// The case was found invalid and closed, with the reason (which is
+    /// also the public status note).
+    Rejection,
 }
 
 /// The complainant's mail about a reply, an extension or the closure, in the
@@ -226,6 +229,7 @@ pub fn complainant_update(
             Update::Reply => "mail.update_reply",
             Update::Extension => "mail.update_extension",
             Update::Closure => "mail.update_closure",
+            Update::Rejection => "mail.update_rejection",
         },
         lang,
         &args,
@@ -258,6 +262,15 @@ pub fn complainant_update(
                 doc.para(text("mail.survey_coming"));
             }
         }
+        Update::Rejection => {
+            doc.para(text("mail.rejection_intro"));
+            doc.field(text("mail.rejection_reason"), case.public_reply.clone()?);
+            doc.para(say_with(
+                "mail.rejection_other_ways",
+                lang,
+                &[("hotline", rules.office.hotline.clone())],
+            ));
+        }
     }
     doc.link(text("mail.check_progress"), status_url.to_string());
     doc.footer(rules, Reader::Complainant);
@@ -274,7 +287,13 @@ pub fn sent_back_to_office(rules: &Rulebook, case: &Case, reason: &str, lang: La
     let mut doc = Letter::new(lang);
     let title = say("mail.sent_back");
     doc.heading(titled(title, lang, case));
-    doc.para(both(say("mail.sent_back_intro"), lang));
+    let within = rules.office.reroute_within;
+    doc.para(both(
+        &say_both("mail.sent_back_intro", |lang| {
+            vec![("within", within.localized(lang))]
+        }),
+        lang,
+    ));
     case_fields(&mut doc, rules, case);
     doc.field(both(say("mail.sent_back_reason"), lang), reason.to_string());
     doc.footer(rules, Reader::Staff);
@@ -283,6 +302,75 @@ pub fn sent_back_to_office(rules: &Rulebook, case: &Case, reason: &str, lang: La
         rules.office_department().inboxes.clone(),
         doc.render(&subject),
     )
+}
+
+/// To the rulebook's approver of extensions: a department asks to move a
+/// case's completion deadline, with its reason. The approver answers with
+/// `hotline cases extension SL-… --approve` or `--refuse`.
+pub fn extension_requested(rules: &Rulebook, case: &Case, lang: Lang) -> Option<Message> {
+    let request = case.extension_request.as_ref()?;
+    let approver = rules.department(rules.extensions.approver.as_ref()?.as_str())?;
+    let mut doc = Letter::new(lang);
+    let title = say("mail.extension_requested");
+    doc.heading(titled(title, lang, case));
+    doc.para(both(say("mail.extension_requested_intro"), lang));
+    case_fields(&mut doc, rules, case);
+    doc.field(
+        both(say("mail.extension_reason"), lang),
+        request.reason.clone(),
+    );
+    if let Some(d) = case.deadline(DeadlineKind::Complete) {
+        doc.field(
+            both(say("mail.previous_deadline"), lang),
+            local_time(rules, d.due_at),
+        );
+    }
+    doc.field(
+        both(say("mail.requested_deadline"), lang),
+        local_time(rules, request.new_due),
+    );
+    doc.para(say_with(
+        "mail.extension_how_to_decide",
+        lang,
+        &[("tracking", case.tracking.to_string())],
+    ));
+    doc.footer(rules, Reader::Staff);
+    let subject = format!("[{}] {}", case.tracking.as_str(), both(title, lang));
+    Some(addressed(approver.inboxes.clone(), doc.render(&subject)))
+}
+
+/// To the department that asked: the approver granted or refused its
+/// request to extend, with the approver's note.
+pub fn extension_decided(
+    rules: &Rulebook,
+    case: &Case,
+    approved: bool,
+    note: &str,
+    lang: Lang,
+) -> Message {
+    let mut doc = Letter::new(lang);
+    let title = say(if approved {
+        "mail.extension_approved"
+    } else {
+        "mail.extension_refused"
+    });
+    doc.heading(titled(title, lang, case));
+    case_fields(&mut doc, rules, case);
+    if let Some(d) = case.deadline(DeadlineKind::Complete) {
+        doc.field(
+            both(&deadline_label(d.kind), lang),
+            local_time(rules, d.due_at),
+        );
+    }
+    if !note.trim().is_empty() {
+        doc.field(
+            both(say("mail.approver_note"), lang),
+            note.trim().to_string(),
+        );
+    }
+    doc.footer(rules, Reader::Staff);
+    let subject = format!("[{}] {}", case.tracking.as_str(), both(title, lang));
+    addressed(department_inboxes(rules, case), doc.render(&subject))
 }
 
 /// To the department (and, one level up, whoever the case now escalates
@@ -317,7 +405,7 @@ pub fn reopened_to_department(
     action_links(&mut doc, links);
     doc.footer(rules, Reader::Staff);
     let mut to = department_inboxes(rules, case);
-    match crate::due::Recipients::at_level(rules, &case.department, case.escalation_level) {
+    match crate::due::Recipients::at_level(rules, case, case.escalation_level) {
         crate::due::Recipients::Escalation { address, .. } => to.push(address),
         crate::due::Recipients::Office { addresses } => to.extend(addresses),
         _ => {}
@@ -361,7 +449,10 @@ fn department_inboxes(rules: &Rulebook, case: &Case) -> Vec<String> {
     rules
         .department(case.department.as_str())
         .or_else(|| rules.department(rules.office.department.as_str()))
-        .map(|d| d.inboxes.clone())
+        .map(|d| {
+            d.inboxes_for(rules.case_type(case.case_type.as_str()))
+                .to_vec()
+        })
         .unwrap_or_default()
 }
 
@@ -644,7 +735,21 @@ mod tests {
         let s = submission("report", "food-safety", Lang::Zh);
         let case = case_for(&rules, &s);
         let m = department_new_case(&rules, &case, &s, &all_links(), Lang::Zh);
-        assert_eq!(m.to, vec!["market@example.org".to_string()]);
+        // Only the department's designated staff get a report, never its
+        // ordinary inbox; a complaint of the same category goes there.
+        assert_eq!(
+            m.to,
+            vec!["market-regulation-integrity@example.org".to_string()]
+        );
+        let complaint = submission("complaint", "food-safety", Lang::Zh);
+        let ordinary = department_new_case(
+            &rules,
+            &case_for(&rules, &complaint),
+            &complaint,
+            &all_links(),
+            Lang::Zh,
+        );
+        assert_eq!(ordinary.to, vec!["market@example.org".to_string()]);
         for part in [&m.subject, &m.text, &m.html] {
             assert!(!part.contains("王小明"), "{part}");
             assert!(!part.contains("13812345678"), "{part}");
@@ -791,13 +896,18 @@ mod tests {
             |case: &Case, command| apply(case, command, housing.clone(), at, &rules).unwrap();
         let accepted = step(&case_for(&rules, &s), Command::Accept);
         let replied = step(&accepted, Command::Reply { text: evil.into() });
-        let extended = step(
+        // The sample names an approver: the office grants the extension.
+        let extended = apply(
             &replied,
             Command::Extend {
                 reason: evil.into(),
                 new_due: received() + chrono::TimeDelta::days(30),
             },
-        );
+            Actor::Office,
+            at,
+            &rules,
+        )
+        .unwrap();
         let closed = step(
             &extended,
             Command::Close {

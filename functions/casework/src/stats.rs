@@ -90,16 +90,19 @@ impl Month {
         Some((at(self)?, at(self.next())?))
     }
 
-    /// When the month's report is due: opening time of the first working
-    /// day of the *following* month.
+    /// When the month's report is due: opening time of the rulebook's
+    /// `[statistics] working_day` of the *following* month.
     pub fn report_due(self, rules: &Rulebook) -> Option<DateTime<Utc>> {
         let first = self.next().first_day()?;
         let cal = &rules.calendar;
-        let day = if cal.is_working_day(first) {
+        let mut day = if cal.is_working_day(first) {
             first
         } else {
             cal.next_working_day(first)
         };
+        for _ in 1..rules.statistics.working_day {
+            day = cal.next_working_day(day);
+        }
         day.and_time(cal.opens)
             .and_local_timezone(cal.time_zone)
             .earliest()

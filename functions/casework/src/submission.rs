@@ -941,7 +941,7 @@ pub(crate) fn sample_rulebook() -> Rulebook {
     use crate::calendar::Calendar;
     use crate::rules::{
         Category, Department, DepartmentId, Extensions, FollowUp, FormLimits, Limits, Office,
-        Reminders, Retention, SeverityId, SeverityLevel, WhenUnsatisfied,
+        Reminders, Retention, SeverityId, SeverityLevel, Statistics, WhenUnsatisfied,
     };
     use crate::time_limit::TimeLimit;
 
@@ -958,6 +958,8 @@ pub(crate) fn sample_rulebook() -> Rulebook {
         anonymous_allowed: anonymous,
         identity_withheld: id == "report",
         max_extension: None,
+        severity_shortens_completion: true,
+        raise_unresolved: None,
     };
     let category = |id: &str, department: &str| Category {
         id: CategoryId::new(id),
@@ -971,6 +973,7 @@ pub(crate) fn sample_rulebook() -> Rulebook {
         name: Localized::new(id, id),
         inboxes: vec![format!("{id}@office.test")],
         escalation: Vec::new(),
+        report_inboxes: Vec::new(),
     };
     Rulebook {
         office: Office {
@@ -979,6 +982,7 @@ pub(crate) fn sample_rulebook() -> Rulebook {
             management: Vec::new(),
             tracking_prefix: "TS".to_string(),
             hotline: "12345".to_string(),
+            reroute_within: TimeLimit::working_days(1),
         },
         calendar: Calendar::default(),
         case_types: vec![
@@ -1011,8 +1015,10 @@ pub(crate) fn sample_rulebook() -> Rulebook {
             reason_required: true,
             ask_before_deadline: true,
             max: TimeLimit::working_days(15),
+            approver: None,
         },
         retention: Retention { years: 2 },
+        statistics: Statistics { working_day: 1 },
         form: FormLimits::default(),
     }
 }

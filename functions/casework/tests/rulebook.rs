@@ -197,25 +197,48 @@ fn duplicate_ids_and_bad_ids_are_errors() {
 
 #[test]
 fn warns_when_the_calendar_ends_within_the_longest_limit() {
-    let today = chrono::NaiveDate::from_ymd_opt(2027, 11, 20).unwrap();
-    let (_, warnings) =
-        parse_rules_at(Path::new("content/rules.toml"), SAMPLE, Some(today)).unwrap();
-    let horizon = warnings
-        .iter()
-        .find(|w| w.message.contains("calendar ends"))
-        .expect("a horizon warning");
-    assert!(
-        horizon
-            .hint
-            .as_deref()
-            .unwrap()
-            .contains("calendar.years.2028")
-    );
+    // The sample's 2027 is provisional: it does not silence the warning,
+    // which asks for the official notice instead.
+    for today in [(2027, 11, 20), (2026, 11, 22)] {
+        let today = chrono::NaiveDate::from_ymd_opt(today.0, today.1, today.2).unwrap();
+        let (_, warnings) =
+            parse_rules_at(Path::new("content/rules.toml"), SAMPLE, Some(today)).unwrap();
+        let horizon = warnings
+            .iter()
+            .find(|w| w.message.contains("calendar ends"))
+            .unwrap_or_else(|| panic!("a horizon warning on {today}"));
+        assert!(
+            horizon.message.contains("ends on 2026-12-31")
+                && horizon.message.contains("provisional"),
+            "{}",
+            horizon.message
+        );
+        let hint = horizon.hint.as_deref().unwrap();
+        assert!(
+            hint.contains("provisional `[calendar.years.2027]`"),
+            "{hint}"
+        );
+    }
 
-    let early = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let early = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
     let (_, warnings) =
         parse_rules_at(Path::new("content/rules.toml"), SAMPLE, Some(early)).unwrap();
     assert!(!warnings.iter().any(|w| w.message.contains("calendar ends")));
+
+    let (rules, _) = parse_rules_at(Path::new("content/rules.toml"), SAMPLE, None).unwrap();
+    assert!(rules.calendar.years[&2027].provisional);
+    assert!(!rules.calendar.years[&2026].provisional);
+
+    // Once the year is official, the same day is covered.
+    let official = SAMPLE.replace("provisional = true\n", "");
+    let (rules, warnings) = parse_rules_at(
+        Path::new("content/rules.toml"),
+        &official,
+        Some(chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()),
+    )
+    .unwrap();
+    assert!(!warnings.iter().any(|w| w.message.contains("calendar ends")));
+    assert!(rules.calendar.years.values().all(|y| !y.provisional));
 }
 
 fn minimal_rules() -> String {
@@ -281,4 +304,275 @@ fn deadlines_from_the_bundled_rulebook_follow_the_2026_calendar() {
         .limit_for(complaint, None, DeadlineKind::Accept, late)
         .unwrap();
     assert_eq!(accept.1, local(2026, 9, 21, 18, 0));
+}
+
+/// The seeds' severity commitments as the sample encodes them: an
+/// important case is completed within 3 working days, but a report keeps
+/// its statutory investigation time whatever its category's severity.
+#[test]
+fn important_cases_complete_in_three_working_days_but_reports_keep_theirs() {
+    let (rules, _) = parse_rules(Path::new("content/rules.toml"), SAMPLE).unwrap();
+    let important = rules.severity("important").unwrap();
+    assert_eq!(
+        important.limits.get(DeadlineKind::Complete),
+        Some(TimeLimit::working_days(3))
+    );
+    // Wednesday 2026-09-30 10:00 in Shanghai.
+    let start = chrono::DateTime::parse_from_rfc3339("2026-09-30T02:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let complaint = rules.case_type("complaint").unwrap();
+    let (limit, _) = rules
+        .limit_for(complaint, Some(important), DeadlineKind::Complete, start)
+        .unwrap();
+    assert_eq!(limit, TimeLimit::working_days(3));
+    let report = rules.case_type("report").unwrap();
+    assert!(!report.severity_shortens_completion);
+    let (limit, _) = rules
+        .limit_for(report, Some(important), DeadlineKind::Complete, start)
+        .unwrap();
+    assert_eq!(limit, TimeLimit::working_days(30));
+    // Other steps still tighten: the report is forwarded within the hour.
+    let (limit, _) = rules
+        .limit_for(report, Some(important), DeadlineKind::Forward, start)
+        .unwrap();
+    assert_eq!(limit, important.limits.get(DeadlineKind::Forward).unwrap());
+}
+
+/// When the monthly report goes out is the rulebook's `[statistics]`
+/// rule: the Nth working day, so after National Day 2026 the first is
+/// 8 October and the third the make-up Saturday, 10 October.
+#[test]
+fn the_statistics_day_is_the_rulebooks_working_day_of_the_month() {
+    use casework::stats::Month;
+    let (mut rules, _) = parse_rules(Path::new("content/rules.toml"), SAMPLE).unwrap();
+    assert_eq!(rules.statistics.working_day, 1);
+    let september = Month::parse("2026-09").unwrap();
+    let local = |rules: &casework::Rulebook| {
+        september
+            .report_due(rules)
+            .unwrap()
+            .with_timezone(&rules.calendar.time_zone)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    assert_eq!(local(&rules), "2026-10-08 09:00");
+    rules.statistics.working_day = 3;
+    assert_eq!(local(&rules), "2026-10-10 09:00");
+
+    let text = SAMPLE.replace("working_day = 1", "working_day = 0");
+    let diagnostics = parse_rules(Path::new("content/rules.toml"), &text).unwrap_err();
+    assert!(
+        errors(&diagnostics)
+            .iter()
+            .any(|e| e.contains("working_day")),
+        "{:?}",
+        errors(&diagnostics)
+    );
+}
+
+/// "Forward" is met when the department's mail has left (the system says
+/// so), not when the department accepts: a case mailed at once is never
+/// escalated as "not forwarded".
+#[test]
+fn the_forward_deadline_is_met_when_the_department_has_the_mail() {
+    use casework::lifecycle::{ActionKind, Actor, Case, CaseState, Command, LifecycleError, apply};
+    use casework::rules::{CaseTypeId, CategoryId};
+    use casework::tracking::TrackingNumber;
+    use rand::SeedableRng;
+    let (rules, _) = parse_rules(Path::new("content/rules.toml"), SAMPLE).unwrap();
+    let received = chrono::DateTime::parse_from_rfc3339("2026-11-24T02:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let tracking = TrackingNumber::generate("SL", received.date_naive(), &mut rng);
+    let case = Case::open(
+        tracking,
+        CaseTypeId::new("complaint"),
+        CategoryId::new("water-supply"),
+        &rules,
+        received,
+        true,
+    )
+    .unwrap();
+    let forward = case
+        .deadline(DeadlineKind::Forward)
+        .expect("important: forward within the hour");
+    assert!(forward.met_at.is_none());
+
+    let mailed = received + chrono::Duration::seconds(3);
+    let refused = apply(
+        &case,
+        Command::Forward,
+        Actor::Department(case.department.clone()),
+        mailed,
+        &rules,
+    );
+    assert!(
+        matches!(refused, Err(LifecycleError::NotAllowed { .. })),
+        "{refused:?}"
+    );
+    let next = apply(&case, Command::Forward, Actor::System, mailed, &rules).unwrap();
+    assert_eq!(next.state, CaseState::Received);
+    assert_eq!(
+        next.deadline(DeadlineKind::Forward).unwrap().met_at,
+        Some(mailed)
+    );
+    assert!(
+        next.deadline(DeadlineKind::Accept)
+            .unwrap()
+            .met_at
+            .is_none()
+    );
+    assert_eq!(next.events.last().unwrap().action, ActionKind::Forward);
+    // Once is enough; the department then accepts as before.
+    assert!(apply(&next, Command::Forward, Actor::System, mailed, &rules).is_err());
+    let accepted = apply(
+        &next,
+        Command::Accept,
+        Actor::Department(next.department.clone()),
+        mailed,
+        &rules,
+    )
+    .unwrap();
+    assert_eq!(
+        accepted.deadline(DeadlineKind::Forward).unwrap().met_at,
+        Some(mailed)
+    );
+}
+
+/// Reports go to designated staff: a department that reports can reach
+/// without any is a warning that says what to write.
+#[test]
+fn a_department_without_designated_report_staff_is_a_warning() {
+    let (_, warnings) = parse_rules(Path::new("content/rules.toml"), SAMPLE).unwrap();
+    assert!(
+        !warnings
+            .iter()
+            .any(|w| w.message.contains("report_inboxes"))
+    );
+    let text = SAMPLE.replace("report_inboxes = [\"water-integrity@example.org\"]\n", "");
+    let (rules, warnings) = parse_rules(Path::new("content/rules.toml"), &text).unwrap();
+    let warning = warnings
+        .iter()
+        .find(|w| w.message.contains("report_inboxes"))
+        .expect("a warning");
+    assert!(warning.message.contains("`water`"), "{}", warning.message);
+    assert!(
+        warning
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("report_inboxes = [")
+    );
+    // Without designated staff a report still reaches the department.
+    let water = rules.department("water").unwrap();
+    let report = rules.case_type("report");
+    assert_eq!(water.inboxes_for(report), water.inboxes.as_slice());
+}
+
+/// Where the rulebook names an approver, a department's extension is a
+/// request: nothing moves until the approver grants it, and a refusal
+/// needs its reason.
+#[test]
+fn an_extension_is_asked_of_the_rulebooks_approver() {
+    use casework::lifecycle::{
+        Actor, Case, CaseState, Command, LifecycleError, apply, extension_command,
+    };
+    use casework::rules::{CaseTypeId, CategoryId};
+    use casework::tracking::TrackingNumber;
+    use rand::SeedableRng;
+    let (rules, _) = parse_rules(Path::new("content/rules.toml"), SAMPLE).unwrap();
+    assert_eq!(
+        rules.extensions.approver.as_ref().map(|a| a.as_str()),
+        Some("hotline-centre")
+    );
+    let received = chrono::DateTime::parse_from_rfc3339("2026-11-24T02:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+    let tracking = TrackingNumber::generate("SL", received.date_naive(), &mut rng);
+    let open = Case::open(
+        tracking,
+        CaseTypeId::new("complaint"),
+        CategoryId::new("housing-property"),
+        &rules,
+        received,
+        true,
+    )
+    .unwrap();
+    let housing = Actor::Department(open.department.clone());
+    let hour = chrono::Duration::hours(1);
+    let case = apply(
+        &open,
+        Command::Accept,
+        housing.clone(),
+        received + hour,
+        &rules,
+    )
+    .unwrap();
+    assert_eq!(case.state, CaseState::Accepted);
+    let due = case.deadline(DeadlineKind::Complete).unwrap().due_at;
+    let new_due = due + chrono::Duration::days(3);
+
+    let direct = Command::Extend {
+        reason: "等待配件".into(),
+        new_due,
+    };
+    assert!(matches!(
+        apply(&case, direct, housing.clone(), received + hour, &rules),
+        Err(LifecycleError::ApprovalRequired { .. })
+    ));
+    let asked = extension_command(&rules, &case, &housing, "等待配件".into(), new_due);
+    assert!(matches!(asked, Command::RequestExtension { .. }));
+    let waiting = apply(
+        &case,
+        asked.clone(),
+        housing.clone(),
+        received + hour,
+        &rules,
+    )
+    .unwrap();
+    assert_eq!(
+        waiting.deadline(DeadlineKind::Complete).unwrap().due_at,
+        due
+    );
+    assert!(waiting.extension.is_none());
+    assert!(matches!(
+        apply(&waiting, asked, housing.clone(), received + hour, &rules),
+        Err(LifecycleError::ExtensionPending)
+    ));
+    // Only the approver decides; a refusal says why.
+    let approve = Command::DecideExtension {
+        approve: true,
+        note: String::new(),
+    };
+    assert!(matches!(
+        apply(
+            &waiting,
+            approve.clone(),
+            housing.clone(),
+            received + hour,
+            &rules
+        ),
+        Err(LifecycleError::NotAllowed { .. })
+    ));
+    let refuse = Command::DecideExtension {
+        approve: false,
+        note: " ".into(),
+    };
+    assert!(matches!(
+        apply(&waiting, refuse, Actor::Office, received + hour, &rules),
+        Err(LifecycleError::ReasonRequired)
+    ));
+    let granted = apply(&waiting, approve, Actor::Office, received + hour, &rules).unwrap();
+    assert_eq!(
+        granted.deadline(DeadlineKind::Complete).unwrap().due_at,
+        new_due
+    );
+    assert!(granted.extension_request.is_none());
+    assert_eq!(granted.extension.as_ref().unwrap().reason, "等待配件");
+    // The office itself extends without asking anyone.
+    let office = extension_command(&rules, &case, &Actor::Office, "x".into(), new_due);
+    assert!(matches!(office, Command::Extend { .. }));
 }

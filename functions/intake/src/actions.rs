@@ -432,12 +432,14 @@ impl<S: Store, M: Mailer> Api<S, M> {
             Action::Accept => Command::Accept,
             Action::SendBack => Command::SendBack { reason: "-".into() },
             Action::Reply => Command::Reply { text: "-".into() },
-            Action::Extend => Command::Extend {
-                reason: "-".into(),
-                new_due: case
-                    .deadline(DeadlineKind::Complete)
+            Action::Extend => lifecycle::extension_command(
+                &self.config().rules,
+                case,
+                actor,
+                "-".into(),
+                case.deadline(DeadlineKind::Complete)
                     .map_or(now, |d| d.due_at + chrono::TimeDelta::seconds(1)),
-            },
+            ),
             Action::Close => Command::Close {
                 outcome: "-".into(),
             },
@@ -482,10 +484,13 @@ impl<S: Store, M: Mailer> Api<S, M> {
                             .to_string(),
                     )
                 })?;
-                Command::Extend {
-                    reason: input.reason.clone(),
-                    new_due: self.closing_time(case, date),
-                }
+                lifecycle::extension_command(
+                    &self.config().rules,
+                    case,
+                    &Actor::Department(case.department.clone()),
+                    input.reason.clone(),
+                    self.closing_time(case, date),
+                )
             }
             Action::Survey => Command::RecordSatisfaction {
                 rating: input.rating.unwrap_or(Satisfaction::Neutral),
@@ -646,6 +651,9 @@ impl<S: Store, M: Mailer> Api<S, M> {
             LifecycleError::AlreadyExtended => {
                 say("pages.link_case_already_been_extended").get(lang)
             }
+            LifecycleError::ExtensionPending => {
+                say("pages.link_extension_already_requested").get(lang)
+            }
             LifecycleError::ExtensionTooLate { .. } => {
                 say("pages.link_completion_deadline_passed_extension").get(lang)
             }
@@ -725,13 +733,35 @@ fn done_message(action: Action, case: &Case, rules: &casework::Rulebook, lang: L
             .get(lang)
             .to_string(),
         Action::Reply => say("pages.link_reply_saved_shown_on").get(lang).to_string(),
-        Action::Extend => {
-            let day = case
-                .deadline(DeadlineKind::Complete)
-                .map(|d| rules.calendar.local(d.due_at).date_naive().to_string())
-                .unwrap_or_default();
-            say_with("pages.link_extended", lang, &[("day", day)])
-        }
+        Action::Extend => match &case.extension_request {
+            // Asked, not granted: the approver decides.
+            Some(request) => {
+                let day = rules
+                    .calendar
+                    .local(request.new_due)
+                    .date_naive()
+                    .to_string();
+                let approver = rules
+                    .extensions
+                    .approver
+                    .as_ref()
+                    .and_then(|a| rules.department(a.as_str()))
+                    .map(|d| d.name.get(lang).to_string())
+                    .unwrap_or_default();
+                say_with(
+                    "pages.link_extension_requested",
+                    lang,
+                    &[("day", day), ("approver", approver)],
+                )
+            }
+            None => {
+                let day = case
+                    .deadline(DeadlineKind::Complete)
+                    .map(|d| rules.calendar.local(d.due_at).date_naive().to_string())
+                    .unwrap_or_default();
+                say_with("pages.link_extended", lang, &[("day", day)])
+            }
+        },
         Action::Close => say("pages.link_case_closed_complainant_who")
             .get(lang)
             .to_string(),

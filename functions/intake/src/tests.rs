@@ -230,7 +230,17 @@ async fn a_double_submit_makes_one_case_and_one_set_of_mails() {
     let second = call(&api, post_json(&json_submission(Some("double-click-1")))).await;
     assert_eq!(first.status(), StatusCode::CREATED);
     assert_eq!(second.status(), StatusCode::OK);
-    assert_eq!(json(&first), json(&second));
+    // The same case; by the replay the department's mail has left, so
+    // its "forward" deadline shows as met.
+    let (mut first, mut second) = (json(&first), json(&second));
+    assert_eq!(second["deadlines"][0]["kind"], "forward");
+    assert_eq!(second["deadlines"][0]["met"], true);
+    for body in [&mut first, &mut second] {
+        for d in body["deadlines"].as_array_mut().expect("deadlines") {
+            d.as_object_mut().expect("a deadline").remove("met");
+        }
+    }
+    assert_eq!(first, second);
     assert_eq!(api.store().all_cases().await.len(), 1);
     assert_eq!(api.mailer().sent().len(), 2);
 
@@ -636,7 +646,9 @@ async fn the_department_mail_carries_links_that_open_the_action_pages() {
         if action == Action::Accept {
             assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
             let page = text(&r);
-            assert!(page.contains("name=\"version\" value=\"1\""), "{page}");
+            // Version 2: the case as stored, then marked forwarded when
+            // this mail left.
+            assert!(page.contains("name=\"version\" value=\"2\""), "{page}");
             assert!(page.contains(&tracking));
             for private in [NAME, PHONE, EMAIL, DESCRIPTION] {
                 assert!(!page.contains(private), "{private} on the action page");
@@ -649,7 +661,7 @@ async fn the_department_mail_carries_links_that_open_the_action_pages() {
     }
     assert!(mail.html.contains("/actions/close?token="));
     // Opening the pages changed nothing.
-    assert_eq!(version(&api, &tracking).await, 1);
+    assert_eq!(version(&api, &tracking).await, 2);
 }
 
 #[tokio::test]
@@ -683,11 +695,26 @@ async fn accept_reply_extend_and_close_each_change_the_case_and_tell_the_complai
         &api,
         &link(&tracking, "water", Action::Extend),
         &tracking,
-        &format!("reason={}&new_due=2026-12-18", enc("等待零件")),
+        &format!("reason={}&new_due=2026-12-11", enc("等待零件")),
     )
     .await;
     assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
-    assert!(text(&r).contains("2026-12-18"));
+    // The rulebook names the centre as the approver: the department's
+    // "extend" is a request, and the deadline stays until it decides.
+    let page = text(&r);
+    assert!(
+        page.contains("2026-12-11") && page.contains("审批"),
+        "{page}"
+    );
+    let again = act(
+        &api,
+        &link(&tracking, "water", Action::Extend),
+        &tracking,
+        &format!("reason={}&new_due=2026-12-10", enc("再等等")),
+    )
+    .await;
+    assert_eq!(again.status(), StatusCode::CONFLICT, "{}", text(&again));
+    assert!(text(&again).contains("等待审批"), "{}", text(&again));
 
     let r = act(
         &api,
@@ -700,7 +727,8 @@ async fn accept_reply_extend_and_close_each_change_the_case_and_tell_the_complai
     let t = TrackingNumber::parse(&tracking).expect("tracking");
     let record = api.store().case(&t).await.expect("store").expect("case");
     assert_eq!(record.case.state, CaseState::Closed);
-    assert_eq!(record.version, 5);
+    // Stored, forwarded (its mail left), accepted, replied, asked, closed.
+    assert_eq!(record.version, 6);
     let actions: Vec<String> = record
         .case
         .events
@@ -710,9 +738,10 @@ async fn accept_reply_extend_and_close_each_change_the_case_and_tell_the_complai
     assert_eq!(
         actions[1..],
         [
+            "forward/the system",
             "accept/department `water`",
             "reply to/department `water`",
-            "extend/department `water`",
+            "ask to extend/department `water`",
             "close/department `water`"
         ]
     );
@@ -723,7 +752,15 @@ async fn accept_reply_extend_and_close_each_change_the_case_and_tell_the_complai
         .filter(|(_, m)| m.to == vec![EMAIL.to_string()])
         .map(|(id, _)| id.split('/').nth(1).unwrap_or(""))
         .collect();
-    assert_eq!(to_complainant, ["ack", "reply", "extension", "closed"]);
+    // No extension was granted, so none is announced to the complainant;
+    // the approver (the centre's inbox) was asked.
+    assert_eq!(to_complainant, ["ack", "reply", "closed"]);
+    let (_, asked) = sent
+        .iter()
+        .find(|(id, _)| id.contains("/extension-request/"))
+        .expect("the approver's mail");
+    assert_eq!(asked.to, vec!["cases@example.org".to_string()]);
+    assert!(asked.text.contains("等待零件"), "{}", asked.text);
     let (_, reply_mail) = sent
         .iter()
         .find(|(id, _)| id.contains("/reply/"))
@@ -820,7 +857,7 @@ async fn refused_links_change_nothing_and_say_why() {
     let zh = call(&api, get(&tampered)).await;
     assert!(text(&zh).contains("此链接无效"));
     assert_eq!(state(&api, &tracking).await, CaseState::Received);
-    assert_eq!(version(&api, &tracking).await, 1);
+    assert_eq!(version(&api, &tracking).await, 2);
 }
 
 #[tokio::test]
@@ -861,7 +898,7 @@ async fn a_change_by_someone_else_keeps_what_was_typed() {
         "",
     )
     .await;
-    // The form was shown at version 2; someone replies first.
+    // The form was shown at version 3 (accepted); someone replies first.
     let typed = "<b>我们的答复</b> & more";
     let _ = act(
         &api,
@@ -874,7 +911,7 @@ async fn a_change_by_someone_else_keeps_what_was_typed() {
         &api,
         form_post(
             &format!("{}&lang=en", link(&tracking, "water", Action::Reply)),
-            format!("version=2&text={}", enc(typed)),
+            format!("version=3&text={}", enc(typed)),
         ),
     )
     .await;
@@ -886,7 +923,7 @@ async fn a_change_by_someone_else_keeps_what_was_typed() {
         "{page}"
     );
     assert!(!page.contains("<b>我们的答复"));
-    assert!(page.contains("name=\"version\" value=\"3\""));
+    assert!(page.contains("name=\"version\" value=\"4\""));
     let status = json(&call(&api, get(&format!("/cases/{tracking}"))).await);
     assert_eq!(status["reply"], "first");
 }

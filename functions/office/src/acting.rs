@@ -106,8 +106,10 @@ pub async fn answer_survey<S: Store>(
         && rating.is_unsatisfied()
         && rules.follow_up.when_unsatisfied == WhenUnsatisfied::Reopen
     {
+        // The audit trail keeps one text for both languages.
         let reason = comment.clone().unwrap_or_else(|| {
-            "诉求人不满意，要求重新办理 / The complainant is dissatisfied and asked for the case to be handled again".to_string()
+            let said = casework::wording::say("office.reopened_unsatisfied");
+            format!("{} / {}", said.get(Lang::Zh), said.get(Lang::En))
         });
         next = lifecycle::apply(
             &next,
@@ -188,7 +190,28 @@ fn mails(
         }
         ActionKind::Reply => to_complainant(Update::Reply, "reply"),
         ActionKind::Extend => to_complainant(Update::Extension, "extension"),
+        ActionKind::RequestExtension => messages::extension_requested(rules, next, Lang::Zh)
+            .and_then(|m| pending(next, &format!("extension-request/{n}"), m, now)),
+        ActionKind::ApproveExtension | ActionKind::RefuseExtension => {
+            let approved = kind == ActionKind::ApproveExtension;
+            let note = next
+                .events
+                .last()
+                .filter(|_| !approved)
+                .and_then(|e| e.note.clone())
+                .unwrap_or_default();
+            let department = messages::extension_decided(rules, next, approved, &note, Lang::Zh);
+            let mut mails: Vec<Notification> =
+                pending(next, &format!("extension-decided/{n}"), department, now)
+                    .into_iter()
+                    .collect();
+            if approved {
+                mails.extend(to_complainant(Update::Extension, "extension"));
+            }
+            return mails;
+        }
         ActionKind::Close => to_complainant(Update::Closure, "closed"),
+        ActionKind::Reject => to_complainant(Update::Rejection, "rejected"),
         ActionKind::Reroute => {
             let mail = messages::department_new_case(
                 rules,

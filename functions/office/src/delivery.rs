@@ -18,7 +18,9 @@
 use casestore::{Delivery, Notification, OutgoingMessage, Store, StoreError};
 use casework::Rulebook;
 use casework::due::Recipients;
+use casework::lifecycle::{self, Actor, Command};
 use casework::notices::{self, DigestKind, Entry};
+use casework::tracking::TrackingNumber;
 use chrono::{DateTime, TimeDelta, Utc};
 use mail::{MailError, Mailer};
 use std::collections::BTreeMap;
@@ -216,6 +218,9 @@ pub async fn deliver_mail<S: Store, M: Mailer>(
         tracing::info!(mail = %mail_id, entries = claimed.len(), "mail sent");
         for n in &claimed {
             record(store, &n.id, Delivery::Sent { at: now }, tally).await;
+            if is_department_case_mail(&n.id) {
+                mark_forwarded(rules, store, &n.tracking, now, tally).await;
+            }
         }
         return;
     };
@@ -239,6 +244,59 @@ pub async fn deliver_mail<S: Store, M: Mailer>(
             give_up,
         };
         record(store, &n.id, delivery, tally).await;
+    }
+}
+
+/// Whether `id` is the department's own mail of a case: the new case's,
+/// or a re-routed case's to its new department.
+pub fn is_department_case_mail(id: &str) -> bool {
+    let suffix = id.split_once('/').map_or("", |(_, suffix)| suffix);
+    suffix == "new-case" || suffix.starts_with("reroute-")
+}
+
+/// The department has the case once its mail has left: the "forward"
+/// deadline is met then (the rulebook's limit for handing a case over),
+/// not when the department gets round to accepting it.
+async fn mark_forwarded<S: Store>(
+    rules: &Rulebook,
+    store: &S,
+    tracking: &TrackingNumber,
+    at: DateTime<Utc>,
+    tally: &mut Tally,
+) {
+    // A department acting at the same moment wins; read again and retry.
+    for _ in 0..3 {
+        let record = match store.case(tracking).await {
+            Ok(Some(record)) => record,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(case = %tracking, error = e.kind(), "could not read the case to mark it forwarded");
+                tally
+                    .errors
+                    .push(format!("marking {tracking} forwarded: {e}"));
+                return;
+            }
+        };
+        // Nothing to do when it was accepted or forwarded already.
+        let Ok(next) = lifecycle::apply(&record.case, Command::Forward, Actor::System, at, rules)
+        else {
+            return;
+        };
+        let next_due = casework::due::next_due(&next, rules);
+        match store
+            .update_case(&next, record.version, next_due, Vec::new())
+            .await
+        {
+            Ok(_) => return,
+            Err(StoreError::Conflict) => continue,
+            Err(e) => {
+                tracing::warn!(case = %tracking, error = e.kind(), "could not mark the case forwarded");
+                tally
+                    .errors
+                    .push(format!("marking {tracking} forwarded: {e}"));
+                return;
+            }
+        }
     }
 }
 

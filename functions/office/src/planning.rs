@@ -19,7 +19,7 @@ use crate::schedule::{Options, Preview, Report, stamp};
 use casestore::{CaseRecord, Notification, OutgoingMessage, Store, StoreError};
 use casework::Rulebook;
 use casework::due::{DueAction, Notice, Recipients, due_actions, next_due};
-use casework::lifecycle::Case;
+use casework::lifecycle::{self, Actor, Case, Command};
 use casework::messages::Message;
 use casework::notices::{self, DigestKind, Entry, SurveyLinks};
 use chrono::{DateTime, Utc};
@@ -42,6 +42,19 @@ pub fn plan_case(
     options: &Options,
 ) -> CasePlan {
     let mut case = record.case.clone();
+    // The rulebook's raise of a case left unresolved comes first, so its
+    // tighter deadlines and the supervisor's alert are planned with it.
+    if let Some((severity, at)) = casework::due::severity_raise(&case, rules)
+        && at <= now
+    {
+        let command = Command::RaiseSeverity { severity };
+        match lifecycle::apply(&case, command, Actor::System, now, rules) {
+            Ok(raised) => case = raised,
+            Err(e) => {
+                tracing::warn!(case = %case.tracking, error = %e, "could not raise the severity")
+            }
+        }
+    }
     let due = due_actions(&case, rules, now);
     let mut notifications = Vec::new();
     let mut notices = Vec::new();

@@ -386,3 +386,133 @@ async fn a_permanent_failure_is_given_up_and_reported_to_the_office() {
         .count();
     assert_eq!(summaries, 2);
 }
+
+#[test]
+fn the_office_section_holds_exactly_the_keys_the_office_layer_asks_for() {
+    let sources = [
+        include_str!("acting.rs"),
+        include_str!("delivery.rs"),
+        include_str!("filing.rs"),
+        include_str!("links.rs"),
+        include_str!("monthly.rs"),
+        include_str!("outbox.rs"),
+        include_str!("planning.rs"),
+        include_str!("schedule.rs"),
+        include_str!("settings.rs"),
+    ];
+    if let Err(problem) = casework::wording::sections_match(&sources, &["office"]) {
+        panic!("{problem}");
+    }
+}
+
+/// An important case: its department must have it within the hour.
+async fn filed_important(store: &MemoryStore, secret: &ActionSecret) -> casestore::CaseRecord {
+    let mut raw = raw();
+    raw.category = Some("water-supply".into());
+    let filed = crate::file_case(rules(), store, &links(secret), Channel::Web, &raw, t0())
+        .await
+        .expect("filed");
+    store
+        .case(filed.tracking())
+        .await
+        .expect("read")
+        .expect("stored")
+}
+
+#[tokio::test]
+async fn the_departments_mail_leaving_meets_the_forward_deadline() {
+    use casework::rules::DeadlineKind;
+    let store = MemoryStore::new();
+    let secret = secret();
+    let record = filed_important(&store, &secret).await;
+    let forward = record
+        .case
+        .deadline(DeadlineKind::Forward)
+        .expect("forward");
+    assert!(forward.met_at.is_none());
+    // The acknowledgment alone does not hand the case over.
+    let pending = store.notifications().unwrap();
+    let (department, others): (Vec<_>, Vec<_>) = pending
+        .into_iter()
+        .partition(|n| n.id.ends_with("/new-case"));
+    let mailer = FakeMailer::default();
+    let sent = t0() + TimeDelta::seconds(2);
+    crate::deliver(rules(), &store, &mailer, others, sent).await;
+    let now = store.case(&record.case.tracking).await.unwrap().unwrap();
+    assert!(
+        now.case
+            .deadline(DeadlineKind::Forward)
+            .unwrap()
+            .met_at
+            .is_none()
+    );
+    let tally = crate::deliver(rules(), &store, &mailer, department, sent).await;
+    assert_eq!(tally.mails_sent, 1, "{:?}", tally.errors);
+    let now = store.case(&record.case.tracking).await.unwrap().unwrap();
+    assert_eq!(
+        now.case.deadline(DeadlineKind::Forward).unwrap().met_at,
+        Some(sent)
+    );
+    assert_eq!(now.case.state, CaseState::Received);
+    // Nothing escalates "not forwarded" after the hour.
+    let plan = crate::planning::plan_case(
+        rules(),
+        &now,
+        t0() + TimeDelta::hours(2),
+        &crate::Options::new("https://12345.example.org/api", secret.clone()),
+    );
+    assert!(
+        !plan
+            .notices
+            .iter()
+            .any(|n| n.deadline_kind() == Some(DeadlineKind::Forward)),
+        "{:?}",
+        plan.notices
+    );
+}
+
+#[tokio::test]
+async fn a_valid_complaint_left_unresolved_for_a_month_becomes_major() {
+    let store = MemoryStore::new();
+    let secret = secret();
+    let record = filed(&store, &secret).await;
+    let department = Actor::Department(record.case.department.clone());
+    let accepted = crate::act(
+        rules(),
+        &store,
+        &links(&secret),
+        &record,
+        record.version,
+        Command::Accept,
+        department,
+        t0() + TimeDelta::hours(1),
+    )
+    .await
+    .expect("accepted");
+    let record = store.case(&accepted.case.tracking).await.unwrap().unwrap();
+    let (to, at) = casework::due::severity_raise(&record.case, rules()).expect("a raise is due");
+    assert_eq!(to.as_str(), "major");
+    assert!(casework::due::next_due(&record.case, rules()).is_some_and(|d| d <= at));
+    let options = crate::Options::new("https://12345.example.org/api", secret.clone());
+    let before = crate::planning::plan_case(rules(), &record, at - TimeDelta::minutes(1), &options);
+    assert_ne!(before.case.severity.as_str(), "major");
+    let plan = crate::planning::plan_case(rules(), &record, at, &options);
+    assert_eq!(plan.case.severity.as_str(), "major");
+    assert_eq!(
+        plan.case
+            .events
+            .iter()
+            .rev()
+            .find(|e| e.action == casework::lifecycle::ActionKind::RaiseSeverity)
+            .map(|e| e.actor.clone()),
+        Some(Actor::System)
+    );
+    // The supervisor hears of it, as for any major case.
+    assert!(
+        plan.notices
+            .contains(&casework::due::Notice::SupervisorAlert),
+        "{:?}",
+        plan.notices
+    );
+    assert!(casework::due::severity_raise(&plan.case, rules()).is_none());
+}

@@ -237,16 +237,34 @@ async fn simulate<S: Store>(store: S) {
             "follow-up-survey".into(),
             s(&["C"]),
         ),
-        // B reopened on the make-up Saturday, one level up: 15 working days
-        // from 10 October end on 30 October.
+        // B reopened on the make-up Saturday, one level up, and is still
+        // open 30 calendar days after it came in (21 October, 18:00): the
+        // rulebook's `raise_unresolved` makes it major. The supervisor is
+        // told at once; major's reply limit (2 working days from the
+        // reopening, 13 October) has passed, so the office hears of it in
+        // the same run; major's completion limit, 10 working days from 10
+        // October, ends on 23 October (15 working days would have been 30
+        // October), reminded a working day before.
         (
-            "10-29 18:00".into(),
+            "10-21 18:00".into(),
+            s(&["housing-director@example.org"]),
+            "supervisor-alert".into(),
+            s(&["B"]),
+        ),
+        (
+            "10-21 18:00".into(),
+            s(&["cases@example.org"]),
+            "overdue".into(),
+            s(&["B"]),
+        ),
+        (
+            "10-22 18:00".into(),
             s(&["housing-director@example.org"]),
             "reminders".into(),
             s(&["B"]),
         ),
         (
-            "10-30 18:00".into(),
+            "10-23 18:00".into(),
             s(&["cases@example.org"]),
             "overdue".into(),
             s(&["B"]),
@@ -269,6 +287,8 @@ async fn simulate<S: Store>(store: S) {
     expected.sort();
     observed.sort();
     assert_eq!(observed, expected);
+    let raised = store.case(&b).await.expect("readable").expect("B");
+    assert_eq!(raised.case.severity.as_str(), "major");
 
     // Every survey link is signed and points at the intake API.
     let survey = mailer

@@ -106,6 +106,54 @@ pub fn env(name: &'static str) -> anyhow::Result<String> {
     office::settings::env(name).map_err(|e| anyhow!("{e} (needed with --store dynamodb)"))
 }
 
+/// Where the links in a staff command's mails point, and the key that
+/// signs them: the preview's API and `.hotline/action-secret` (made when
+/// missing, as `hotline serve` does), or the deployment's settings with
+/// `--store dynamodb`.
+pub struct StaffLinks {
+    /// The API root, e.g. `https://12345.example.gov.cn/api`.
+    pub public_base_url: String,
+    /// The site's status page for people; relative means the API's own page.
+    pub status_page_url: String,
+    pub action_secret: ActionSecret,
+}
+
+impl StaffLinks {
+    pub fn for_store(root: &Path, kind: StoreKind) -> anyhow::Result<StaffLinks> {
+        use office::settings::{self, var};
+        Ok(match kind {
+            StoreKind::Sqlite => {
+                let data = DataDir::of(root);
+                std::fs::create_dir_all(&data.0)
+                    .with_context(|| format!("creating {}", data.0.display()))?;
+                StaffLinks {
+                    public_base_url: settings::env_or(
+                        var::PUBLIC_BASE_URL,
+                        "http://127.0.0.1:1111/api",
+                    ),
+                    status_page_url: "/status/".into(),
+                    action_secret: action_secret(&data)?,
+                }
+            }
+            StoreKind::Dynamodb => StaffLinks {
+                public_base_url: env(var::PUBLIC_BASE_URL)?,
+                status_page_url: settings::status_page_url()
+                    .map_err(|e| anyhow!("{e} (needed with --store dynamodb)"))?,
+                action_secret: settings::action_secret_from_env()?,
+            },
+        })
+    }
+
+    /// The office's view of these links.
+    pub fn links(&self) -> office::Links<'_> {
+        office::Links {
+            public_base_url: &self.public_base_url,
+            status_page_url: &self.status_page_url,
+            action_secret: &self.action_secret,
+        }
+    }
+}
+
 /// The store of `kind`; the local one must exist already.
 pub async fn open_store(
     root: &Path,
@@ -132,7 +180,7 @@ pub async fn open_store(
 #[cfg(feature = "dynamodb")]
 async fn dynamo_store(rules: &Rulebook) -> anyhow::Result<AnyStore> {
     Ok(AnyStore::Dynamo(
-        DynamoStore::from_env(env("HOTLINE_TABLE")?)
+        DynamoStore::from_env(env(office::settings::var::TABLE)?)
             .await
             .with_retention_years(rules.retention.years),
     ))
@@ -150,7 +198,9 @@ pub async fn open_mailer(root: &Path, kind: StoreKind) -> anyhow::Result<AnyMail
             "hotline@localhost",
         )),
         #[cfg(feature = "dynamodb")]
-        StoreKind::Dynamodb => AnyMailer::Ses(SesMailer::from_env(env("HOTLINE_MAIL_FROM")?).await),
+        StoreKind::Dynamodb => {
+            AnyMailer::Ses(SesMailer::from_env(env(office::settings::var::MAIL_FROM)?).await)
+        }
         #[cfg(not(feature = "dynamodb"))]
         StoreKind::Dynamodb => bail!(NO_DYNAMODB),
     })

@@ -3,7 +3,9 @@
 //! web form's, keeps its channel, and shows up under it in the statistics
 //! and the CSV export. `hotline cases reroute` then hands a case its
 //! department sent back to another department, whose mail with its own
-//! signed links waits in the outbox; a case not sent back stays put.
+//! signed links goes at once; a case not sent back stays put. Both send
+//! their mails at once, as intake does, rather than leaving them to the
+//! next reminder pass.
 
 use casestore::prelude::*;
 use casestore::sqlite::SqliteStore;
@@ -31,6 +33,23 @@ fn hotline(root: &Path, args: &[&str]) -> Output {
         .env_remove("HOTLINE_PUBLIC_BASE_URL")
         .output()
         .expect("hotline runs")
+}
+
+/// The mail sent under notification `id`, from the project's outbox
+/// folder: its `To:` header and its plain text.
+fn sent_mail(root: &Path, id: &str) -> (String, String) {
+    let path = root
+        .join(".hotline/outbox")
+        .join(format!("{}.eml", mail::eml::file_stem(id)));
+    let raw = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("no mail {id} in the outbox ({e})"));
+    let to = mail::eml::read::header(&raw, "To").unwrap_or_default();
+    let plain = mail::eml::read::parts(&raw)
+        .into_iter()
+        .find(|(kind, _)| kind.starts_with("text/plain"))
+        .map(|(_, bytes)| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default();
+    (to, plain)
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -80,7 +99,7 @@ fn a_phone_case_is_filed_routed_mailed_and_counted_by_its_channel() {
     let tracking = stdout.lines().next().expect("the tracking number").trim();
     assert!(stdout.contains("channel      phone"), "{stdout}");
     assert!(
-        text(&out.stderr).contains("2 mail(s) queued"),
+        text(&out.stderr).contains("2 mail(s) sent"),
         "{}",
         text(&out.stderr)
     );
@@ -105,39 +124,40 @@ fn a_phone_case_is_filed_routed_mailed_and_counted_by_its_channel() {
     assert_eq!(record.submission.contact.name.as_deref(), Some("王先生"));
 
     // The department's mail (with its signed links) and the acknowledgment
-    // wait in the outbox for the reminder pass.
+    // went at once: nothing waits for the reminder pass, and the case's
+    // "forward" deadline was met when the department's mail left.
     let pending =
         block_on(store.pending_notifications(now + TimeDelta::hours(1), 100)).expect("the outbox");
-    let mut ids: Vec<&str> = pending.iter().map(|n| n.id.as_str()).collect();
-    ids.sort();
-    assert_eq!(
-        ids,
-        [format!("{tracking}/ack"), format!("{tracking}/new-case")]
-    );
-    let department = pending
-        .iter()
-        .find(|n| n.id.ends_with("/new-case"))
-        .expect("the department's mail");
     assert!(
-        department
-            .message
-            .text
-            .contains("来源渠道 / Channel：电话 / phone"),
-        "{}",
-        department.message.text
+        pending.is_empty(),
+        "{:?}",
+        pending.iter().map(|n| &n.id).collect::<Vec<_>>()
+    );
+    let stored = block_on(store.case(&case.tracking))
+        .expect("readable")
+        .expect("the case");
+    assert!(
+        stored
+            .case
+            .deadline(casework::rules::DeadlineKind::Forward)
+            .is_none_or(|d| d.met_at.is_some()),
+        "{:?}",
+        stored.case.deadlines
+    );
+    let (to, department) = sent_mail(root, &format!("{tracking}/new-case"));
+    assert!(to.contains("water@example.org"), "{to}");
+    assert!(
+        department.contains("来源渠道 / Channel：电话 / phone"),
+        "{department}"
     );
     assert!(
-        department.message.text.contains(&format!(
+        department.contains(&format!(
             "http://127.0.0.1:1111/api/cases/{tracking}/actions/accept"
         )),
-        "{}",
-        department.message.text
+        "{department}"
     );
-    let ack = pending
-        .iter()
-        .find(|n| n.id.ends_with("/ack"))
-        .expect("the acknowledgment");
-    assert_eq!(ack.message.to, ["caller@example.net"]);
+    let (to, _) = sent_mail(root, &format!("{tracking}/ack"));
+    assert_eq!(to, "caller@example.net");
     // The links are signed with the project's key, which `serve` uses too.
     assert!(root.join(".hotline/action-secret").exists());
 
@@ -300,23 +320,101 @@ fn a_case_sent_back_goes_to_the_new_department_with_its_own_links() {
         .expect("the case");
     assert_eq!(record.case.department.as_str(), "urban-management");
     assert_eq!(record.case.state, CaseState::Received);
-    let pending =
-        block_on(store.pending_notifications(now + TimeDelta::hours(1), 100)).expect("the outbox");
-    let mail = pending
-        .iter()
-        .find(|n| n.id == format!("{tracking}/reroute-2"))
-        .unwrap_or_else(|| {
-            panic!(
-                "no re-route mail among {:?}",
-                pending.iter().map(|n| &n.id).collect::<Vec<_>>()
-            )
-        });
-    assert_eq!(mail.message.to, ["urban@example.org"]);
+    // The new department's mail went at once.
+    let stem = mail::eml::file_stem(&format!("{tracking}/reroute-"));
+    let sent: Vec<String> = std::fs::read_dir(root.join(".hotline/outbox"))
+        .expect("the outbox")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with(&stem))
+        .collect();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let suffix = sent[0].trim_start_matches(&stem).trim_end_matches(".eml");
+    let (to, mail) = sent_mail(root, &format!("{tracking}/reroute-{suffix}"));
+    assert_eq!(to, "urban@example.org");
     assert!(
-        mail.message.text.contains(&format!(
+        mail.contains(&format!(
             "http://127.0.0.1:1111/api/cases/{tracking}/actions/accept"
         )),
-        "{}",
-        mail.message.text
+        "{mail}"
     );
+}
+
+/// The office can reach the rulebook's every severity and reject an
+/// invalid case from the command line; the rejection mails the
+/// complainant the reason at once.
+#[test]
+fn the_office_raises_a_severity_and_rejects_an_invalid_case() {
+    let dir = project();
+    let root = dir.path();
+    let out = hotline(
+        root,
+        &[
+            "cases",
+            "file",
+            "--channel",
+            "phone",
+            "--type",
+            "complaint",
+            "--category",
+            "pollution",
+            "--description",
+            "来电反映：夜间施工噪声扰民。",
+            "--name",
+            "李女士",
+            "--email",
+            "caller@example.net",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let tracking = text(&out.stdout)
+        .lines()
+        .next()
+        .expect("a number")
+        .trim()
+        .to_string();
+    let number = casework::tracking::TrackingNumber::parse(&tracking).expect("valid");
+
+    let unknown = hotline(
+        root,
+        &["cases", "raise", &tracking, "--severity", "extreme"],
+    );
+    assert!(!unknown.status.success());
+    assert!(
+        text(&unknown.stderr).contains("no such severity"),
+        "{}",
+        text(&unknown.stderr)
+    );
+    let raised = hotline(root, &["cases", "raise", &tracking, "--severity", "major"]);
+    assert!(raised.status.success(), "{}", text(&raised.stderr));
+    assert!(
+        text(&raised.stdout).contains("severity major"),
+        "{}",
+        text(&raised.stdout)
+    );
+    // Raising to the same or a lower level is refused by the lifecycle.
+    let again = hotline(root, &["cases", "raise", &tracking, "--severity", "minor"]);
+    assert!(!again.status.success());
+
+    let rejected = hotline(
+        root,
+        &[
+            "cases",
+            "reject",
+            &tracking,
+            "--reason",
+            "所反映事项已由法院受理，不属于本热线受理范围。",
+        ],
+    );
+    assert!(rejected.status.success(), "{}", text(&rejected.stderr));
+    let store = SqliteStore::open(root.join(".hotline/cases.sqlite")).expect("the store");
+    let record = block_on(store.case(&number))
+        .expect("readable")
+        .expect("the case");
+    assert_eq!(record.case.state, CaseState::Rejected);
+    assert_eq!(record.case.severity.as_str(), "major");
+    let n = record.case.events.len();
+    let (to, mail) = sent_mail(root, &format!("{tracking}/rejected/{n}"));
+    assert_eq!(to, "caller@example.net");
+    assert!(mail.contains("所反映事项已由法院受理"), "{mail}");
+    assert!(mail.contains("未予受理"), "{mail}");
 }

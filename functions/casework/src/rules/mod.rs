@@ -145,6 +145,7 @@ pub struct Rulebook {
     pub follow_up: FollowUp,
     pub extensions: Extensions,
     pub retention: Retention,
+    pub statistics: Statistics,
     pub form: FormLimits,
 }
 
@@ -161,6 +162,8 @@ pub struct Office {
     pub tracking_prefix: String,
     /// Public hotline number, shown on pages and in mails.
     pub hotline: String,
+    /// A case its department sent back is re-routed within this.
+    pub reroute_within: TimeLimit,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -177,6 +180,20 @@ pub struct CaseType {
     pub identity_withheld: bool,
     /// Longest extension for this type; `extensions.max` when not set.
     pub max_extension: Option<TimeLimit>,
+    /// Whether a severity's `complete` limit may shorten this type's (off
+    /// for a type whose completion limit is fixed by law, as a
+    /// whistle-blowing report's investigation time).
+    pub severity_shortens_completion: bool,
+    /// A valid case of this type (accepted, not yet closed) still open
+    /// this long after it was received is raised to this severity.
+    pub raise_unresolved: Option<RaiseUnresolved>,
+}
+
+/// The rulebook's "left unresolved too long becomes more severe".
+#[derive(Debug, Clone, PartialEq)]
+pub struct RaiseUnresolved {
+    pub to: SeverityId,
+    pub after: TimeLimit,
 }
 
 /// A severity level; the list in `rules.toml` runs from least to most severe.
@@ -210,6 +227,23 @@ pub struct Department {
     /// Escalation levels after the inbox, in order (supervisor first); the
     /// complaint office is always the level after the last one.
     pub escalation: Vec<String>,
+    /// The designated staff who receive identity-withheld cases
+    /// (whistle-blowing reports) instead of the ordinary inboxes.
+    pub report_inboxes: Vec<String>,
+}
+
+impl Department {
+    /// Where a case of `case_type` goes at the department's first level:
+    /// an identity-withheld type to the designated staff when there are
+    /// some, everything else to the ordinary inboxes.
+    pub fn inboxes_for(&self, case_type: Option<&CaseType>) -> &[String] {
+        let withheld = case_type.is_some_and(|t| t.identity_withheld);
+        if withheld && !self.report_inboxes.is_empty() {
+            &self.report_inboxes
+        } else {
+            &self.inboxes
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -244,6 +278,19 @@ pub struct Extensions {
     pub ask_before_deadline: bool,
     /// The longest extension, unless the case type sets its own.
     pub max: TimeLimit,
+    /// Who approves a department's request to extend (a department id,
+    /// normally the complaint office's own). `None`: a department extends
+    /// its own cases.
+    pub approver: Option<DepartmentId>,
+}
+
+/// When the monthly statistics go out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statistics {
+    /// Last month's report goes out at opening time on this working day
+    /// of the month (1 = the first working day, so after a holiday the
+    /// first day back; at most 10).
+    pub working_day: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -322,6 +369,8 @@ impl Rulebook {
         kind: DeadlineKind,
         start: chrono::DateTime<chrono::Utc>,
     ) -> Option<(TimeLimit, chrono::DateTime<chrono::Utc>)> {
+        let severity = severity
+            .filter(|_| kind != DeadlineKind::Complete || case_type.severity_shortens_completion);
         let candidates = [
             case_type.limits.get(kind),
             severity.and_then(|s| s.limits.get(kind)),

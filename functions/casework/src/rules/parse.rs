@@ -31,6 +31,7 @@ const TOP_KEYS: &[&str] = &[
     "follow_up",
     "extensions",
     "retention",
+    "statistics",
     "form",
 ];
 
@@ -87,8 +88,14 @@ fn read_rulebook(report: &mut Report<'_>, root: &DeTable<'_>, span: Span) -> Opt
     let departments = read_list(report, &mut top, "departments", read_department);
     let reminders = optional_table(report, &mut top, "reminders", read_reminders);
     let follow_up = optional_table(report, &mut top, "follow_up", read_follow_up);
-    let extensions = optional_table(report, &mut top, "extensions", read_extensions);
+    let extensions_present = top.has("extensions");
+    let extensions = match top.table(report, "extensions") {
+        Some(t) => read_extensions(report, t),
+        None if extensions_present => None,
+        None => Some((Extensions::default(), Span::default())),
+    };
     let retention = optional_table(report, &mut top, "retention", read_retention);
+    let statistics = optional_table(report, &mut top, "statistics", read_statistics);
     let form = optional_table(report, &mut top, "form", read_form);
     top.finish(report, TOP_KEYS);
 
@@ -108,6 +115,27 @@ fn read_rulebook(report: &mut Report<'_>, root: &DeTable<'_>, span: Span) -> Opt
             &department_ids,
             "department",
         );
+    }
+    if let Some((
+        Extensions {
+            approver: Some(approver),
+            ..
+        },
+        span,
+    )) = &extensions
+    {
+        check_reference(report, approver, span, &department_ids, "department");
+    }
+    for (case_type, refs) in &case_types {
+        if let Some(raise) = &case_type.raise_unresolved {
+            check_reference(
+                report,
+                &raise.to,
+                &refs.default_severity,
+                &severity_ids,
+                "severity",
+            );
+        }
     }
     for (category, refs) in &categories {
         check_reference(
@@ -130,6 +158,20 @@ fn read_rulebook(report: &mut Report<'_>, root: &DeTable<'_>, span: Span) -> Opt
         let routed = categories
             .iter()
             .any(|(c, _)| c.department == department.id);
+        let withheld = case_types.iter().find(|(t, _)| t.identity_withheld);
+        if let Some((withheld, _)) = withheld
+            && routed
+            && department.report_inboxes.is_empty()
+        {
+            report.warning(
+                &refs.id,
+                format!(
+                    "department `{}` has no `report_inboxes`: its `{}` cases would go to its ordinary inboxes",
+                    department.id, withheld.id
+                ),
+                "write `report_inboxes = [\"integrity@example.org\"]`: the designated staff who alone see such cases",
+            );
+        }
         if !routed && Some(department.id.as_str()) != office_id {
             report.warning(
                 &refs.id,
@@ -162,8 +204,9 @@ fn read_rulebook(report: &mut Report<'_>, root: &DeTable<'_>, span: Span) -> Opt
         departments: departments.into_iter().map(|(d, _)| d).collect(),
         reminders: reminders?,
         follow_up: follow_up?,
-        extensions: extensions?,
+        extensions: extensions?.0,
         retention: retention?,
+        statistics: statistics?,
         form: form?,
     })
 }
@@ -302,6 +345,9 @@ fn read_office(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option<(O
     let hotline = t.string(report, "hotline");
     let management = t.strings(report, "management").unwrap_or_default();
     let prefix = t.string(report, "tracking_prefix");
+    let reroute_within = t
+        .time_limit(report, "reroute_within")
+        .map_or(TimeLimit::working_days(1), |(l, _)| l);
     t.finish(
         report,
         &[
@@ -310,6 +356,7 @@ fn read_office(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option<(O
             "hotline",
             "management",
             "tracking_prefix",
+            "reroute_within",
         ],
     );
 
@@ -338,6 +385,7 @@ fn read_office(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option<(O
             department: DepartmentId(department),
             management: management.into_iter().map(|(m, _)| m).collect(),
             tracking_prefix,
+            reroute_within,
             hotline: hotline.map(|(h, _)| h).unwrap_or_else(|| "12345".into()),
         },
         Refs {
@@ -356,6 +404,30 @@ fn read_case_type(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option
     let anonymous_allowed = t.boolean(report, "anonymous_allowed").unwrap_or(false);
     let identity_withheld = t.boolean(report, "identity_withheld").unwrap_or(false);
     let max_extension = t.time_limit(report, "max_extension").map(|(l, _)| l);
+    let severity_shortens_completion = t
+        .boolean(report, "severity_shortens_completion")
+        .unwrap_or(true);
+    let mut raise_span = Span::default();
+    let raise_unresolved = t.table(report, "raise_unresolved").and_then(|mut r| {
+        let to = r.required_string(report, "to", "name the severity, e.g. `to = \"major\"`");
+        let after = if r.has("after") {
+            r.time_limit(report, "after")
+        } else {
+            report.error(
+                &r.span,
+                "`raise_unresolved` needs `after`",
+                "write e.g. `after = \"30 calendar days\"`",
+            );
+            None
+        };
+        r.finish(report, &["to", "after"]);
+        let ((to, span), (after, _)) = (to?, after?);
+        raise_span = span;
+        Some(RaiseUnresolved {
+            to: SeverityId(to),
+            after,
+        })
+    });
     t.finish(
         report,
         &[
@@ -370,6 +442,8 @@ fn read_case_type(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option
             "anonymous_allowed",
             "identity_withheld",
             "max_extension",
+            "severity_shortens_completion",
+            "raise_unresolved",
         ],
     );
     let (id, id_span) = id?;
@@ -390,9 +464,12 @@ fn read_case_type(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option
             anonymous_allowed,
             identity_withheld,
             max_extension,
+            severity_shortens_completion,
+            raise_unresolved,
         },
         Refs {
             id: id_span,
+            default_severity: raise_span,
             ..Refs::default()
         },
     ))
@@ -497,7 +574,11 @@ fn read_department(
         }
     };
     let escalation = t.strings(report, "escalation").unwrap_or_default();
-    t.finish(report, &["id", "name", "inboxes", "escalation"]);
+    let report_inboxes = t.strings(report, "report_inboxes").unwrap_or_default();
+    t.finish(
+        report,
+        &["id", "name", "inboxes", "escalation", "report_inboxes"],
+    );
     if inboxes.is_empty() {
         report.error(
             &t_span_or(&id),
@@ -505,7 +586,11 @@ fn read_department(
             "write `inboxes = [\"unit@example.org\"]`",
         );
     }
-    for (address, span) in inboxes.iter().chain(escalation.iter()) {
+    for (address, span) in inboxes
+        .iter()
+        .chain(escalation.iter())
+        .chain(report_inboxes.iter())
+    {
         check_email(report, address, span);
     }
     let (id, id_span) = id?;
@@ -515,6 +600,7 @@ fn read_department(
             name: name?,
             inboxes: inboxes.into_iter().map(|(a, _)| a).collect(),
             escalation: escalation.into_iter().map(|(a, _)| a).collect(),
+            report_inboxes: report_inboxes.into_iter().map(|(a, _)| a).collect(),
         },
         Refs {
             id: id_span,
@@ -769,6 +855,7 @@ fn read_year(
     ok.then(|| HolidayYear {
         holidays: holidays.into_iter().map(|(h, _)| h).collect(),
         make_up_working_days: make_up,
+        provisional,
     })
 }
 
@@ -832,11 +919,17 @@ impl Default for Extensions {
             reason_required: true,
             ask_before_deadline: true,
             max: TimeLimit::working_days(15),
+            approver: None,
         }
     }
 }
 
-fn read_extensions(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option<Extensions> {
+/// `[extensions]`, with where its `approver` was written (checked once the
+/// departments are known).
+fn read_extensions(
+    report: &mut Report<'_>,
+    mut t: TableReader<'_, '_>,
+) -> Option<(Extensions, Span)> {
     let defaults = Extensions::default();
     let reason_required = t
         .boolean(report, "reason_required")
@@ -845,7 +938,11 @@ fn read_extensions(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Optio
         .boolean(report, "ask_before_deadline")
         .unwrap_or(defaults.ask_before_deadline);
     let max = t.time_limit(report, "max");
-    t.finish(report, &["reason_required", "ask_before_deadline", "max"]);
+    let approver = t.string(report, "approver");
+    t.finish(
+        report,
+        &["reason_required", "ask_before_deadline", "max", "approver"],
+    );
     if let Some((limit, span)) = &max
         && limit.amount == 0
     {
@@ -856,11 +953,19 @@ fn read_extensions(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Optio
         );
         return None;
     }
-    Some(Extensions {
-        reason_required,
-        ask_before_deadline,
-        max: max.map(|(m, _)| m).unwrap_or(defaults.max),
-    })
+    let span = approver
+        .as_ref()
+        .map(|(_, s)| s.clone())
+        .unwrap_or_default();
+    Some((
+        Extensions {
+            reason_required,
+            ask_before_deadline,
+            max: max.map(|(m, _)| m).unwrap_or(defaults.max),
+            approver: approver.map(|(a, _)| DepartmentId(a)),
+        },
+        span,
+    ))
 }
 
 impl Default for Retention {
@@ -885,6 +990,25 @@ fn read_retention(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option
             None
         }
         Some((n, _)) => Some(Retention { years: n as u32 }),
+    }
+}
+
+impl Default for Statistics {
+    fn default() -> Self {
+        Statistics { working_day: 1 }
+    }
+}
+
+fn read_statistics(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option<Statistics> {
+    let present = t.has("working_day");
+    let day = t.integer(report, "working_day", 1..11);
+    t.finish(report, &["working_day"]);
+    match day {
+        None if present => None,
+        None => Some(Statistics::default()),
+        Some((n, _)) => Some(Statistics {
+            working_day: n as u32,
+        }),
     }
 }
 
@@ -937,25 +1061,39 @@ fn horizon_warning(
     // Working days are at most ~7/5 calendar days, plus the longest holiday run.
     let horizon_days = i64::from(longest.amount) * 7 / 5 + 14;
     let horizon = today + chrono::Duration::days(horizon_days);
-    let until = rules.calendar.covered_until();
+    // A provisional year is a guess at the notice: it does not count.
+    let until = rules.calendar.confirmed_until();
     if until.is_some_and(|u| u >= horizon) {
         return None;
     }
     let source = SourceFile::new(path, text);
     let offset = text.find("[calendar").unwrap_or(0);
-    let message = match until {
-        Some(u) => format!(
+    let guessed = rules.calendar.covered_until().filter(|g| until < Some(*g));
+    let message = match (until, guessed) {
+        (Some(u), Some(_)) => format!(
+            "the official holiday calendar ends on {u}, but a case opened today with the longest limit ({longest}) can run until about {horizon}; the years after {u} are provisional"
+        ),
+        (Some(u), None) => format!(
             "the holiday calendar ends on {u}, but a case opened today with the longest limit ({longest}) can run until about {horizon}; after {u} only weekends count"
         ),
-        None => "the holiday calendar lists no year: only weekends count as days off".to_string(),
+        (None, Some(_)) => "the holiday calendar lists only provisional years".to_string(),
+        (None, None) => {
+            "the holiday calendar lists no year: only weekends count as days off".to_string()
+        }
     };
     Some(source.diagnostic(
         crate::diagnostic::Severity::Warning,
         offset,
         message,
-        Some(format!(
-            "add `[calendar.years.{}]` from the official holiday notice",
-            until.map(|u| u.year() + 1).unwrap_or(today.year())
-        )),
+        Some(match guessed {
+            Some(_) => format!(
+                "replace the provisional `[calendar.years.{}]` with the official holiday notice",
+                until.map(|u| u.year() + 1).unwrap_or(today.year())
+            ),
+            None => format!(
+                "add `[calendar.years.{}]` from the official holiday notice",
+                until.map(|u| u.year() + 1).unwrap_or(today.year())
+            ),
+        }),
     ))
 }

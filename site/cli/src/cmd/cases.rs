@@ -17,14 +17,13 @@
 use crate::stores::{
     self, AnyStore, DataDir, StoreArgs, StoreKind, open_store, read_rules, runtime,
 };
-use anyhow::{Context as _, anyhow, bail};
+use anyhow::{anyhow, bail};
 use casestore::CaseRecord;
 use casestore::prelude::*;
 use casestore::sqlite::SqliteStore;
 use casework::Rulebook;
-use casework::action_token::ActionSecret;
 use casework::channel::Channel;
-use casework::lifecycle::Case;
+use casework::lifecycle::{Actor, Case, Command as CaseCommand};
 use casework::rules::DepartmentId;
 use casework::stats::{self, Month};
 use casework::submission::RawSubmission;
@@ -80,6 +79,44 @@ pub enum CasesCommand {
         /// The department's id in the rulebook, e.g. `housing`.
         #[arg(long)]
         to: String,
+    },
+    /// Closes a case found invalid (not a matter the office can take up);
+    /// the complainant is mailed the reason in their language, which is
+    /// also the case's public status note.
+    Reject {
+        #[command(flatten)]
+        store: StoreArgs,
+        tracking: String,
+        /// Why, in words the complainant will read.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Decides a department's request to extend a case (the rulebook's
+    /// `[extensions] approver` decides): the department is told, and on
+    /// approval the deadline moves and the complainant is told why.
+    Extension {
+        #[command(flatten)]
+        store: StoreArgs,
+        tracking: String,
+        /// Grant the request.
+        #[arg(long, conflicts_with = "refuse", required_unless_present = "refuse")]
+        approve: bool,
+        /// Refuse it (with `--note`: why).
+        #[arg(long)]
+        refuse: bool,
+        /// The decision's note to the department.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Raises a case's severity (e.g. to `major`); its deadlines tighten
+    /// to the severity's limits where those come earlier.
+    Raise {
+        #[command(flatten)]
+        store: StoreArgs,
+        tracking: String,
+        /// The severity's id in the rulebook, e.g. `major`.
+        #[arg(long)]
+        severity: String,
     },
 }
 
@@ -261,7 +298,86 @@ pub fn run(root: &Path, command: CasesCommand) -> anyhow::Result<ExitCode> {
             tracking,
             to,
         } => rt.block_on(reroute(root, &rules, store.store, &tracking, &to)),
+        CasesCommand::Reject {
+            store,
+            tracking,
+            reason,
+        } => rt.block_on(act_as_office(
+            root,
+            &rules,
+            store.store,
+            &tracking,
+            CaseCommand::Reject { reason },
+        )),
+        CasesCommand::Extension {
+            store,
+            tracking,
+            approve,
+            refuse: _,
+            note,
+        } => rt.block_on(act_as_office(
+            root,
+            &rules,
+            store.store,
+            &tracking,
+            CaseCommand::DecideExtension { approve, note },
+        )),
+        CasesCommand::Raise {
+            store,
+            tracking,
+            severity,
+        } => {
+            if rules.severity(&severity).is_none() {
+                let known: Vec<&str> = rules.severities.iter().map(|s| s.id.as_str()).collect();
+                bail!(
+                    "--severity {severity}: no such severity; the rulebook has {}",
+                    known.join(", ")
+                );
+            }
+            rt.block_on(act_as_office(
+                root,
+                &rules,
+                store.store,
+                &tracking,
+                CaseCommand::RaiseSeverity {
+                    severity: casework::rules::SeverityId::new(severity),
+                },
+            ))
+        }
     }
+}
+
+/// One of the office's own decisions on a case, by the lifecycle's rules,
+/// with the mails it causes sent at once.
+async fn act_as_office(
+    root: &Path,
+    rules: &Rulebook,
+    kind: StoreKind,
+    tracking: &str,
+    command: CaseCommand,
+) -> anyhow::Result<ExitCode> {
+    let tracking = TrackingNumber::parse(tracking)
+        .map_err(|e| anyhow!("{tracking:?}: {}", e.message(casework::Lang::En)))?;
+    let links = stores::StaffLinks::for_store(root, kind)?;
+    let store = open_store(root, kind, rules).await?;
+    let record = stores::with_store!(&store, s => s.case(&tracking).await)
+        .map_err(|e| anyhow!("reading the case: {e}"))?
+        .ok_or_else(|| anyhow!("no case {tracking}"))?;
+    let acted = stores::with_store!(&store, s => office::act(rules, s, &links.links(), &record, record.version, command, Actor::Office, Utc::now()).await);
+    let acted = match acted {
+        Ok(acted) => acted,
+        Err(ActError::Stale { .. }) => {
+            bail!("{tracking} changed while it was being changed; run the command again")
+        }
+        Err(ActError::Refused(e)) => bail!("{tracking}: {e}"),
+        Err(ActError::Store(e)) => bail!("storing the case: {e}"),
+    };
+    println!(
+        "{tracking} is now {}, severity {}",
+        acted.case.state, acted.case.severity
+    );
+    send_now(root, kind, rules, &store, acted.notifications).await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `hotline cases reroute`: the office's answer to a case sent back.
@@ -281,7 +397,7 @@ async fn reroute(
             known.join(", ")
         );
     }
-    let links = Links::for_store(root, kind)?;
+    let links = stores::StaffLinks::for_store(root, kind)?;
     let store = open_store(root, kind, rules).await?;
     let record = stores::with_store!(&store, s => s.case(&tracking).await)
         .map_err(|e| anyhow!("reading the case: {e}"))?
@@ -290,7 +406,7 @@ async fn reroute(
     let from = record.case.department.clone();
     let rerouted = stores::with_store!(&store, s => office::reroute(rules, s, &links.links(), &record, DepartmentId::new(to), now).await);
     let mails = match rerouted {
-        Ok(acted) => acted.notifications.len(),
+        Ok(acted) => acted.notifications,
         Err(ActError::Stale { .. }) => {
             bail!("{tracking} changed while it was being re-routed; run the command again")
         }
@@ -298,63 +414,8 @@ async fn reroute(
         Err(ActError::Store(e)) => bail!("storing the case: {e}"),
     };
     println!("{tracking} re-routed from {from} to {to}");
-    eprintln!(
-        "{mails} mail(s) queued in the outbox; the next reminder pass sends them (`hotline remind --once`, or within a minute under `hotline serve`)"
-    );
+    send_now(root, kind, rules, &store, mails).await?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Where the links in a filed case's mails point, and the key that signs
-/// them: the preview's API and `.hotline/action-secret` (made when
-/// missing, as `hotline serve` does), or the intake function's
-/// environment with `--store dynamodb`.
-struct Links {
-    /// The API root, e.g. `https://12345.example.gov.cn/api`.
-    public_base_url: String,
-    /// The site's status page for people; relative means the API's own page.
-    status_page_url: String,
-    action_secret: ActionSecret,
-}
-
-impl Links {
-    fn for_store(root: &Path, kind: StoreKind) -> anyhow::Result<Links> {
-        let links = match kind {
-            StoreKind::Sqlite => {
-                let data = DataDir::of(root);
-                std::fs::create_dir_all(&data.0)
-                    .with_context(|| format!("creating {}", data.0.display()))?;
-                Links {
-                    public_base_url: office::settings::env_or(
-                        "HOTLINE_PUBLIC_BASE_URL",
-                        "http://127.0.0.1:1111/api",
-                    ),
-                    status_page_url: "/status/".into(),
-                    action_secret: stores::action_secret(&data)?,
-                }
-            }
-            StoreKind::Dynamodb => {
-                let status_page_url = match office::settings::env_opt("HOTLINE_STATUS_PAGE_URL") {
-                    Some(url) => url,
-                    None => format!("{}/status/", stores::env("HOTLINE_SITE_ORIGIN")?),
-                };
-                Links {
-                    public_base_url: stores::env("HOTLINE_PUBLIC_BASE_URL")?,
-                    status_page_url,
-                    action_secret: office::settings::action_secret_from_env()?,
-                }
-            }
-        };
-        Ok(links)
-    }
-
-    /// The office's view of these links.
-    fn links(&self) -> office::Links<'_> {
-        office::Links {
-            public_base_url: &self.public_base_url,
-            status_page_url: &self.status_page_url,
-            action_secret: &self.action_secret,
-        }
-    }
 }
 
 /// `hotline cases file`.
@@ -392,7 +453,7 @@ fn file(root: &Path, rules: &Rulebook, args: FileArgs) -> anyhow::Result<ExitCod
             return Ok(ExitCode::FAILURE);
         }
     };
-    let links = Links::for_store(root, args.store.store)?;
+    let links = stores::StaffLinks::for_store(root, args.store.store)?;
     runtime()?.block_on(async {
         let store = match args.store.store {
             StoreKind::Sqlite => {
@@ -409,7 +470,8 @@ fn file(root: &Path, rules: &Rulebook, args: FileArgs) -> anyhow::Result<ExitCod
         let filed = stores::with_store!(&store, s => office::file_submission(rules, s, &links.links(), args.channel, &submission, now).await);
         match filed {
             Ok(Filed::New(new)) => {
-                print_filed(rules, &new.case, new.notifications.len());
+                print_filed(rules, &new.case);
+                send_now(root, args.store.store, rules, &store, new.notifications).await?;
                 Ok(ExitCode::SUCCESS)
             }
             Ok(Filed::Replayed(t)) => bail!("the store answered with an earlier case, {t}"),
@@ -419,7 +481,31 @@ fn file(root: &Path, rules: &Rulebook, args: FileArgs) -> anyhow::Result<ExitCod
     })
 }
 
-fn print_filed(rules: &Rulebook, case: &Case, mails: usize) {
+/// Sends a staff command's mails at once, as intake does for the web
+/// form, so a case registered by phone reaches its department as soon as
+/// one filed online; what cannot go now stays in the outbox for the next
+/// reminder pass.
+async fn send_now(
+    root: &Path,
+    kind: StoreKind,
+    rules: &Rulebook,
+    store: &AnyStore,
+    notifications: Vec<casestore::Notification>,
+) -> anyhow::Result<()> {
+    let queued = notifications.len();
+    let mailer = stores::open_mailer(root, kind).await?;
+    let tally = stores::with_store!(store, s => office::deliver(rules, s, &mailer, notifications, Utc::now()).await);
+    let left = queued.saturating_sub(tally.entries_sent);
+    eprintln!("{} mail(s) sent", tally.entries_sent);
+    if left > 0 {
+        eprintln!(
+            "{left} mail(s) could not go now and wait in the outbox for the next reminder pass (`hotline remind --once`, or within a minute under `hotline serve`)"
+        );
+    }
+    Ok(())
+}
+
+fn print_filed(rules: &Rulebook, case: &Case) {
     let t = |at| casework::notices::local_time(rules, at);
     let department = rules
         .department(case.department.as_str())
@@ -435,9 +521,6 @@ fn print_filed(rules: &Rulebook, case: &Case, mails: usize) {
     for d in &case.deadlines {
         println!("  {:<12} due {}", d.kind.key(), t(d.due_at));
     }
-    eprintln!(
-        "{mails} mail(s) queued in the outbox; the next reminder pass sends them (`hotline remind --once`, or within a minute under `hotline serve`)"
-    );
 }
 
 fn show(rules: &Rulebook, record: &CaseRecord) {
