@@ -53,6 +53,9 @@ pub struct HolidayYear {
     pub holidays: Vec<Holiday>,
     /// Weekend days that are working days (调休上班).
     pub make_up_working_days: Vec<NaiveDate>,
+    /// Entered before the official notice (`provisional = true`): the
+    /// published holiday table says so.
+    pub provisional: bool,
 }
 
 /// A run of public-holiday days off, first and last day inclusive.
@@ -536,6 +539,7 @@ mod tests {
                 d(2026, 9, 20),
                 d(2026, 10, 10),
             ],
+            provisional: false,
         };
         Calendar {
             years: BTreeMap::from([(2026, year)]),
@@ -856,6 +860,7 @@ mod tests {
             HolidayYear {
                 holidays: vec![holiday("元旦", d(2026, 12, 31), d(2027, 1, 1))],
                 make_up_working_days: vec![d(2027, 1, 2)],
+                provisional: false,
             },
         );
         assert!(!cal.is_working_day(d(2026, 12, 31)));
@@ -1023,6 +1028,7 @@ mod tests {
                     HolidayYear {
                         holidays: vec![holiday("假", d(2030, 1, 1), d(2030, 1, 10))],
                         make_up_working_days: vec![d(2030, 1, 6)],
+                        provisional: false,
                     },
                 );
             }

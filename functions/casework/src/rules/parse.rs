@@ -769,6 +769,7 @@ fn read_year(
     ok.then(|| HolidayYear {
         holidays: holidays.into_iter().map(|(h, _)| h).collect(),
         make_up_working_days: make_up,
+        provisional,
     })
 }
 
