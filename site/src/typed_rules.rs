@@ -129,7 +129,8 @@ pub fn find(text: &str, skip: &[Range<usize>]) -> Vec<Typed> {
         let prev = text[..start].chars().next_back();
         let mut after = text[end_digits..].chars();
         let (next, next2) = (after.next(), after.next());
-        if prev.is_some_and(|c| c.is_alphanumeric() || matches!(c, '.' | ':' | '/' | '_'))
+        // Letters of a script without spaces (投诉在15个工作日) do not join a word.
+        if prev.is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '/' | '_'))
             || matches!(next, Some(':' | '%' | '/' | '_'))
             || (next == Some('.') && next2.is_some_and(|c| c.is_ascii_digit()))
         {
@@ -296,7 +297,7 @@ mod tests {
     #[test]
     fn rule_words_in_both_languages_are_found() {
         assert_eq!(
-            texts("投诉 15个工作日内办结，1 小时内转交，10 分钟，保存 3 年，延长 30 日，5 天。"),
+            texts("投诉在15个工作日内办结，1 小时内转交，10 分钟，保存 3 年，延长 30 日，5 天。"),
             ["15个工作日", "1 小时", "10 分钟", "3 年", "30 日", "5 天"]
         );
         assert_eq!(

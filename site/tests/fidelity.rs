@@ -373,6 +373,8 @@ fn no_page_promises_what_nothing_does() {
             "new case linked",
             "统计结果对外公布",
             "which we publish",
+            "statistics we publish",
+            "公开的统计",
             "夜间值班席",
             "night desk",
         ] {
