@@ -416,3 +416,45 @@ fn a_changed_rulebook_reaches_every_page_that_states_the_rule() {
         assert!(follow_up.contains(lang.pick("3个工作日", "3 working days")));
     }
 }
+
+#[test]
+fn the_sites_own_wording_types_no_rule() {
+    let text = std::fs::read_to_string(root().join("site/theme/strings.toml")).unwrap();
+    let table: toml::Table = text.parse().unwrap();
+    let mut typed = Vec::new();
+    for (lang, strings) in &table {
+        for (key, value) in strings.as_table().unwrap() {
+            let Some(s) = value.as_str() else { continue };
+            for t in hotline_site::typed_rules::find(s, &[]) {
+                typed.push(format!("{lang}.{key}: `{}`", &s[t.range]));
+            }
+        }
+    }
+    assert!(typed.is_empty(), "rules typed in strings.toml: {typed:?}");
+}
+
+#[test]
+fn a_wrong_reference_in_front_matter_is_located() {
+    let mut sources = sample();
+    let (_, text) = sources
+        .pages
+        .iter_mut()
+        .find(|(path, _)| path == "hotlines/12345.md")
+        .expect("the 12345 page");
+    *text = text.replace("{{ calendar.hours }}", "{{ calendar.hour }}");
+    let diagnostics = match Site::build(&sources, now(), Target::Discard, |_| {}) {
+        Err(hotline_site::BuildError::Load(d)) => d,
+        _ => panic!("a wrong reference must stop the build"),
+    };
+    let errors: Vec<_> = diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert!(
+        errors
+            .iter()
+            .any(|d| d.file == Path::new("content/hotlines/12345.md")
+                && d.line == 6
+                && d.hint
+                    .as_deref()
+                    .is_some_and(|h| h.contains("`calendar.hours`"))),
+        "{errors:#?}"
+    );
+}
