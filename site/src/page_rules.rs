@@ -83,6 +83,10 @@ fn check(doc: &Doc, rules: &Rulebook, lang: Lang) -> Outcome {
         let (message, hint) = typed_rules::explain(rules, &body[typed.range.clone()], typed.value);
         report(doc.body_offset + typed.range.start, message, hint);
     }
+    for (range, path) in typed_rules::find_office_times(body, &skip, rules) {
+        let (message, hint) = office_time(&body[range.clone()], path);
+        report(doc.body_offset + range.start, message, hint);
+    }
 
     // The front matter: its texts may refer to the rulebook too.
     let front_text = &doc.text[..doc.body_offset];
@@ -101,6 +105,10 @@ fn check(doc: &Doc, rules: &Rulebook, lang: Lang) -> Outcome {
             typed_rules::explain(rules, &front_text[typed.range.clone()], typed.value);
         report(typed.range.start, message, hint);
     }
+    for (range, path) in typed_rules::find_office_times(front_text, &front_skip, rules) {
+        let (message, hint) = office_time(&front_text[range.clone()], path);
+        report(range.start, message, hint);
+    }
     let front = (!front_refs.is_empty()).then(|| expand_front(&doc.front, rules, lang));
 
     Outcome {
@@ -109,6 +117,15 @@ fn check(doc: &Doc, rules: &Rulebook, lang: Lang) -> Outcome {
         front,
         diagnostics,
     }
+}
+
+fn office_time(typed: &str, path: &str) -> (String, String) {
+    (
+        format!(
+            "`{typed}` is the office's hours typed on the page; they come from `[calendar]` in content/rules.toml"
+        ),
+        format!("write `{{{{ {path} }}}}`"),
+    )
 }
 
 /// The front matter with the rulebook's values in its texts; a reference

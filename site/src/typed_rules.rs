@@ -201,6 +201,84 @@ pub fn find(text: &str, skip: &[Range<usize>]) -> Vec<Typed> {
     found
 }
 
+/// An opening or closing time of the office typed on a page ("9:00",
+/// "18:00"), with the reference that shows it; a typed range of both
+/// ("9:00—18:00") is one finding, answered by `calendar.hours`. Other
+/// times of day are not the rulebook's and pass.
+pub fn find_office_times(
+    text: &str,
+    skip: &[Range<usize>],
+    rules: &Rulebook,
+) -> Vec<(Range<usize>, &'static str)> {
+    let opens = rules.calendar.opens;
+    let closes = rules.calendar.closes;
+    let times = clock_times(text, skip);
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < times.len() {
+        let (range, t) = times[i].clone();
+        if let Some((next, u)) = times.get(i + 1)
+            && t == opens
+            && *u == closes
+            && text[range.end..next.start]
+                .trim_matches(is_space)
+                .chars()
+                .all(|c| matches!(c, '—' | '–' | '-' | '~' | '～' | '至' | '到'))
+            && !text[range.end..next.start]
+                .trim_matches(is_space)
+                .is_empty()
+        {
+            found.push((range.start..next.end, "calendar.hours"));
+            i += 2;
+            continue;
+        }
+        if t == opens {
+            found.push((range, "calendar.opens"));
+        } else if t == closes {
+            found.push((range, "calendar.closes"));
+        }
+        i += 1;
+    }
+    found
+}
+
+/// Every `H:MM` of a text outside `skip`, with its time.
+fn clock_times(text: &str, skip: &[Range<usize>]) -> Vec<(Range<usize>, chrono::NaiveTime)> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() || (i > 0 && bytes[i - 1].is_ascii_alphanumeric()) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        let hour_digits = i - start;
+        if hour_digits > 2 || bytes.get(i) != Some(&b':') {
+            continue;
+        }
+        let minutes = i + 1;
+        let end = minutes + 2;
+        if end > bytes.len()
+            || !bytes[minutes..end].iter().all(u8::is_ascii_digit)
+            || bytes.get(end).is_some_and(u8::is_ascii_digit)
+        {
+            continue;
+        }
+        i = end;
+        if skip.iter().any(|r| r.start <= start && start < r.end) {
+            continue;
+        }
+        if let Ok(t) = chrono::NaiveTime::parse_from_str(&text[start..end], "%H:%M") {
+            out.push((start..end, t));
+        }
+    }
+    out
+}
+
 /// Every rule of the rulebook a page may state, by its reference path.
 pub fn rule_values(rules: &Rulebook) -> Vec<(String, TypedValue)> {
     let mut out = Vec::new();
@@ -315,6 +393,31 @@ mod tests {
         assert_eq!(
             find("15个工作日", &[])[0].value,
             TypedValue::Limit(TimeLimit::working_days(15))
+        );
+    }
+
+    #[test]
+    fn the_offices_hours_typed_are_found_and_other_times_pass() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../content/rules.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        let rules = casework::rules::parse_rules(std::path::Path::new("r.toml"), &text)
+            .unwrap()
+            .0;
+        let opens = rules.calendar.opens.format("%-H:%M").to_string();
+        let closes = rules.calendar.closes.format("%-H:%M").to_string();
+        let page = format!("工作日 {opens}—{closes}；{opens} 开门，{closes} 下班；7:15 早班车");
+        let found: Vec<(&str, &str)> = find_office_times(&page, &[], &rules)
+            .into_iter()
+            .map(|(r, path)| (&page[r], path))
+            .collect();
+        let range = format!("{opens}—{closes}");
+        assert_eq!(
+            found,
+            [
+                (range.as_str(), "calendar.hours"),
+                (opens.as_str(), "calendar.opens"),
+                (closes.as_str(), "calendar.closes")
+            ]
         );
     }
 

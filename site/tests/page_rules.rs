@@ -116,3 +116,15 @@ fn references_show_the_rulebook_in_each_pages_language() {
     assert!(en.contains(&complete.to_en()), "{en}");
     assert!(en.contains("Open 9:00–18:00."), "{en}");
 }
+
+#[test]
+fn the_offices_hours_typed_on_a_page_are_told_to_refer() {
+    let page = "+++\ntitle = \"来访\"\n+++\n接待时间 9:00—18:00，早班车 7:15。\n";
+    let errors = errors(&tiny_with(&[("hours.md", page)]));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!((errors[0].line, errors[0].column), (4, 6));
+    assert_eq!(
+        errors[0].hint.as_deref(),
+        Some("write `{{ calendar.hours }}`")
+    );
+}
