@@ -458,3 +458,39 @@ fn a_wrong_reference_in_front_matter_is_located() {
         "{errors:#?}"
     );
 }
+
+#[test]
+fn the_handling_and_time_limit_pages_state_the_enforced_limits() {
+    let built = build(&sample());
+    let rules = &built.rules;
+    for lang in Lang::ALL {
+        let handling = main_text(&page(&built, "policies/handling/", lang));
+        for id in ["major", "important"] {
+            let s = rules.severity(id).expect("the sample severities");
+            let forward = s.limits.forward.expect("a forward limit").localized(lang);
+            assert!(
+                handling.contains(&format!("{}{forward}", lang.pick("", "within "))),
+                "{lang}: {id} forward {forward}"
+            );
+        }
+        for shown in [
+            rules.reminders.before.localized(lang),
+            rules.follow_up.after.localized(lang),
+        ] {
+            assert!(handling.contains(&shown), "{lang}: handling {shown}");
+        }
+        let limits = main_text(&page(&built, "policies/time-limits/", lang));
+        let report = rules.case_type("report").expect("a report type");
+        for shown in [
+            rules.extensions.max.localized(lang),
+            rules.max_extension(report).localized(lang),
+            hours(rules, lang),
+        ] {
+            assert!(limits.contains(&shown), "{lang}: time limits {shown}");
+        }
+        assert!(
+            !limits.contains(lang.pick("经中心批准", "centre approves")),
+            "{lang}: extensions are the department's"
+        );
+    }
+}
