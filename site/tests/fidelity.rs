@@ -494,3 +494,19 @@ fn the_handling_and_time_limit_pages_state_the_enforced_limits() {
         );
     }
 }
+
+#[test]
+fn the_hotline_number_is_the_rulebooks() {
+    let built = build(&sample());
+    let number = &built.rules.office.hotline;
+    for lang in Lang::ALL {
+        let html = page(&built, "hotlines/12345/", lang);
+        let main = &html[html.find("<main").unwrap()..html.find("</main>").unwrap()];
+        assert!(
+            main.contains(&format!("href=\"tel:{number}\">{number}</a>")),
+            "{lang}: the page's own number, not only the footer's"
+        );
+        let phone = text_of(&page(&built, "channels/phone/", lang));
+        assert!(phone.contains(number.as_str()), "{lang}");
+    }
+}
