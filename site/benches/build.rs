@@ -456,12 +456,29 @@ const STEPS: &[&str] = &[
     "工作人员回访来电人，了解是否满意",
     "对逾期未办结的事项，中心发出督办通知",
 ];
+/// The limits table as editors write it: references to the rulebook,
+/// which `hotline check` requires (Hugo shows them as written).
 const TYPES: &[(&str, &str, &str)] = &[
-    ("咨询", "即时", "1 个工作日"),
-    ("求助", "1 个工作日", "3 个工作日"),
-    ("投诉", "1 个工作日", "15 个工作日"),
-    ("举报", "1 个工作日", "30 个工作日"),
-    ("建议", "2 个工作日", "20 个工作日"),
+    (
+        "{{ case_types.consultation.name }}",
+        "{{ case_types.consultation.accept }}",
+        "{{ case_types.consultation.complete }}",
+    ),
+    (
+        "{{ case_types.complaint.name }}",
+        "{{ case_types.complaint.accept }}",
+        "{{ case_types.complaint.complete }}",
+    ),
+    (
+        "{{ case_types.report.name }}",
+        "{{ case_types.report.accept }}",
+        "{{ case_types.report.complete }}",
+    ),
+    (
+        "{{ case_types.suggestion.name }}",
+        "{{ case_types.suggestion.accept }}",
+        "{{ case_types.suggestion.reply }}",
+    ),
 ];
 
 fn sentence(rng: &mut Rng) -> String {
@@ -510,7 +527,7 @@ fn page(i: usize, pages: usize, rng: &mut Rng) -> String {
     for (n, step) in STEPS.iter().enumerate() {
         writeln!(body, "{}. {step}；", n + 1).expect("writing to a string");
     }
-    body.push_str("\n## 办理时限\n\n| 类型 | 受理 | 办结 |\n| --- | --- | --- |\n");
+    body.push_str("\n## 办理时限\n\n| 类型 | 受理 | 答复或办结 |\n| --- | --- | --- |\n");
     for (kind, accept, close) in TYPES {
         writeln!(body, "| {kind} | {accept} | {close} |").expect("writing to a string");
     }

@@ -24,11 +24,23 @@ pub struct Doc {
     pub headings: Vec<Heading>,
     /// Internal links (`@/…`) and their offsets in the body, checked at load.
     pub links: Vec<(String, usize)>,
+    /// Code and raw HTML in the body (byte ranges), which rule references
+    /// and the typed-rule check skip.
+    pub code: Vec<std::ops::Range<usize>>,
+    /// The body with its rule references replaced by the rulebook's values
+    /// (`Site::load` sets it); `None` when it has none.
+    pub expanded: Option<String>,
 }
 
 impl Doc {
+    /// The body as written.
     pub fn body(&self) -> &str {
         &self.text[self.body_offset..]
+    }
+
+    /// The body as rendered: with the rulebook's values in place of its references.
+    pub fn rendered_body(&self) -> &str {
+        self.expanded.as_deref().unwrap_or_else(|| self.body())
     }
 
     pub fn diagnostic(&self, severity: Severity, offset: usize, message: String) -> Diagnostic {
@@ -234,7 +246,11 @@ fn parse_file(rel: &str, text: &str) -> Option<(String, Lang, Doc, Vec<Diagnosti
             (FrontMatter::default(), 0)
         }
     };
-    let markdown::Outline { headings, links } = markdown::outline(&text[body_offset..]);
+    let markdown::Outline {
+        headings,
+        links,
+        code,
+    } = markdown::outline(&text[body_offset..]);
     let doc = Doc {
         file,
         text: text.to_string(),
@@ -242,6 +258,8 @@ fn parse_file(rel: &str, text: &str) -> Option<(String, Lang, Doc, Vec<Diagnosti
         body_offset,
         headings,
         links,
+        code,
+        expanded: None,
     };
     Some((key, lang, doc, diagnostics))
 }

@@ -576,7 +576,7 @@ fn check(file: SourceFile<'_>, fields: &[Field]) -> Result<FrontMatter, Vec<Diag
         (Kind::Hotline, None) => c.error(
             kind_at,
             "a hotline page needs a `hotline` table",
-            Some("add: hotline = { number = \"12345\", hours = \"7×24\" }".into()),
+            Some("add: hotline = { number = \"12345\", hours = \"{{ calendar.hours }}\" }".into()),
         ),
         (k, Some(&at)) if k != Kind::Hotline => c.error(
             at,

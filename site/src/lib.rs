@@ -12,6 +12,8 @@
 //! - [`markdown`]: Markdown to HTML, heading ids, internal links.
 //! - [`links`]: internal links checked and resolved.
 //! - [`rules_view`]: the rulebook as the time-limit table and the form see it.
+//! - [`references`]: rule references (`{{ case_types.complaint.complete }}`) and their values.
+//! - [`typed_rules`]: the check that no page types a rule by hand.
 //! - [`theme`]: the embedded templates and assets, and editors' overrides.
 //! - [`sources`]: what a build reads from `content/`, and the office's date.
 //! - [`site`]: load and check everything, then render (two phases).
@@ -25,14 +27,17 @@ pub mod frontmatter;
 pub mod links;
 pub mod markdown;
 pub mod output;
+mod page_rules;
 pub mod parallel;
 pub mod pipeline;
+pub mod references;
 pub mod rules_view;
 pub mod scaffold;
 pub mod search;
 pub mod site;
 pub mod sources;
 pub mod theme;
+pub mod typed_rules;
 
 pub use output::Output;
 pub use pipeline::{BuildError, Built, Target};

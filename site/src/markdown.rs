@@ -100,6 +100,9 @@ pub struct Outline {
     pub headings: Vec<Heading>,
     /// Internal links (`@/…`) with the byte offset of each destination in the body.
     pub links: Vec<(String, usize)>,
+    /// Code spans, code blocks and raw HTML, as byte ranges of the body:
+    /// rule references and the typed-rule check leave them alone.
+    pub code: Vec<std::ops::Range<usize>>,
 }
 
 /// Headings and internal links in one pass, so links are checked at load
@@ -118,7 +121,25 @@ pub fn outline(body: &str) -> Outline {
             _ => None,
         })
         .collect();
-    Outline { headings, links }
+    let mut code: Vec<std::ops::Range<usize>> = Vec::new();
+    for (event, range) in &events {
+        let is_code = matches!(
+            event,
+            Event::Start(Tag::CodeBlock(_) | Tag::HtmlBlock)
+                | Event::Code(_)
+                | Event::InlineHtml(_)
+                | Event::Html(_)
+        );
+        // A block's inner events fall inside the block's range already.
+        if is_code && code.last().is_none_or(|r| r.end < range.end) {
+            code.push(range.clone());
+        }
+    }
+    Outline {
+        headings,
+        links,
+        code,
+    }
 }
 
 /// Where a link's destination starts: diagnostics point at it, not at the link text.

@@ -60,6 +60,8 @@ pub struct ChoiceView {
 #[derive(Debug, Clone, Serialize)]
 pub struct YearView {
     pub year: i32,
+    /// Entered before the official notice: the table says so.
+    pub provisional: bool,
     pub holidays: Vec<HolidayView>,
     pub make_up_days: Vec<DateView>,
 }
@@ -172,6 +174,7 @@ impl RulesView {
                 .iter()
                 .map(|(year, y)| YearView {
                     year: *year,
+                    provisional: y.provisional,
                     holidays: y
                         .holidays
                         .iter()

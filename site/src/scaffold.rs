@@ -25,7 +25,7 @@ pub fn template(kind: Kind, today: chrono::NaiveDate) -> String {
             "kind = \"channel\"\nchannel = { type = \"email\", hours = \"\", address = \"\", contact = \"\" }\n"
         }
         Kind::Hotline => {
-            "kind = \"hotline\"\nhotline = { number = \"12345\", hours = \"7×24\", after_hours = \"\" }\n"
+            "kind = \"hotline\"\nhotline = { number = \"12345\", hours = \"{{ calendar.hours }}\", after_hours = \"\" }\n"
         }
         Kind::Notice => "kind = \"notice\"\nvalid_until = ",
     };

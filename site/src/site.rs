@@ -117,8 +117,13 @@ impl Site {
             }
         };
 
-        let (content, content_errors) = Content::load(&sources.pages);
+        let (mut content, content_errors) = Content::load(&sources.pages);
         diagnostics.extend(content_errors);
+        // Rule references are replaced before links are checked: a heading
+        // may show a rule, and its anchor is the text the page shows.
+        if let Some(rules) = &rules {
+            diagnostics.extend(crate::page_rules::apply(&mut content, rules));
+        }
         if content.get("_index.md").is_none() {
             diagnostics.push(missing(
                 Path::new("content/_index.md"),
@@ -326,8 +331,11 @@ impl Site {
         let indices: Vec<usize> = (0..self.content.entries.len()).collect();
         let outcomes = crate::parallel::map(&indices, |&index| {
             let entry = &self.content.entries[index];
-            let zh = markdown::parse(entry.zh.body());
-            let en = entry.en.as_ref().map(|doc| markdown::parse(doc.body()));
+            let zh = markdown::parse(entry.zh.rendered_body());
+            let en = entry
+                .en
+                .as_ref()
+                .map(|doc| markdown::parse(doc.rendered_body()));
             Lang::ALL.map(|lang| {
                 let parsed = match lang {
                     Lang::Zh => &zh,

@@ -53,8 +53,9 @@ pub struct HolidayYear {
     pub holidays: Vec<Holiday>,
     /// Weekend days that are working days (调休上班).
     pub make_up_working_days: Vec<NaiveDate>,
-    /// Entered before the official notice: published as such, and not
-    /// counted as covering its year in the calendar-horizon check.
+    /// Entered before the official notice (`provisional = true`): the
+    /// published holiday table says so, and the calendar-horizon check
+    /// does not count it as covering its year.
     pub provisional: bool,
 }
 

@@ -169,7 +169,8 @@ pub fn supervisor_alert(rules: &Rulebook, case: &Case, to: Vec<String>) -> Messa
     )
 }
 
-/// A case sent back more than a working day ago and not re-routed yet.
+/// A case sent back longer ago than the rulebook's `reroute_within` and
+/// not re-routed yet.
 pub fn reroute_overdue(rules: &Rulebook, case: &Case, to: Vec<String>) -> Message {
     staff_case_mail(
         rules,
@@ -270,7 +271,11 @@ fn staff_case_mail(
     let heading = staff(say(title));
     let mut doc = Letter::side_by_side();
     doc.title(heading.clone());
-    doc.para(staff(say(intro)));
+    // `{within}`: the rulebook's limit for re-routing a case sent back.
+    let within = rules.office.reroute_within;
+    doc.para(staff(&say_both(intro, |lang| {
+        vec![("within", within.localized(lang))]
+    })));
     case_summary(&mut doc, rules, case);
     doc.footer(rules, Reader::Staff);
     let subject = format!("[{}] {heading}", case.tracking.as_str());
