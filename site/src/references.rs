@@ -401,9 +401,7 @@ pub fn resolve(rules: &Rulebook, path: &str, lang: Lang) -> Result<Value, RefErr
                     }
                     None => Err(error(
                         format!("the case type `{id}` sets no `raise_unresolved`"),
-                        format!(
-                            "add `raise_unresolved = {{ to = \"major\", after = \"30 calendar days\" }}` to it in content/rules.toml"
-                        ),
+                        "add `raise_unresolved = { to = \"major\", after = \"30 calendar days\" }` to it in content/rules.toml",
                     )),
                 },
                 [key] if kind_of(key).is_some() => {
