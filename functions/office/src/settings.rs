@@ -98,6 +98,13 @@ impl DataDir {
     pub fn action_secret(&self) -> PathBuf {
         self.0.join("action-secret")
     }
+
+    /// The file where `hotline serve` notes the API root it serves, so
+    /// staff commands on the local store put that address in their mails'
+    /// links, whatever port the preview runs on.
+    pub fn public_base_url(&self) -> PathBuf {
+        self.0.join("public-base-url")
+    }
 }
 
 /// Logs as the Lambda functions write them: JSON lines without a time

@@ -324,10 +324,7 @@ impl Links {
                 std::fs::create_dir_all(&data.0)
                     .with_context(|| format!("creating {}", data.0.display()))?;
                 Links {
-                    public_base_url: office::settings::env_or(
-                        "HOTLINE_PUBLIC_BASE_URL",
-                        "http://127.0.0.1:1111/api",
-                    ),
+                    public_base_url: stores::local_public_base_url(&data),
                     status_page_url: "/status/".into(),
                     action_secret: stores::action_secret(&data)?,
                 }

@@ -35,8 +35,7 @@ fn remind_options(root: &Path, kind: StoreKind) -> anyhow::Result<remind::Option
                     path.display()
                 )
             })?;
-            let base =
-                office::settings::env_or("HOTLINE_PUBLIC_BASE_URL", "http://127.0.0.1:1111/api");
+            let base = stores::local_public_base_url(&stores::DataDir::of(root));
             (base, secret.trim().to_string())
         }
         StoreKind::Dynamodb => (
