@@ -37,7 +37,7 @@ macro_rules! store_contract {
             duplicate_notification_writes_nothing, pending_notifications_by_time,
             claims_and_deliveries, concurrent_claims_one_winner, due_cases_only_due,
             count_request_per_key_and_window, cases_received_between_bounds,
-            queued_notifications_once, jobs_run_once);
+            queued_notifications_once, jobs_run_once, replay_keys_bind_content_and_expire);
     };
     (@tests $make:expr; $($name:ident),*) => {
         $(
@@ -71,6 +71,7 @@ where
     cases_received_between_bounds(make().await).await;
     queued_notifications_once(make().await).await;
     jobs_run_once(make().await).await;
+    replay_keys_bind_content_and_expire(make().await).await;
 }
 
 // ── test data ───────────────────────────────────────────────────────────
@@ -231,6 +232,37 @@ pub async fn idempotent_create<S: Store>(store: S) {
             .expect("list")
             .len(),
         1
+    );
+}
+
+/// A key replays only the same content, and only for
+/// `IDEMPOTENCY_TTL`: the same key with another description is a new
+/// case (never the first one's number), and the same submission a day
+/// later is a new case too.
+pub async fn replay_keys_bind_content_and_expire<S: Store>(store: S) {
+    let first = new_case(Some("key-bound-1"), t0());
+    let t1 = first.case.tracking.clone();
+    assert_eq!(
+        store.create_case(first).await.expect("first"),
+        Created::New(t1.clone())
+    );
+    let mut other = new_case(Some("key-bound-1"), hours(1));
+    other.submission.description = "另一件事：路灯坏了两个星期。".into();
+    let t2 = other.case.tracking.clone();
+    assert_eq!(
+        store.create_case(other).await.expect("other content"),
+        Created::New(t2)
+    );
+    let within = new_case(Some("key-bound-1"), hours(23));
+    assert_eq!(
+        store.create_case(within).await.expect("within a day"),
+        Created::Replayed(t1)
+    );
+    let later = new_case(Some("key-bound-1"), hours(25));
+    let t3 = later.case.tracking.clone();
+    assert_eq!(
+        store.create_case(later).await.expect("a day later"),
+        Created::New(t3)
     );
 }
 

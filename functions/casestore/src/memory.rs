@@ -23,7 +23,8 @@ pub struct MemoryStore {
 #[derive(Debug, Default)]
 struct Inner {
     cases: HashMap<TrackingNumber, Stored>,
-    idempotency: HashMap<String, TrackingNumber>,
+    /// Replay key → the first case and when the key expires.
+    idempotency: HashMap<String, (TrackingNumber, DateTime<Utc>)>,
     notifications: BTreeMap<String, Notification>,
     /// (key, window start) → (count, expires at).
     rates: HashMap<(String, DateTime<Utc>), (u64, DateTime<Utc>)>,
@@ -76,12 +77,12 @@ impl Inner {
 impl CaseStore for MemoryStore {
     async fn create_case(&self, new: NewCase) -> Result<Created, StoreError> {
         let mut inner = self.lock()?;
-        let key = new
-            .submission
-            .idempotency_key
-            .as_ref()
-            .map(|k| k.to_string());
-        if let Some(first) = key.as_ref().and_then(|k| inner.idempotency.get(k)) {
+        let key = new.submission.replay_key();
+        let now = new.case.received_at;
+        inner
+            .idempotency
+            .retain(|_, (_, expires_at)| *expires_at > now);
+        if let Some((first, _)) = key.as_ref().and_then(|k| inner.idempotency.get(k)) {
             return Ok(Created::Replayed(first.clone()));
         }
         let tracking = new.case.tracking.clone();
@@ -90,7 +91,10 @@ impl CaseStore for MemoryStore {
         }
         inner.queue(new.notifications)?;
         if let Some(key) = key {
-            inner.idempotency.insert(key, tracking.clone());
+            let expires_at = now + casework::submission::IDEMPOTENCY_TTL;
+            inner
+                .idempotency
+                .insert(key, (tracking.clone(), expires_at));
         }
         inner.cases.insert(
             tracking.clone(),

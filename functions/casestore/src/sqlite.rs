@@ -3,7 +3,7 @@
 //!
 //! Tables: `cases` (the case and the submission as JSON, the version, the
 //! received time, and the next due time under a partial index that holds
-//! only cases with something due), `idempotency` (unique keys), `notifications`
+//! only cases with something due), `replay_keys` (idempotency keys bound to their content, expiring), `notifications`
 //! (status, attempts and the next attempt time, with a partial index over the
 //! pending ones; a claim's lease is that next attempt time) and
 //! `rate_counters` (per key and window, with an expiry) and `jobs` (once-only
@@ -40,9 +40,11 @@ CREATE TABLE IF NOT EXISTS cases (
 );
 CREATE INDEX IF NOT EXISTS cases_due ON cases (next_due) WHERE next_due IS NOT NULL;
 CREATE INDEX IF NOT EXISTS cases_received ON cases (received_at);
-CREATE TABLE IF NOT EXISTS idempotency (
-    key      TEXT PRIMARY KEY,
-    tracking TEXT NOT NULL
+DROP TABLE IF EXISTS idempotency;
+CREATE TABLE IF NOT EXISTS replay_keys (
+    key        TEXT PRIMARY KEY,
+    tracking   TEXT NOT NULL,
+    expires_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS notifications (
     id              TEXT PRIMARY KEY,
@@ -256,10 +258,14 @@ impl CaseStore for SqliteStore {
         let tracking = new.case.tracking.clone();
         let mut conn = self.lock()?;
         let tx = write(&mut conn)?;
-        if let Some(key) = &new.submission.idempotency_key {
+        if let Some(key) = &new.submission.replay_key() {
+            let now = time_key(new.case.received_at);
+            // Expired keys go first: a key replays for IDEMPOTENCY_TTL only.
+            tx.execute("DELETE FROM replay_keys WHERE expires_at <= ?1", [&now])
+                .map_err(db)?;
             let first: Option<String> = tx
                 .query_row(
-                    "SELECT tracking FROM idempotency WHERE key = ?1",
+                    "SELECT tracking FROM replay_keys WHERE key = ?1",
                     [key.as_str()],
                     |r| r.get(0),
                 )
@@ -271,9 +277,10 @@ impl CaseStore for SqliteStore {
                 })?;
                 return Ok(Created::Replayed(first));
             }
+            let expires_at = time_key(new.case.received_at + casework::submission::IDEMPOTENCY_TTL);
             tx.execute(
-                "INSERT INTO idempotency (key, tracking) VALUES (?1, ?2)",
-                params![key.as_str(), tracking.as_str()],
+                "INSERT INTO replay_keys (key, tracking, expires_at) VALUES (?1, ?2, ?3)",
+                params![key.as_str(), tracking.as_str(), expires_at],
             )
             .map_err(db)?;
         }

@@ -25,11 +25,41 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::fmt;
 
-/// How long the links in a department's mail work: longer than the longest
-/// completion limit with its longest extension (30 working days and 30
-/// calendar days in the sample rulebook), so a link never dies while the
-/// case is still being handled.
-pub const DEPARTMENT_LINK_LIFETIME: TimeDelta = TimeDelta::days(120);
+/// The longest the links in a department's mail ever work, whatever the
+/// rulebook says: a mail forwarded or left in a shared inbox stops being a
+/// key to the case after this.
+pub const DEPARTMENT_LINK_LIFETIME: TimeDelta = TimeDelta::days(90);
+
+/// What a department link outlives the case's last deadline by (with its
+/// longest extension): time to close a case that ran late.
+pub const DEPARTMENT_LINK_GRACE: TimeDelta = TimeDelta::days(14);
+
+/// When the department links for `case`, signed at `now`, stop working:
+/// from the rulebook, the case's last deadline moved by the longest
+/// extension its type allows, plus [`DEPARTMENT_LINK_GRACE`], and never
+/// later than [`DEPARTMENT_LINK_LIFETIME`] from now. A complaint's links
+/// (15 working days, 15 more on extension) thus last about eight weeks, not
+/// the ceiling; an extension granted later cannot outrun them, as it is at
+/// most the extension counted here.
+pub fn department_link_expiry(
+    rules: &crate::Rulebook,
+    case: &Case,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    let ceiling = now + DEPARTMENT_LINK_LIFETIME;
+    let last = case
+        .deadlines
+        .iter()
+        .map(|d| d.due_at)
+        .max()
+        .unwrap_or(now)
+        .max(now);
+    let extended = match rules.case_type(case.case_type.as_str()) {
+        Some(t) => rules.calendar.deadline(last, rules.max_extension(t)),
+        None => rules.calendar.deadline(last, rules.extensions.max),
+    };
+    (extended + DEPARTMENT_LINK_GRACE).min(ceiling)
+}
 
 /// The shortest secret accepted: 32 bytes, the size of the MAC itself.
 pub const MIN_SECRET_LEN: usize = 32;
@@ -220,6 +250,23 @@ impl ActionToken {
         expected: &Holder,
         now: DateTime<Utc>,
     ) -> Result<ActionToken, TokenError> {
+        let token = ActionToken::check(secret, token, tracking, action, now)?;
+        token.given_to(expected)?;
+        Ok(token)
+    }
+
+    /// Checks the signature and the expiry of `token` for `action` on case
+    /// `tracking` at `now`, without knowing the case: what a link's page
+    /// does before it looks the case up, so a forged link learns nothing
+    /// about which cases exist. [`ActionToken::given_to`] then checks the
+    /// holder against the case.
+    pub fn check(
+        secret: &ActionSecret,
+        token: &str,
+        tracking: &TrackingNumber,
+        action: Action,
+        now: DateTime<Utc>,
+    ) -> Result<ActionToken, TokenError> {
         let mut parts = token.split('.');
         let (Some(VERSION), Some(expiry), Some(holder), Some(signature), None) = (
             parts.next(),
@@ -245,18 +292,24 @@ impl ActionToken {
                 expired_at: expires_at,
             });
         }
-        if holder != *expected {
-            return Err(TokenError::WrongHolder {
-                given_to: holder,
-                expected: expected.clone(),
-            });
-        }
         Ok(ActionToken {
             tracking: tracking.clone(),
             holder,
             action,
             expires_at,
         })
+    }
+
+    /// Whether this checked token was given to `expected` (the case's
+    /// department now, or the complainant).
+    pub fn given_to(&self, expected: &Holder) -> Result<(), TokenError> {
+        if self.holder != *expected {
+            return Err(TokenError::WrongHolder {
+                given_to: self.holder.clone(),
+                expected: expected.clone(),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -397,6 +450,44 @@ mod tests {
 
     fn housing() -> Holder {
         Holder::Department(DepartmentId::new("housing"))
+    }
+
+    #[test]
+    fn department_links_live_as_long_as_the_rulebook_needs_and_no_longer() {
+        let (rules, _) = crate::Rulebook::parse(
+            std::path::Path::new("content/rules.toml"),
+            include_str!("../../../content/rules.toml"),
+        )
+        .expect("the rulebook parses");
+        let open = |case_type: &str| {
+            Case::open(
+                tracking(7),
+                crate::rules::CaseTypeId::new(case_type),
+                crate::rules::CategoryId::new("housing-property"),
+                &rules,
+                at(0),
+                true,
+            )
+            .expect("opens")
+        };
+        let complaint = open("complaint");
+        let expiry = department_link_expiry(&rules, &complaint, at(0));
+        let complete = complaint
+            .deadlines
+            .iter()
+            .map(|d| d.due_at)
+            .max()
+            .expect("deadlines");
+        // Past the deadline with the longest extension, and the grace.
+        let ty = rules.case_type("complaint").expect("complaint");
+        let extended = rules.calendar.deadline(complete, rules.max_extension(ty));
+        assert_eq!(expiry, extended + DEPARTMENT_LINK_GRACE);
+        // Well short of the old 120 days, and of the ceiling.
+        assert!(expiry < at(0) + TimeDelta::days(70), "{expiry}");
+        assert!(expiry <= at(0) + DEPARTMENT_LINK_LIFETIME);
+        // A report's longer limits get longer links, within the ceiling.
+        let report = department_link_expiry(&rules, &open("report"), at(0));
+        assert!(report > expiry && report <= at(0) + DEPARTMENT_LINK_LIFETIME);
     }
 
     #[test]

@@ -34,6 +34,70 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
+/// Defangs web addresses in visitor text, so that no mail client turns
+/// them into links a department might follow (a description can carry a
+/// fake "Actions" block of foreign URLs): the scheme becomes `hxxp(s)`
+/// and the dots of anything that looks like a host name (`www.` or
+/// `evil.example`, letters after the last dot) become `[.]`. The text is
+/// still readable and can be copied back by hand by whoever needs it.
+pub fn defang_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut token = String::new();
+    let flush = |token: &mut String, out: &mut String| {
+        out.push_str(&defang_token(token));
+        token.clear();
+    };
+    for c in text.chars() {
+        if c.is_whitespace() || matches!(c, '<' | '>' | '"' | '(' | ')' | '（' | '）' | '，' | '。')
+        {
+            flush(&mut token, &mut out);
+            out.push(c);
+        } else {
+            token.push(c);
+        }
+    }
+    flush(&mut token, &mut out);
+    out
+}
+
+fn defang_token(token: &str) -> String {
+    let lower = token.to_ascii_lowercase();
+    let mut rest = token;
+    let mut out = String::new();
+    for scheme in ["https://", "http://", "ftp://"] {
+        if let Some(at) = lower.find(scheme) {
+            out.push_str(&token[..at]);
+            out.push_str(match scheme {
+                "https://" => "hxxps://",
+                "http://" => "hxxp://",
+                _ => "fxp://",
+            });
+            rest = &token[at + scheme.len()..];
+            break;
+        }
+    }
+    // The host part ends at the first `/`, `?` or `#`; only it is defanged.
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (host, path) = rest.split_at(end);
+    let labels: Vec<&str> = host.split('.').collect();
+    let looks_like_host = labels.len() >= 2
+        && labels.iter().all(|l| !l.is_empty())
+        && labels
+            .last()
+            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()))
+        && labels.iter().all(|l| {
+            l.chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '-' | '@' | ':' | '_'))
+        });
+    if looks_like_host || !out.is_empty() {
+        out.push_str(&host.replace('.', "[.]"));
+    } else {
+        out.push_str(host);
+    }
+    out.push_str(path);
+    out
+}
+
 /// Makes visitor text safe for a subject line: every control character
 /// (CR and LF included) and line or paragraph separator becomes a space,
 /// runs of spaces shrink to one, and the result is cut to `max_chars`
@@ -301,6 +365,39 @@ impl Letter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn web_addresses_in_visitor_text_are_defanged() {
+        for (text, want) in [
+            (
+                "办理 / Actions: https://evil.example/accept?x=1 请点击",
+                "办理 / Actions: hxxps://evil[.]example/accept?x=1 请点击",
+            ),
+            ("HTTP://Evil.Example", "hxxp://Evil[.]Example"),
+            (
+                "see www.evil.example/x now",
+                "see www[.]evil[.]example/x now",
+            ),
+            (
+                "mail me at a@b.example.org",
+                "mail me at a@b[.]example[.]org",
+            ),
+            ("（evil.example）", "（evil[.]example）"),
+            ("http://203.0.113.9/x", "hxxp://203[.]0[.]113[.]9/x"),
+        ] {
+            assert_eq!(defang_urls(text), want, "{text}");
+        }
+        // Ordinary text is left alone: numbers, sentences, Chinese.
+        for text in [
+            "水压3.5公斤",
+            "v1.2 of the form",
+            "It broke. Then",
+            "小区的自来水发黄。",
+            "e.g. this",
+        ] {
+            assert_eq!(defang_urls(text), text);
+        }
+    }
 
     #[test]
     fn the_escaper_escapes_quotes_too() {

@@ -522,13 +522,15 @@ fn happened_fields(doc: &mut Letter, submission: &Submission) {
     let lang = doc.lang();
     let label = |key: &str| both(say(key), lang);
     let none = || both(say("mail.not_given"), lang);
+    // Visitor text: web addresses in it are defanged (letter::defang_urls).
+    let typed = |text: &Option<String>| text.as_deref().map(crate::letter::defang_urls);
     doc.field(
         label("mail.about"),
-        submission.subject.clone().unwrap_or_else(none),
+        typed(&submission.subject).unwrap_or_else(none),
     );
     doc.field(
         label("mail.where"),
-        submission.location.clone().unwrap_or_else(none),
+        typed(&submission.location).unwrap_or_else(none),
     );
     doc.field(
         label("mail.when"),
@@ -537,10 +539,13 @@ fn happened_fields(doc: &mut Letter, submission: &Submission) {
             .map(|d| d.format("%Y-%m-%d").to_string())
             .unwrap_or_else(none),
     );
-    doc.field(label("mail.description"), submission.description.clone());
+    doc.field(
+        label("mail.description"),
+        crate::letter::defang_urls(&submission.description),
+    );
     doc.field(
         label("mail.desired_outcome"),
-        submission.desired_outcome.clone().unwrap_or_else(none),
+        typed(&submission.desired_outcome).unwrap_or_else(none),
     );
 }
 

@@ -72,6 +72,36 @@ pub struct Submission {
     pub idempotency_key: Option<IdempotencyKey>,
 }
 
+/// How long a submission's idempotency key makes a second send a replay
+/// of the first: a day. Long enough for every retry a person makes (a
+/// double click, a timeout on a slow line, sending again the next morning
+/// from the draft); short enough that the key stops linking a device's
+/// draft to a tracking number soon after, and that the stores do not keep
+/// keys for ever.
+pub const IDEMPOTENCY_TTL: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+
+impl Submission {
+    /// What a replay is recognised by: the idempotency key bound to a hash
+    /// of everything else submitted, so the same key with other content is
+    /// another submission, never the earlier case's tracking number handed
+    /// to whoever guessed or copied the key. Hex SHA-256 (64 characters);
+    /// `None` without a key.
+    pub fn replay_key(&self) -> Option<String> {
+        use sha2::{Digest, Sha256};
+        let key = self.idempotency_key.as_ref()?;
+        let mut content = self.clone();
+        content.idempotency_key = None;
+        let mut hash = Sha256::new();
+        hash.update(b"hotline-replay\n");
+        hash.update(key.as_str().as_bytes());
+        hash.update(b"\n");
+        // Derived Debug names every field with its value, quoted and
+        // escaped: two different submissions never print the same.
+        hash.update(format!("{content:?}").as_bytes());
+        Some(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    }
+}
+
 /// How to reach the complainant; kept even for anonymous reports when
 /// given voluntarily.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -1069,6 +1099,39 @@ mod tests {
 
     fn codes(e: &ValidationErrors) -> Vec<(Field, ErrorCode)> {
         e.errors.iter().map(|e| (e.field, e.code)).collect()
+    }
+
+    #[test]
+    fn the_replay_key_binds_the_idempotency_key_to_the_content() {
+        let first = check(&good()).expect("valid");
+        let key = first.replay_key().expect("a key was sent");
+        assert_eq!(key.len(), 64);
+        assert!(!key.contains("form-2026"));
+        // The same submission again replays.
+        assert_eq!(
+            check(&good()).expect("valid").replay_key(),
+            Some(key.clone())
+        );
+        // The same key with other content does not.
+        let mut other = good();
+        other.description = s("另一件事：路灯坏了两个星期。");
+        assert_ne!(
+            check(&other).expect("valid").replay_key(),
+            Some(key.clone())
+        );
+        let mut other = good();
+        other.phone = s("139 1234 5678");
+        assert_ne!(
+            check(&other).expect("valid").replay_key(),
+            Some(key.clone())
+        );
+        // Another key with the same content is another submission too.
+        let mut other = good();
+        other.idempotency_key = s("form-2026_zzzzzz");
+        assert_ne!(check(&other).expect("valid").replay_key(), Some(key));
+        let mut none = good();
+        none.idempotency_key = None;
+        assert_eq!(check(&none).expect("valid").replay_key(), None);
     }
 
     #[test]

@@ -127,7 +127,13 @@ impl TrackingError {
 
 /// A character as it can be shown in a message: invisible ones by code point.
 fn shown(c: char) -> String {
-    if c.is_control() || c.is_whitespace() {
+    // Invisible characters are named, bidi controls above all: echoed as
+    // they are, U+202E would turn the rest of the message around.
+    let invisible = matches!(
+        c,
+        '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}'
+    );
+    if c.is_control() || c.is_whitespace() || invisible {
         format!("U+{:04X}", u32::from(c))
     } else {
         c.to_string()

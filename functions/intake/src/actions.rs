@@ -323,6 +323,12 @@ impl<S: Store, M: Mailer> Api<S, M> {
 
     /// The case a link is for, once its token is good; else the page that
     /// says why not. Nothing is changed on any path through here.
+    ///
+    /// The token is checked before the case is looked up: a link that is
+    /// not ours gets the same answer whether or not its case exists, so the
+    /// links' pages cannot be used to find out which tracking numbers are
+    /// in use. Only a genuine link can meet "no such case" (a case deleted
+    /// after the retention period).
     async fn open_link(
         &self,
         req: &Request<Bytes>,
@@ -332,15 +338,34 @@ impl<S: Store, M: Mailer> Api<S, M> {
         now: DateTime<Utc>,
         holder_of: impl Fn(&Case) -> Holder,
     ) -> Result<CaseRecord, Page> {
-        let bad_link = || {
-            self.notice(
+        let Some(token) = respond::query_param(req, "token") else {
+            return Err(self.notice(
                 lang,
                 StatusCode::BAD_REQUEST,
                 &[say("pages.link_link_incomplete_use_link").get(lang)],
-            )
+            ));
         };
-        let tracking = TrackingNumber::parse(typed).map_err(|_| bad_link())?;
-        let token = respond::query_param(req, "token").ok_or_else(bad_link)?;
+        let log_refusal = |e: &TokenError| {
+            let kind = match e {
+                TokenError::Malformed => "malformed",
+                TokenError::BadSignature => "bad signature",
+                TokenError::Expired { .. } => "expired",
+                TokenError::WrongHolder { .. } => "wrong holder",
+            };
+            tracing::warn!(action = action.slug(), reason = kind, "link refused");
+        };
+        // A number that fails its check character cannot be on a link we
+        // signed: refused like any other link that is not ours.
+        let Ok(tracking) = TrackingNumber::parse(typed) else {
+            log_refusal(&TokenError::Malformed);
+            return Err(self.refused(lang, &TokenError::Malformed));
+        };
+        let checked =
+            ActionToken::check(&self.config().action_secret, &token, &tracking, action, now)
+                .map_err(|e| {
+                    log_refusal(&e);
+                    self.refused(lang, &e)
+                })?;
         let record = match self.store.case(&tracking).await {
             Ok(Some(r)) => r,
             Ok(None) => {
@@ -359,24 +384,10 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 ));
             }
         };
-        let expected = holder_of(&record.case);
-        match ActionToken::verify(
-            &self.config().action_secret,
-            &token,
-            &tracking,
-            action,
-            &expected,
-            now,
-        ) {
-            Ok(_) => Ok(record),
+        match checked.given_to(&holder_of(&record.case)) {
+            Ok(()) => Ok(record),
             Err(e) => {
-                let kind = match &e {
-                    TokenError::Malformed => "malformed",
-                    TokenError::BadSignature => "bad signature",
-                    TokenError::Expired { .. } => "expired",
-                    TokenError::WrongHolder { .. } => "wrong holder",
-                };
-                tracing::warn!(tracking = %tracking, action = action.slug(), reason = kind, "link refused");
+                tracing::warn!(tracking = %tracking, action = action.slug(), reason = "wrong holder", "link refused");
                 Err(self.refused(lang, &e))
             }
         }

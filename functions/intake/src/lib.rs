@@ -20,7 +20,8 @@
 //! - [`actions`]: the signed links' forms and pages (the change itself is
 //!   `office::acting`);
 //! - [`shell`]: the site's look, which the API's pages are put into;
-//! - [`limit`]: the per-IP rate-limit key and window (pure);
+//! - [`limit`]: the per-client rate-limit key and window (pure);
+//! - [`headers`]: the one set of security headers on every answer;
 //! - [`page`]: the HTML pages (the no-JS form again, status, actions, survey);
 //! - [`respond`]: every failure and the one place it becomes an HTTP status;
 //! - [`routes`]: the table of routes and statuses, checked against
@@ -34,6 +35,7 @@
 pub mod actions;
 mod background;
 pub mod body;
+pub mod headers;
 pub mod limit;
 pub mod page;
 pub mod respond;
@@ -42,6 +44,8 @@ pub mod shell;
 pub mod status;
 pub mod submit;
 
+#[cfg(test)]
+mod security_tests;
 #[cfg(test)]
 mod tests;
 // Lets the test support shared with `tests/` name this crate as they do.
@@ -102,7 +106,14 @@ pub struct ApiConfig {
     /// The API's public root, e.g. `https://12345.example.gov.cn/api`:
     /// status links are built on it, and its origin may always post.
     pub public_base_url: String,
+    /// Submissions and lookups, per client.
     pub rate_limit: RateLimit,
+    /// The signed links' pages (actions and survey), per client, counted
+    /// apart from `rate_limit` (`limit::Scope`).
+    pub link_rate_limit: RateLimit,
+    /// The IPv6 prefix length one client is counted by (`limit::client_network`;
+    /// [`limit::DEFAULT_IPV6_PREFIX`] unless configured).
+    pub ipv6_prefix: u8,
     /// Keys the rate-limit hash, so stored counters never hold an IP.
     pub ip_hash_secret: String,
     /// Signs and checks the action and survey links in mails
@@ -192,7 +203,11 @@ impl<S: Store, M: Mailer> Api<S, M> {
             .get(http::header::ORIGIN)
             .map(|v| v.to_str().unwrap_or("\u{0}").to_string());
         let lang = respond::request_lang(&req, None);
-        let route = routes::Route::of(req.method(), req.uri().path());
+        // HEAD is GET without the body (RFC 9110): same checks, same headers.
+        let head = req.method() == http::Method::HEAD;
+        let get = http::Method::GET;
+        let method = if head { &get } else { req.method() };
+        let route = routes::Route::of(method, req.uri().path());
         let mut response = match route {
             routes::Route::Preflight(allow) => self.preflight(allow, origin.as_deref()),
             routes::Route::SubmitCase => {
@@ -205,7 +220,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
             routes::Route::Lookup => {
                 let html = status::wants_html(&req);
                 let mode = if html { Mode::Html } else { Mode::Json };
-                match self.rate_limit(client_ip, now).await {
+                match self.rate_limit(client_ip, limit::Scope::Public, now).await {
                     Err(f) => respond::failure(f, &mode, lang, &self.pages()),
                     Ok(()) => self.lookup(&req, lang, html).await,
                 }
@@ -214,14 +229,26 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 tracking,
                 action,
                 post,
-            } => self.action(&req, &tracking, &action, post, now).await,
+            } => match self
+                .guard_link(client_ip, origin.as_deref(), post, now)
+                .await
+            {
+                Err(f) => respond::failure(f, &Mode::Html, lang, &self.pages()),
+                Ok(()) => self.action(&req, &tracking, &action, post, now).await,
+            },
             routes::Route::Survey { tracking, post } => {
-                self.survey(&req, &tracking, post, now).await
+                match self
+                    .guard_link(client_ip, origin.as_deref(), post, now)
+                    .await
+                {
+                    Err(f) => respond::failure(f, &Mode::Html, lang, &self.pages()),
+                    Ok(()) => self.survey(&req, &tracking, post, now).await,
+                }
             }
             routes::Route::CaseStatus(tracking) => {
                 let html = status::wants_html(&req);
                 let mode = if html { Mode::Html } else { Mode::Json };
-                match self.rate_limit(client_ip, now).await {
+                match self.rate_limit(client_ip, limit::Scope::Public, now).await {
                     Err(f) => respond::failure(f, &mode, lang, &self.pages()),
                     Ok(()) => self.status(&tracking, lang, html).await,
                 }
@@ -237,6 +264,12 @@ impl<S: Store, M: Mailer> Api<S, M> {
             }
         };
         self.add_cors(origin.as_deref(), &mut response);
+        // Behind CloudFront every answer is HTTPS; `hotline serve` puts the
+        // plain-HTTP set over it.
+        headers::apply(response.headers_mut(), true);
+        if head {
+            *response.body_mut() = Bytes::new();
+        }
         response
     }
 
@@ -253,6 +286,23 @@ impl<S: Store, M: Mailer> Api<S, M> {
             }
             Some(_) => Err(Failure::ForeignOrigin),
         }
+    }
+
+    /// What every signed link's page passes before its token is read: the
+    /// links' own rate limit, and for a form post, that it was sent from
+    /// the API's own pages (or the site), not by another site's form.
+    async fn guard_link(
+        &self,
+        client_ip: Option<IpAddr>,
+        origin: Option<&str>,
+        post: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), Failure> {
+        self.rate_limit(client_ip, limit::Scope::Links, now).await?;
+        if post {
+            self.check_origin(origin)?;
+        }
+        Ok(())
     }
 
     fn preflight(&self, allow: &'static str, origin: Option<&str>) -> Response<Bytes> {
@@ -293,25 +343,32 @@ impl<S: Store, M: Mailer> Api<S, M> {
         }
     }
 
-    /// Counts the request against the client's hashed IP. A counter that
+    /// Counts the request against the client's hashed network, on the
+    /// scope's counter and limit. A counter that
     /// cannot be reached lets the request through: refusing citizens because
     /// a counter is down would be worse than a burst of extra requests.
     async fn rate_limit(
         &self,
         client_ip: Option<IpAddr>,
+        scope: limit::Scope,
         now: DateTime<Utc>,
     ) -> Result<(), Failure> {
         let Some(ip) = client_ip else {
             return Ok(());
         };
-        let key = limit::client_key(&self.config().ip_hash_secret, ip);
-        let window = limit::Window::containing(now, self.config().rate_limit.window);
+        let config = self.config();
+        let allowed = match scope {
+            limit::Scope::Public => config.rate_limit,
+            limit::Scope::Links => config.link_rate_limit,
+        };
+        let key = limit::client_key(&config.ip_hash_secret, ip, config.ipv6_prefix, scope);
+        let window = limit::Window::containing(now, allowed.window);
         match self
             .store
             .count_request(&key, window.start, window.expires_at)
             .await
         {
-            Ok(count) if count > u64::from(self.config().rate_limit.per_window) => {
+            Ok(count) if count > u64::from(allowed.per_window) => {
                 tracing::warn!(client = %&key[..12], "rate limit reached");
                 Err(Failure::TooManyRequests {
                     retry_after_secs: window.seconds_left(now),

@@ -1,23 +1,89 @@
 //! The per-client rate limit: which counter a request counts against, and
 //! the fixed window it falls in. Pure; counting is the store's job.
 //!
-//! The counter key is a keyed hash of the IP address, so the table never
-//! holds an address and the hashes cannot be reversed without the secret.
+//! The counter key is a keyed hash of the client's network and of the
+//! group of routes counted together, so the table never holds an address
+//! and the hashes cannot be reversed without the secret.
+//!
+//! An IPv4 client is its address. An IPv6 client is its network prefix,
+//! by default the /64: one subscriber line or one hosting customer gets a
+//! whole /64 (2^64 addresses), so keying on the full address would give
+//! anyone with one line an endless supply of fresh clients.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
 
-/// Hex HMAC-SHA256 of the address under `secret`.
-pub fn client_key(secret: &str, ip: IpAddr) -> String {
+/// The IPv6 prefix length one client is counted by, unless configured:
+/// the /64 that providers hand out as one network.
+pub const DEFAULT_IPV6_PREFIX: u8 = 64;
+
+/// Which routes count together: the submission and lookups on one
+/// counter, the signed links' pages (actions and survey) on another, so a
+/// department working through its mail never stops a citizen's submission,
+/// and guessing at links meets its own, smaller limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Public,
+    Links,
+}
+
+impl Scope {
+    fn label(self) -> &'static str {
+        match self {
+            Scope::Public => "public",
+            Scope::Links => "links",
+        }
+    }
+}
+
+/// The network a client is counted as: the address itself for IPv4 (and
+/// IPv4 mapped into IPv6), the first `ipv6_prefix` bits (clamped to
+/// 0..=128) for IPv6.
+pub fn client_network(ip: IpAddr, ipv6_prefix: u8) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return v4.to_string();
+            }
+            let bits = u32::from(ipv6_prefix.min(128));
+            let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+            let network = Ipv6Addr::from(u128::from(v6) & mask);
+            format!("{network}/{bits}")
+        }
+    }
+}
+
+/// Hex HMAC-SHA256 of the client's network and the scope under `secret`.
+pub fn client_key(secret: &str, ip: IpAddr, ipv6_prefix: u8, scope: Scope) -> String {
     // HMAC accepts keys of any length, so this cannot fail; the fallback
     // only keeps the code free of panics.
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
         return String::from("unkeyed");
     };
-    mac.update(ip.to_string().as_bytes());
+    mac.update(scope.label().as_bytes());
+    mac.update(b"\n");
+    mac.update(client_network(ip, ipv6_prefix).as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// How many acknowledgments one e-mail address gets per day (UTC): a
+/// visitor who files a few cases is acknowledged each time; someone typing
+/// a third party's address into the form cannot bury it in mail.
+pub const ACKNOWLEDGMENTS_PER_ADDRESS_PER_DAY: u32 = 3;
+
+/// Hex HMAC-SHA256 of an e-mail address (already in its checked form)
+/// under `secret`: the acknowledgment counter's key, which never holds
+/// the address.
+pub fn mailbox_key(secret: &str, address: &str) -> String {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+        return String::from("unkeyed");
+    };
+    mac.update(b"acknowledgments\n");
+    mac.update(address.to_lowercase().as_bytes());
     hex::encode(mac.finalize().into_bytes())
 }
 
@@ -166,15 +232,45 @@ mod tests {
     #[test]
     fn keys_are_keyed_hashes_of_the_address() {
         let ip: IpAddr = "203.0.113.7".parse().expect("ip");
-        let key = client_key("secret", ip);
+        let key = client_key("secret", ip, 64, Scope::Public);
         assert_eq!(key.len(), 64);
         assert!(!key.contains("203"));
-        assert_eq!(key, client_key("secret", ip));
-        assert_ne!(key, client_key("other", ip));
+        assert_eq!(key, client_key("secret", ip, 64, Scope::Public));
+        assert_ne!(key, client_key("other", ip, 64, Scope::Public));
+        assert_ne!(key, client_key("secret", ip, 64, Scope::Links));
         assert_ne!(
             key,
-            client_key("secret", "203.0.113.8".parse().expect("ip"))
+            client_key(
+                "secret",
+                "203.0.113.8".parse().expect("ip"),
+                64,
+                Scope::Public
+            )
         );
+    }
+
+    #[test]
+    fn one_ipv6_slash_64_is_one_client() {
+        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+        let key = |s: &str, prefix| client_key("secret", ip(s), prefix, Scope::Public);
+        // Any address in the same /64 counts against the same counter.
+        assert_eq!(
+            key("2001:db8:1:2::1", 64),
+            key("2001:db8:1:2:ffff:ffff:ffff:ffff", 64)
+        );
+        assert_ne!(key("2001:db8:1:2::1", 64), key("2001:db8:1:3::1", 64));
+        // A configured /56 joins the neighbouring /64s; /128 is per address.
+        assert_eq!(key("2001:db8:1:2::1", 56), key("2001:db8:1:3::1", 56));
+        assert_ne!(key("2001:db8:1:2::1", 128), key("2001:db8:1:2::2", 128));
+        assert_eq!(
+            client_network(ip("2001:db8:1:2:3:4:5:6"), 64),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(client_network(ip("2001:db8::1"), 0), "::/0");
+        assert_eq!(client_network(ip("2001:db8::1"), 200), "2001:db8::1/128");
+        // IPv4, plain or mapped, is the address.
+        assert_eq!(client_network(ip("::ffff:203.0.113.7"), 64), "203.0.113.7");
+        assert_eq!(client_network(ip("203.0.113.7"), 64), "203.0.113.7");
     }
 
     #[test]

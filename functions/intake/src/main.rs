@@ -11,6 +11,10 @@
 //!   (default `{site origin}/status/`);
 //! - `HOTLINE_RATE_LIMIT` (default `20`) requests per `HOTLINE_RATE_WINDOW_SECS`
 //!   (default `600`);
+//! - `HOTLINE_LINK_RATE_LIMIT` (default `60`) requests to the signed links'
+//!   pages (actions, survey) per `HOTLINE_RATE_WINDOW_SECS`, counted apart;
+//! - `HOTLINE_IPV6_PREFIX` (default `64`): the IPv6 prefix length counted as
+//!   one client (`intake::limit::client_network`);
 //! - `HOTLINE_API_PREFIX` (default `/api`): stripped from request paths;
 //! - `HOTLINE_ACTION_SECRET` (required, at least 32 characters): signs the
 //!   action and survey links in mails; the remind function needs the same
@@ -122,6 +126,7 @@ fn config_from_env(deployment: Deployment) -> anyhow::Result<ApiConfig> {
     if secret.len() < 16 {
         bail!("{} must be at least 16 characters", var::IP_HASH_SECRET);
     }
+    let window = Duration::from_secs(settings::env_number(var::RATE_WINDOW_SECS, 600)?);
     let shells = match std::env::var_os(var::PAGE_SHELLS) {
         Some(dir) => {
             let (shells, warnings) = PageShells::from_dir(std::path::Path::new(&dir));
@@ -145,8 +150,16 @@ fn config_from_env(deployment: Deployment) -> anyhow::Result<ApiConfig> {
         public_base_url: deployment.public_base_url,
         rate_limit: RateLimit {
             per_window: settings::env_number(var::RATE_LIMIT, 20)?,
-            window: Duration::from_secs(settings::env_number(var::RATE_WINDOW_SECS, 600)?),
+            window,
         },
+        link_rate_limit: RateLimit {
+            per_window: settings::env_number(var::LINK_RATE_LIMIT, 60)?,
+            window,
+        },
+        ipv6_prefix: settings::env_number(
+            var::IPV6_PREFIX,
+            intake::limit::DEFAULT_IPV6_PREFIX,
+        )?,
         ip_hash_secret: secret,
         action_secret: deployment.action_secret,
         shells,

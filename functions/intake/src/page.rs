@@ -316,6 +316,15 @@ pub fn lookup_page(
     shells.wrap(lang, title, &page)
 }
 
+/// `text` without bidirectional embedding, override and isolate controls,
+/// which echoed back would reorder the page around them (a tracking number
+/// holds none; the form's other fields are cleaned by validation).
+fn without_bidi_controls(text: &str) -> String {
+    text.chars()
+        .filter(|c| !matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+        .collect()
+}
+
 /// The no-JS status lookup: a GET to the API's `/cases?tracking=` at `lookup_url`.
 fn lookup_form(page: &mut String, lang: Lang, lookup_url: &str, typed: &str) {
     let _ = writeln!(
@@ -323,7 +332,7 @@ fn lookup_form(page: &mut String, lang: Lang, lookup_url: &str, typed: &str) {
         "<form method=\"get\" action=\"{}\">\n<label for=\"tracking\">{}</label>\n<input id=\"tracking\" name=\"tracking\" value=\"{}\" autocomplete=\"off\" spellcheck=\"false\">\n<input type=\"hidden\" name=\"lang\" value=\"{}\">\n<p><button type=\"submit\">{}</button></p>\n</form>",
         escape(lookup_url),
         w(lang, "pages.tracking_number"),
-        escape(typed),
+        escape(&without_bidi_controls(typed)),
         lang.code(),
         w(lang, "pages.look_up")
     );

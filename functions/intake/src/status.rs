@@ -1,9 +1,21 @@
 //! The public view of a case: what anyone holding the tracking number may
 //! see. Pure. It is built from the case alone and never from the
 //! submission, so name, phone, e-mail and description cannot leak into it.
+//!
+//! Nor may it tell a whistle-blowing report from other cases, since anyone
+//! the number reaches could learn that its holder reported someone:
+//! - every time is given to the minute (seconds and below would be the
+//!   submission's own time, a deadline being receipt plus a limit);
+//! - for a case type whose reporter is protected (`identity_withheld` in
+//!   the rulebook), a deadline set by a limit of that type's own (the
+//!   report's 30 working days to complete) is not shown; deadlines other
+//!   case types share (acceptance within 1 working day, the severity's
+//!   limits) are, so the status reads like that of a case of another type.
+//!   The reporter's acknowledgment mail gives every deadline.
 
 use bytes::Bytes;
 use casework::lifecycle::{Case, CaseState};
+use casework::rules::DeadlineKind;
 use casework::wording::say;
 use casework::{Lang, Localized, Rulebook};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -65,13 +77,41 @@ pub fn stage_name(state: CaseState) -> Localized {
     .clone()
 }
 
+/// Whether the public status of `case` shows deadlines of `kind` (see the
+/// module's documentation).
+pub fn deadline_shown(case: &Case, rules: &Rulebook, kind: DeadlineKind) -> bool {
+    // A case type that is not in the rulebook any more: show nothing that
+    // might be its own.
+    let Some(own) = rules.case_type(case.case_type.as_str()) else {
+        return false;
+    };
+    if !own.identity_withheld {
+        return true;
+    }
+    match own.limits.get(kind) {
+        // Set by the severity, which every case type shares.
+        None => true,
+        Some(limit) => rules
+            .case_types
+            .iter()
+            .any(|t| !t.identity_withheld && t.limits.get(kind) == Some(limit)),
+    }
+}
+
+/// `t` without its seconds and fractions.
+pub fn to_the_minute(t: DateTime<Utc>) -> DateTime<Utc> {
+    let secs = t.timestamp();
+    DateTime::from_timestamp(secs - secs.rem_euclid(60), 0).unwrap_or(t)
+}
+
 pub fn deadlines(case: &Case, rules: &Rulebook, lang: Lang) -> Vec<PublicDeadline> {
     case.deadlines
         .iter()
+        .filter(|d| deadline_shown(case, rules, d.kind))
         .map(|d| PublicDeadline {
             kind: d.kind.key(),
             name: d.kind.name().get(lang).to_string(),
-            due_at: d.due_at,
+            due_at: to_the_minute(d.due_at),
             due_on: rules.calendar.local(d.due_at).date_naive(),
             met: d.met_at.is_some(),
         })

@@ -71,7 +71,8 @@ impl<S: Store, M: Mailer> Api<S, M> {
         if req.body().len() > MAX_BODY_BYTES {
             return Err(Failure::TooLarge);
         }
-        self.rate_limit(client_ip, now).await?;
+        self.rate_limit(client_ip, crate::limit::Scope::Public, now)
+            .await?;
         let raw = match kind {
             Kind::Form => body::parse_form(req.body()),
             _ => body::parse_json(req.body()),
@@ -116,7 +117,8 @@ impl<S: Store, M: Mailer> Api<S, M> {
         let deadlines = match filed {
             Filed::New(ref opened) => {
                 tracing::info!(tracking = %tracking, case_type = %opened.case.case_type, "case received");
-                self.deliver(&opened.notifications, now).await;
+                let notifications = self.hold_back_acknowledgment(opened, now).await;
+                self.deliver(&notifications, now).await;
                 status::deadlines(&opened.case, rules, *lang)
             }
             Filed::Replayed(_) => {
@@ -158,6 +160,50 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 respond::json_body(builder, &body)
             }
         })
+    }
+
+    /// The new case's notifications to send, without its acknowledgment
+    /// when its address already had
+    /// [`ACKNOWLEDGMENTS_PER_ADDRESS_PER_DAY`](crate::limit::ACKNOWLEDGMENTS_PER_ADDRESS_PER_DAY)
+    /// today; that one is marked given up in the store, so the scheduler
+    /// does not send it either. The case itself is filed whatever happens.
+    async fn hold_back_acknowledgment(
+        &self,
+        opened: &casestore::NewCase,
+        now: DateTime<Utc>,
+    ) -> Vec<Notification> {
+        let all = opened.notifications.clone();
+        let Some(address) = opened.submission.contact.email.as_ref() else {
+            return all;
+        };
+        let key = crate::limit::mailbox_key(&self.config().ip_hash_secret, address.as_str());
+        let day = crate::limit::Window::containing(now, std::time::Duration::from_secs(86_400));
+        let count = match self
+            .store
+            .count_request(&key, day.start, day.expires_at)
+            .await
+        {
+            Ok(count) => count,
+            // No counter: acknowledge, as the rate limit lets requests through.
+            Err(_) => return all,
+        };
+        if count <= u64::from(crate::limit::ACKNOWLEDGMENTS_PER_ADDRESS_PER_DAY) {
+            return all;
+        }
+        let (held, rest): (Vec<_>, Vec<_>) = all.into_iter().partition(|n| n.id.ends_with("/ack"));
+        for n in held {
+            let delivery = casestore::Delivery::Failed {
+                at: now,
+                error: "not sent: this address had its acknowledgments for the day".into(),
+                retry_at: now,
+                give_up: true,
+            };
+            if let Err(e) = self.store.record_delivery(&n.id, delivery).await {
+                tracing::warn!(error = e.kind(), "could not hold back an acknowledgment");
+            }
+        }
+        tracing::info!(tracking = %opened.case.tracking, "acknowledgment held back: daily limit for its address");
+        rest
     }
 
     /// Where the links in mails point, from the configuration in place.

@@ -37,7 +37,13 @@ pub fn render_eml_at(
 ) -> Vec<u8> {
     let mut out = String::new();
     header(&mut out, "From", &mailbox(from));
-    let to: Vec<String> = message.to.iter().map(|a| header_safe(a)).collect();
+    // An internationalized domain goes out as punycode; a local part that
+    // is not ASCII cannot be, and the mailers refuse it before this.
+    let to: Vec<String> = message
+        .to
+        .iter()
+        .map(|a| header_safe(&crate::address::ascii(a).unwrap_or_else(|| a.clone())))
+        .collect();
     header(&mut out, "To", &to.join(", "));
     header(
         &mut out,
@@ -518,6 +524,18 @@ mod tests {
         assert_eq!(parts[1].1, "<p>你好</p>".as_bytes());
         // The body's look-alike boundary is inside base64: only ours are lines.
         assert_eq!(raw.matches("\r\n--=_hotline_alt_0\r\n").count(), 2);
+    }
+
+    #[test]
+    fn an_internationalized_domain_goes_into_to_as_punycode() {
+        let mut m = message();
+        m.to = vec!["wang@例子.中国".into()];
+        let raw = String::from_utf8(render_eml("x", "me@example.org", &m)).unwrap();
+        let to = raw
+            .split("\r\n")
+            .find(|l| l.starts_with("To:"))
+            .expect("a To header");
+        assert_eq!(to, "To: wang@xn--fsqu00a.xn--fiqs8s");
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! server's reply often echoes the recipient, who may be the complainant,
 //! so only status codes and error kinds are kept.
 
+pub mod address;
 pub mod eml;
 mod outbox;
 #[cfg(feature = "ses")]

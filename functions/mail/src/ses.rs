@@ -45,6 +45,14 @@ impl Mailer for SesMailer {
         if message.to.is_empty() {
             return Err(MailError::Permanent("the message has no recipient".into()));
         }
+        let to: Vec<String> = message
+            .to
+            .iter()
+            .map(|a| crate::address::ascii(a))
+            .collect::<Option<_>>()
+            .ok_or_else(|| {
+                MailError::Permanent("a recipient address is not ASCII past its domain".into())
+            })?;
         let bytes = render_eml_at(id, &self.from, message, Some(chrono::Utc::now()));
         let raw = RawMessage::builder()
             .data(Blob::new(bytes))
@@ -53,13 +61,7 @@ impl Mailer for SesMailer {
         self.client
             .send_email()
             .from_email_address(sender_address(&self.from))
-            .destination(
-                Destination::builder()
-                    .set_to_addresses(Some(
-                        message.to.iter().map(|a| a.trim().to_string()).collect(),
-                    ))
-                    .build(),
-            )
+            .destination(Destination::builder().set_to_addresses(Some(to)).build())
             .content(EmailContent::builder().raw(raw).build())
             .send()
             .await

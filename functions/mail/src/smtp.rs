@@ -88,11 +88,13 @@ impl Mailer for SmtpMailer {
     async fn send(&self, id: &str, message: &Message) -> Result<(), MailError> {
         let mut recipients = Vec::with_capacity(message.to.len());
         for to in &message.to {
-            recipients.push(
-                to.trim()
-                    .parse::<Address>()
-                    .map_err(|_| MailError::Permanent("a recipient address is not valid".into()))?,
-            );
+            let to = crate::address::ascii(to).ok_or_else(|| {
+                MailError::Permanent("a recipient address is not ASCII past its domain".into())
+            })?;
+            recipients
+                .push(to.parse::<Address>().map_err(|_| {
+                    MailError::Permanent("a recipient address is not valid".into())
+                })?);
         }
         let envelope = Envelope::new(Some(self.sender.clone()), recipients)
             .map_err(|_| MailError::Permanent("the message has no recipient".into()))?;

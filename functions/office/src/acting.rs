@@ -126,7 +126,7 @@ pub async fn answer_survey<S: Store>(
             rules,
             &next,
             comment.as_deref(),
-            &links.department_links(&next, now),
+            &links.department_links(rules, &next, now),
             Lang::Zh,
         );
         notifications.extend(pending(
@@ -217,7 +217,7 @@ fn mails(
                 rules,
                 next,
                 &record.submission,
-                &links.department_links(next, now),
+                &links.department_links(rules, next, now),
                 Lang::Zh,
             );
             pending(next, &format!("reroute-{}", record.version), mail, now)

@@ -130,7 +130,7 @@ pub fn new_case(
         rules,
         &case,
         submission,
-        &links.department_links(&case, now),
+        &links.department_links(rules, &case, now),
         &links.people_status_url(&case.tracking, submission.language),
         now,
     );

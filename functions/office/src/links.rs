@@ -27,13 +27,20 @@ pub struct Links<'a> {
 }
 
 impl Links<'_> {
-    /// The signed links for the department that handles `case` now.
-    pub fn department_links(&self, case: &Case, now: DateTime<Utc>) -> ActionLinks {
+    /// The signed links for the department that handles `case` now, valid
+    /// as long as the rulebook's limits for the case need
+    /// (`action_token::department_link_expiry`).
+    pub fn department_links(
+        &self,
+        rules: &Rulebook,
+        case: &Case,
+        now: DateTime<Utc>,
+    ) -> ActionLinks {
         action_token::department_links(
             self.action_secret,
             self.public_base_url,
             case,
-            now + action_token::DEPARTMENT_LINK_LIFETIME,
+            action_token::department_link_expiry(rules, case, now),
         )
     }
 

@@ -59,6 +59,10 @@ pub mod var {
     pub const RATE_LIMIT: &str = "HOTLINE_RATE_LIMIT";
     /// The rate-limit window, in seconds.
     pub const RATE_WINDOW_SECS: &str = "HOTLINE_RATE_WINDOW_SECS";
+    /// Requests a client may make of the signed links' pages per window.
+    pub const LINK_RATE_LIMIT: &str = "HOTLINE_LINK_RATE_LIMIT";
+    /// How many leading bits of an IPv6 address make one client.
+    pub const IPV6_PREFIX: &str = "HOTLINE_IPV6_PREFIX";
     /// Cases a reminder pass reads per page.
     pub const REMIND_BATCH: &str = "HOTLINE_REMIND_BATCH";
     /// How long one reminder pass may send, in seconds.
@@ -167,6 +171,13 @@ impl DataDir {
     /// The file that keeps the project's action-link secret.
     pub fn action_secret(&self) -> PathBuf {
         self.0.join("action-secret")
+    }
+
+    /// The file where `hotline serve` notes the API root it serves, so
+    /// staff commands on the local store put that address in their mails'
+    /// links, whatever port the preview runs on.
+    pub fn public_base_url(&self) -> PathBuf {
+        self.0.join("public-base-url")
     }
 }
 

@@ -39,6 +39,20 @@ enum Command {
         port: u16,
         #[arg(long, default_value = "127.0.0.1")]
         bind: std::net::IpAddr,
+        /// Requests one client may make per window to the API (on each of
+        /// its two counters: submissions and lookups, the signed links'
+        /// pages). The default never gets in the way of trying the form;
+        /// production's is 20 per 600 s.
+        #[arg(long, default_value_t = 300)]
+        rate_limit: u32,
+        /// The rate limit's window, in seconds.
+        #[arg(long, default_value_t = 60)]
+        rate_window: u64,
+        /// A host name to answer besides addresses and localhost (e.g. the
+        /// name a colleague uses for this machine); repeatable. Requests
+        /// for any other name are refused (DNS rebinding).
+        #[arg(long = "allow-host")]
+        allow_host: Vec<String>,
     },
     /// Creates a page of a kind (page, policy, channel, hotline, notice).
     New { kind: String, path: String },
@@ -75,9 +89,21 @@ fn run() -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Build { output } => cmd::build::run(&root, &output),
         Command::Check => cmd::check::run(&root),
-        Command::Serve { port, bind } => {
-            cmd::serve::run(root, std::net::SocketAddr::new(bind, port))
-        }
+        Command::Serve {
+            port,
+            bind,
+            rate_limit,
+            rate_window,
+            allow_host,
+        } => cmd::serve::run(
+            root,
+            cmd::serve::ServeOptions {
+                addr: std::net::SocketAddr::new(bind, port),
+                rate_limit,
+                rate_window: std::time::Duration::from_secs(rate_window.max(1)),
+                allowed_hosts: allow_host,
+            },
+        ),
         Command::New { kind, path } => cmd::new::run(&root, &kind, &path),
         Command::Remind(args) => cmd::remind::run(&root, args),
         Command::Cases { command } => cmd::cases::run(&root, command),

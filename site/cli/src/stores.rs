@@ -127,10 +127,7 @@ impl StaffLinks {
                 std::fs::create_dir_all(&data.0)
                     .with_context(|| format!("creating {}", data.0.display()))?;
                 StaffLinks {
-                    public_base_url: settings::env_or(
-                        var::PUBLIC_BASE_URL,
-                        "http://127.0.0.1:1111/api",
-                    ),
+                    public_base_url: local_public_base_url(&data),
                     status_page_url: "/status/".into(),
                     action_secret: action_secret(&data)?,
                 }
@@ -210,6 +207,36 @@ pub async fn open_mailer(root: &Path, kind: StoreKind) -> anyhow::Result<AnyMail
 /// or made (random, 32 bytes as hex) and kept there on first use. Local
 /// staff commands that sign links (the survey) use this same secret, so
 /// the API accepts what they sign; `data` is the project's `.hotline/` folder.
+/// The API root that links in mails from the local store point at:
+/// `HOTLINE_PUBLIC_BASE_URL` when set, otherwise the address the last
+/// `hotline serve` noted in the data folder; without either, the default
+/// preview address, said on stderr so nobody mails a dead link unawares.
+pub fn local_public_base_url(data: &DataDir) -> String {
+    if let Some(url) = office::settings::env_opt(office::settings::var::PUBLIC_BASE_URL) {
+        return url;
+    }
+    if let Ok(noted) = std::fs::read_to_string(data.public_base_url())
+        && let Some(url) = noted
+            .lines()
+            .next()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+    {
+        return url.to_string();
+    }
+    let fallback = "http://127.0.0.1:1111/api";
+    eprintln!(
+        "Links in mail point at {fallback}: set HOTLINE_PUBLIC_BASE_URL, or run `hotline serve` once, for another address"
+    );
+    fallback.to_string()
+}
+
+/// Notes where this preview's API answers, for [`local_public_base_url`].
+pub fn note_public_base_url(data: &DataDir, url: &str) -> anyhow::Result<()> {
+    let path = data.public_base_url();
+    std::fs::write(&path, format!("{url}\n")).with_context(|| format!("writing {}", path.display()))
+}
+
 pub fn action_secret(data: &DataDir) -> anyhow::Result<ActionSecret> {
     let path = data.action_secret();
     match std::fs::read_to_string(&path) {
@@ -238,4 +265,21 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path)?.write_all(text.as_bytes())
+}
+
+#[cfg(test)]
+mod address_tests {
+    use super::*;
+
+    #[test]
+    fn staff_links_follow_the_address_serve_noted() {
+        if std::env::var_os("HOTLINE_PUBLIC_BASE_URL").is_some() {
+            panic!("unset HOTLINE_PUBLIC_BASE_URL to run this test: it overrides what serve notes");
+        }
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let data = DataDir(dir.path().to_path_buf());
+        assert_eq!(local_public_base_url(&data), "http://127.0.0.1:1111/api");
+        note_public_base_url(&data, "http://127.0.0.1:8080/api").expect("noted");
+        assert_eq!(local_public_base_url(&data), "http://127.0.0.1:8080/api");
+    }
 }

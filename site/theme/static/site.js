@@ -70,6 +70,11 @@
   if (form) {
     var store = form.getAttribute("data-draft-key");
     var idem = form.elements.idempotency_key;
+    // The idempotency key lives in this tab's sessionStorage only: a retry
+    // or a reload in the tab reuses it, but it is gone with the tab, so a
+    // shared computer's localStorage never holds what links a draft to a case.
+    var keyStore = store + "-key";
+    function keepKey() { try { sessionStorage.setItem(keyStore, idem.value); } catch (e) { /* disabled: a retry may file twice */ } }
     function save() {
       var data = {};
       Array.prototype.forEach.call(form.elements, function (el) {
@@ -78,7 +83,8 @@
         else if (el.type === "checkbox") data[el.name] = el.checked;
         else data[el.name] = el.value;
       });
-      try { localStorage.setItem(store, JSON.stringify({ fields: data, key: idem.value })); } catch (e) { /* storage full or disabled: the form still works */ }
+      try { localStorage.setItem(store, JSON.stringify({ fields: data })); } catch (e) { /* storage full or disabled: the form still works */ }
+      keepKey();
     }
     try {
       var draft = JSON.parse(localStorage.getItem(store) || "null");
@@ -90,11 +96,11 @@
           else if (el.type === "checkbox") el.checked = !!v;
           else el.value = v;
         });
-        idem.value = draft.key || "";
         status(form, text.restored, false);
       }
     } catch (e) { /* a broken draft is ignored */ }
     // One key per complaint: a retry after a network failure reuses it, so the office gets one case.
+    try { idem.value = sessionStorage.getItem(keyStore) || ""; } catch (e) { /* disabled */ }
     if (!idem.value) idem.value = key();
     form.addEventListener("input", save);
     form.addEventListener("change", function (ev) { if (ev.target.getAttribute("aria-invalid")) validate(form); });
@@ -120,6 +126,7 @@
               return;
             }
             localStorage.removeItem(store);
+            try { sessionStorage.removeItem(keyStore); } catch (e) { /* disabled */ }
             var tracking = body.tracking_number || body.tracking || "";
             location.href = body.redirect || (form.getAttribute("data-thanks") || (zh ? "/thanks/" : "/en/thanks/")) + "?tracking=" + encodeURIComponent(tracking);
           });
@@ -168,9 +175,26 @@
     });
   }
 
+  // A tracking number in its canonical form whose check character holds (the
+  // weighted sum over GF(32) of casework's tracking.rs is zero). The
+  // thank-you page shows nothing else: any text in its address would
+  // otherwise be shown as "your tracking number".
+  function isTracking(n) {
+    var c = "[0-9A-HJKMNP-TV-Z]{3}";
+    var m = new RegExp("^[A-Z]{1,4}-([0-9]{4})-(" + c + ")-(" + c + ")-(" + c + ")$").exec(n || "");
+    if (!m) return false;
+    var digits = "0123456789ABCDEFGHJKMNPQRSTVWXYZ", body = m[1] + m[2] + m[3] + m[4], sum = 0;
+    for (var i = 0; i < body.length; i++) {
+      sum <<= 1;
+      if (sum & 32) sum ^= 0x25;
+      sum ^= digits.indexOf(body.charAt(i));
+    }
+    return sum === 0;
+  }
+
   var thanks = document.querySelector("[data-tracking]");
   if (thanks) {
     var number = new URLSearchParams(location.search).get("tracking");
-    if (number) { thanks.querySelector("[data-tracking-number]").textContent = number; thanks.hidden = false; }
+    if (isTracking(number)) { thanks.querySelector("[data-tracking-number]").textContent = number; thanks.hidden = false; }
   }
 })();

@@ -210,6 +210,11 @@ where
             per_window: u32::MAX,
             window: Duration::from_secs(60),
         },
+        link_rate_limit: RateLimit {
+            per_window: u32::MAX,
+            window: Duration::from_secs(60),
+        },
+        ipv6_prefix: intake::limit::DEFAULT_IPV6_PREFIX,
         ip_hash_secret: "load-harness".into(),
         action_secret: action_secret.clone(),
         shells: Default::default(),

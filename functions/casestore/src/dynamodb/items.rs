@@ -139,10 +139,13 @@ pub(super) fn idem_key(key: &str) -> Item {
     self::key(format!("IDEM#{key}"), "IDEM")
 }
 
-/// An idempotency key's item: the key and the case it first opened.
-pub(super) fn idem_item(key: &str, tracking: &TrackingNumber) -> Item {
+/// An idempotency key's item: the replay key (`Submission::replay_key`),
+/// the case it first opened, and when DynamoDB may delete it (epoch
+/// seconds, `IDEMPOTENCY_TTL` after the case was received).
+pub(super) fn idem_item(key: &str, tracking: &TrackingNumber, expires_at: i64) -> Item {
     let mut item = idem_key(key);
     item.insert("tracking".into(), s(tracking.as_str()));
+    item.insert(TTL_ATTRIBUTE.into(), n(expires_at));
     item
 }
 

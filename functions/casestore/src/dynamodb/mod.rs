@@ -73,6 +73,23 @@ fn is_condition_failed<E: ProvideErrorMetadata>(e: &SdkError<E>) -> bool {
     matches!(e, SdkError::ServiceError(se) if se.err().code() == Some("ConditionalCheckFailedException"))
 }
 
+/// The put of a replay key: new, or over one that has expired (DynamoDB
+/// deletes expired items only within a day or two, so an expired key may
+/// still be there and must not replay).
+fn put_replay_key(table: &str, item: Item, now: i64) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression(format!(
+            "attribute_not_exists({PARTITION_KEY}) OR #ttl <= :now"
+        ))
+        .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+        .expression_attribute_values(":now", n(now))
+        .build()
+        .map_err(|e| StoreError::Unavailable(format!("dynamodb request: {e}")))?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
 fn put_new(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
     let put = Put::builder()
         .table_name(table)
@@ -333,14 +350,17 @@ impl DynamoStore {
 impl CaseStore for DynamoStore {
     async fn create_case(&self, new: NewCase) -> Result<Created, StoreError> {
         let tracking = new.case.tracking.clone();
-        let key = new
-            .submission
-            .idempotency_key
-            .as_ref()
-            .map(|k| k.as_str().to_string());
+        let key = new.submission.replay_key();
+        let received = new.case.received_at.timestamp();
         let mut writes = Vec::new();
         if let Some(key) = &key {
-            writes.push(put_new(&self.table, idem_item(key, &tracking))?);
+            let expires_at =
+                (new.case.received_at + casework::submission::IDEMPOTENCY_TTL).timestamp();
+            writes.push(put_replay_key(
+                &self.table,
+                idem_item(key, &tracking, expires_at),
+                received,
+            )?);
         }
         let case_at = writes.len();
         writes.push(put_new(&self.table, self.case_item(&new)?)?);

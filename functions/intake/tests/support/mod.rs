@@ -115,6 +115,11 @@ pub fn config(per_window: u32) -> ApiConfig {
             per_window,
             window: Duration::from_secs(60),
         },
+        link_rate_limit: RateLimit {
+            per_window,
+            window: Duration::from_secs(60),
+        },
+        ipv6_prefix: intake::limit::DEFAULT_IPV6_PREFIX,
         ip_hash_secret: "test-secret".into(),
         action_secret: casework::action_token::ActionSecret::new(ACTION_SECRET)
             .expect("a long enough secret"),

@@ -10,9 +10,29 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub fn run(root: PathBuf, addr: SocketAddr) -> anyhow::Result<ExitCode> {
-    let api = local_api::router(&root, addr)?;
-    let opts = preview::Options { root, addr };
+/// How `serve` is run: where, and how it holds back a busy client.
+pub struct ServeOptions {
+    pub addr: SocketAddr,
+    /// Requests per client per window, each of the API's two counters
+    /// (submissions and lookups; the signed links' pages).
+    pub rate_limit: u32,
+    pub rate_window: std::time::Duration,
+    /// Host names answered besides addresses and `localhost`.
+    pub allowed_hosts: Vec<String>,
+}
+
+pub fn run(root: PathBuf, options: ServeOptions) -> anyhow::Result<ExitCode> {
+    let addr = options.addr;
+    let limit = intake::RateLimit {
+        per_window: options.rate_limit,
+        window: options.rate_window,
+    };
+    let api = local_api::router(&root, addr, limit)?;
+    let opts = preview::Options {
+        root,
+        addr,
+        allowed_hosts: options.allowed_hosts,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -22,8 +22,13 @@ use std::time::Duration;
 /// for the reminder loop's outbox pass.
 const MAIL_QUEUE: usize = 4096;
 
-/// Builds the `/api` router for a preview on `addr`.
-pub fn router(root: &Path, addr: SocketAddr) -> anyhow::Result<axum::Router> {
+/// How long a client may take to send a request's body once its headers
+/// are in; a slower one gets 408.
+const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Builds the `/api` router for a preview on `addr`, holding each client
+/// (by its connection's address) to `limit` on each of the API's counters.
+pub fn router(root: &Path, addr: SocketAddr, limit: RateLimit) -> anyhow::Result<axum::Router> {
     let rules = stores::read_rules(root)?;
     let data = DataDir::of(root);
     std::fs::create_dir_all(&data.0).with_context(|| format!("creating {}", data.0.display()))?;
@@ -34,17 +39,17 @@ pub fn router(root: &Path, addr: SocketAddr) -> anyhow::Result<axum::Router> {
     let action_secret = stores::action_secret(&data)?;
     let shells = page_shells(root);
     let origin = format!("http://{addr}");
+    // Staff commands on this store build their mails' links on it.
+    stores::note_public_base_url(&data, &format!("{origin}/api"))?;
     let config = ApiConfig {
         rules: Arc::new(rules),
         site_origin: origin.clone(),
         thanks_url: "/thanks/".into(),
         status_page_url: "/status/".into(),
         public_base_url: format!("{origin}/api"),
-        // Local previews are one person clicking; the limit only guards typos in scripts.
-        rate_limit: RateLimit {
-            per_window: 10_000,
-            window: Duration::from_secs(60),
-        },
+        rate_limit: limit,
+        link_rate_limit: limit,
+        ipv6_prefix: intake::limit::DEFAULT_IPV6_PREFIX,
         ip_hash_secret: format!("{:032x}", rand::random::<u128>()),
         action_secret,
         shells,
@@ -82,20 +87,29 @@ pub fn router(root: &Path, addr: SocketAddr) -> anyhow::Result<axum::Router> {
                     tokio::task::spawn_blocking(move || sources.refresh(&api))
                 };
                 let _ = refresh.await;
+                let client = req
+                    .extensions()
+                    .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                    .map(|c| c.0.ip());
                 let (parts, body) = req.into_parts();
                 // One byte over the limit is enough to know the body is too large.
-                let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES + 1).await {
-                    Ok(bytes) => bytes,
-                    Err(_) => {
+                let read = axum::body::to_bytes(body, MAX_BODY_BYTES + 1);
+                let bytes = match tokio::time::timeout(BODY_READ_TIMEOUT, read).await {
+                    Ok(Ok(bytes)) => bytes,
+                    Ok(Err(_)) => {
                         return (
                             http::StatusCode::PAYLOAD_TOO_LARGE,
                             "request body too large",
                         )
                             .into_response();
                     }
+                    Err(_) => {
+                        return (http::StatusCode::REQUEST_TIMEOUT, "request body too slow")
+                            .into_response();
+                    }
                 };
                 let request = http::Request::from_parts(parts, bytes);
-                let response = api.handle(request, None, chrono::Utc::now()).await;
+                let response = api.handle(request, client, chrono::Utc::now()).await;
                 response.map(Body::from)
             }
         }),

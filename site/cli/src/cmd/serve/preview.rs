@@ -11,6 +11,14 @@
 //!
 //! The intake API is not part of this module: [`run`] takes a router and
 //! mounts it under `/api`, so the same server can accept complaints locally.
+//!
+//! What keeps the preview safe to leave running: every answer carries the
+//! production security headers (`intake::headers`, the plain-HTTP set);
+//! a request whose `Host` is not an address, `localhost` or a name given
+//! with `--allow-host` is refused, so a web page cannot use DNS rebinding
+//! to read the preview (its cases included) from a visitor's browser; a
+//! client gets [`HEADER_READ_TIMEOUT`] to send its request's headers, and
+//! at most [`MAX_CONNECTIONS`] connections are served at once.
 
 use axum::Router;
 use axum::extract::State;
@@ -31,6 +39,40 @@ pub struct Options {
     /// The project root, holding `content/`.
     pub root: PathBuf,
     pub addr: SocketAddr,
+    /// Host names answered besides addresses and `localhost`.
+    pub allowed_hosts: Vec<String>,
+}
+
+/// How long a client may take to send a request's headers; a slower one
+/// is disconnected, so slow connections cannot pile up.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connections served at once (each open page's reload stream is one);
+/// more are closed on arrival.
+pub const MAX_CONNECTIONS: usize = 256;
+
+/// Whether a request's `Host` may be answered: an IP address (DNS
+/// rebinding needs a name), `localhost`, or one of `allowed` (without
+/// port, any case).
+pub fn host_allowed(host: &str, allowed: &[String]) -> bool {
+    let host = host.trim();
+    if host.starts_with('[') {
+        // An IPv6 literal, with or without a port.
+        return host
+            .strip_prefix('[')
+            .and_then(|h| h.split_once(']'))
+            .is_some_and(|(ip, _)| ip.parse::<std::net::Ipv6Addr>().is_ok());
+    }
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    if name.is_empty() {
+        return false;
+    }
+    name.parse::<std::net::IpAddr>().is_ok()
+        || name.eq_ignore_ascii_case("localhost")
+        || allowed.iter().any(|a| a.eq_ignore_ascii_case(name))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +100,12 @@ pub struct AppState {
 
 /// Where the pages listen for reloads.
 const EVENTS_PATH: &str = "/__hotline/events";
+/// The reload script and the build-error overlay's style: files, not
+/// inline, so the production Content-Security-Policy holds in the preview.
+const RELOAD_SCRIPT_PATH: &str = "/__hotline/reload.js";
+const OVERLAY_STYLE_PATH: &str = "/__hotline/overlay.css";
+const RELOAD_SCRIPT: &str = "new EventSource(\"/__hotline/events\").addEventListener(\"reload\", () => location.reload());\n";
+const OVERLAY_STYLE: &str = ".hotline-build-error{position:fixed;inset:auto 0 0 0;max-height:60vh;overflow:auto;background:#fff0f0;color:#600;border-top:4px solid #c00;padding:1rem;z-index:9999}.hotline-build-error pre{white-space:pre-wrap}\n";
 
 /// Builds the site in memory for the office's date now; `Err` is the
 /// report to show.
@@ -108,13 +156,62 @@ pub fn rebuild(root: &std::path::Path, state: &AppState) -> Duration {
     took
 }
 
-/// The preview router; `api` is mounted under `/api`.
-pub fn router(state: AppState, api: Router) -> Router {
+/// The preview router; `api` is mounted under `/api`. Every answer goes
+/// through [`guard`]: the `Host` check and the security headers.
+pub fn router(state: AppState, api: Router, allowed_hosts: Vec<String>) -> Router {
     let site = Router::new()
         .route(EVENTS_PATH, get(events))
+        .route(
+            RELOAD_SCRIPT_PATH,
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                    RELOAD_SCRIPT,
+                )
+            }),
+        )
+        .route(
+            OVERLAY_STYLE_PATH,
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+                    OVERLAY_STYLE,
+                )
+            }),
+        )
         .fallback(get(file))
         .with_state(state);
     site.nest("/api", api)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(allowed_hosts),
+            guard,
+        ))
+}
+
+/// Refuses a request for a host the preview is not (421), and puts the
+/// security headers on every answer.
+async fn guard(
+    State(allowed): State<Arc<Vec<String>>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()));
+    let mut response = match host {
+        Some(h) if host_allowed(&h, &allowed) => next.run(req).await,
+        _ => (
+            StatusCode::MISDIRECTED_REQUEST,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "This preview answers only to its own address, localhost, and the names given with --allow-host.\n",
+        )
+            .into_response(),
+    };
+    intake::headers::apply(response.headers_mut(), false);
+    response
 }
 
 /// Serves until interrupted.
@@ -157,13 +254,60 @@ pub async fn run(opts: Options, api: Router) -> Result<(), ServeError> {
         .await
         .map_err(|e| ServeError::Bind(opts.addr, e))?;
     println!("Serving on http://{} (Ctrl+C to stop)", opts.addr);
-    axum::serve(listener, router(state, api))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    serve(
+        listener,
+        router(state, api, opts.allowed_hosts),
+        HEADER_READ_TIMEOUT,
+        tokio::signal::ctrl_c(),
+    )
+    .await;
     drop(watcher);
     Ok(())
+}
+
+/// Accepts connections until `stop`, each served by hyper with the header
+/// time-out; the client's address reaches the handlers as `ConnectInfo`
+/// (the API's rate limit counts by it).
+async fn serve<F: std::future::Future>(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    header_timeout: Duration,
+    stop: F,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    tokio::pin!(stop);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                // A connection that failed before it was accepted (reset, or
+                // out of file descriptors): the next one may do better.
+                Err(_) => continue,
+            },
+            _ = &mut stop => return,
+        };
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
+        let app = app.clone();
+        tokio::spawn(async move {
+            let service =
+                hyper::service::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(remote));
+                    let mut app = app.clone();
+                    async move { tower_service::Service::call(&mut app, req).await }
+                });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+            drop(slot);
+        });
+    }
 }
 
 /// Starts the background indexer; each message asks it to index the
@@ -258,15 +402,13 @@ fn content_type(path: &str) -> &'static str {
 
 /// The reload script, and the error overlay when the last build failed.
 fn inject(html: &[u8], error: Option<&str>) -> Vec<u8> {
-    let mut extra = format!(
-        "<script>new EventSource(\"{EVENTS_PATH}\").addEventListener(\"reload\",()=>location.reload());</script>"
-    );
+    let mut extra = format!("<script src=\"{RELOAD_SCRIPT_PATH}\"></script>");
     if let Some(report) = error {
-        extra.push_str(
-            "<div role=\"alert\" style=\"position:fixed;inset:auto 0 0 0;max-height:60vh;overflow:auto;\
-             background:#fff0f0;color:#600;border-top:4px solid #c00;padding:1rem;z-index:9999\">\
-             <strong>Build failed / 构建失败</strong><pre style=\"white-space:pre-wrap\">",
-        );
+        extra.push_str(&format!(
+            "<link rel=\"stylesheet\" href=\"{OVERLAY_STYLE_PATH}\">\
+             <div role=\"alert\" class=\"hotline-build-error\">\
+             <strong>Build failed / 构建失败</strong><pre>"
+        ));
         extra.push_str(&casework::letter::escape_html(report));
         extra.push_str("</pre></div>");
     }
@@ -325,8 +467,110 @@ mod tests {
         .unwrap();
         assert!(out.ends_with("</div></body>"), "{out}");
         assert!(out.contains("&lt;b&gt;"));
-        assert!(out.contains(EVENTS_PATH));
+        assert!(out.contains(RELOAD_SCRIPT_PATH));
         let clean = String::from_utf8(inject(b"<body></body>", None)).unwrap();
         assert!(!clean.contains("role=\"alert\""));
+    }
+
+    #[test]
+    fn nothing_inline_that_the_content_security_policy_would_block() {
+        let out = String::from_utf8(inject(b"<body></body>", Some("a.md:1:1: error"))).unwrap();
+        assert!(!out.contains("style="), "{out}");
+        assert!(!out.contains("<script>"), "{out}");
+        assert!(RELOAD_SCRIPT.contains(EVENTS_PATH));
+    }
+
+    /// A preview on a free port with an API that answers 200, until the
+    /// returned sender is dropped.
+    async fn running(header_timeout: Duration) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+        let (reload, _) = broadcast::channel(1);
+        let state = AppState {
+            live: Arc::default(),
+            reload,
+        };
+        let api = Router::new().fallback(|| async { "api" });
+        let app = router(state, api, vec!["preview.example.org".into()]);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(serve(listener, app, header_timeout, rx));
+        (addr, tx)
+    }
+
+    async fn exchange(addr: SocketAddr, request: &str) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+        conn.write_all(request.as_bytes()).await.unwrap();
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), conn.read_to_end(&mut out)).await;
+        String::from_utf8_lossy(&out).to_lowercase()
+    }
+
+    #[tokio::test]
+    async fn every_answer_has_the_security_headers_and_a_foreign_host_gets_421() {
+        let (addr, _stop) = running(Duration::from_secs(5)).await;
+        for path in ["/", "/api/cases", "/__hotline/reload.js", "/nowhere"] {
+            let answer = exchange(
+                addr,
+                &format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
+            )
+            .await;
+            assert!(!answer.starts_with("http/1.1 421"), "{path}: {answer}");
+            for (name, _) in intake::headers::security_headers(false) {
+                assert!(
+                    answer.contains(&format!("\r\n{}:", name.as_str())),
+                    "{path} lacks {name}: {answer}"
+                );
+            }
+            assert!(!answer.contains("strict-transport-security"), "{answer}");
+        }
+        let rebound = exchange(
+            addr,
+            "GET /api/cases HTTP/1.1\r\nHost: rebind.attacker.example:1111\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert!(rebound.starts_with("http/1.1 421"), "{rebound}");
+        assert!(!rebound.contains("\r\n\r\napi"), "{rebound}");
+        assert!(rebound.contains("content-security-policy"));
+    }
+
+    #[tokio::test]
+    async fn a_client_too_slow_with_its_headers_is_disconnected() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (addr, _stop) = running(Duration::from_millis(300)).await;
+        let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+        conn.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            .await
+            .unwrap();
+        let started = std::time::Instant::now();
+        let mut out = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(5), conn.read_to_end(&mut out)).await;
+        assert!(read.is_ok(), "the connection stayed open past 5 s");
+        assert!(started.elapsed() < Duration::from_secs(3));
+    }
+
+    #[test]
+    fn only_addresses_localhost_and_allowed_names_are_answered() {
+        let allowed = vec!["preview.example.org".to_string()];
+        for host in [
+            "127.0.0.1:1111",
+            "localhost:1111",
+            "LOCALHOST",
+            "[::1]:1111",
+            "192.168.1.20:1111",
+            "preview.example.org:8080",
+        ] {
+            assert!(host_allowed(host, &allowed), "{host}");
+        }
+        // DNS rebinding: a name the attacker controls pointed at 127.0.0.1.
+        for host in [
+            "rebind.attacker.example:1111",
+            "localhost.attacker.example",
+            "",
+            ":1111",
+            "[nonsense]",
+        ] {
+            assert!(!host_allowed(host, &allowed), "{host}");
+        }
     }
 }
