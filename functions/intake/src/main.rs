@@ -156,10 +156,7 @@ fn config_from_env(deployment: Deployment) -> anyhow::Result<ApiConfig> {
             per_window: settings::env_number(var::LINK_RATE_LIMIT, 60)?,
             window,
         },
-        ipv6_prefix: settings::env_number(
-            var::IPV6_PREFIX,
-            intake::limit::DEFAULT_IPV6_PREFIX,
-        )?,
+        ipv6_prefix: settings::env_number(var::IPV6_PREFIX, intake::limit::DEFAULT_IPV6_PREFIX)?,
         ip_hash_secret: secret,
         action_secret: deployment.action_secret,
         shells,

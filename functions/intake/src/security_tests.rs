@@ -1,10 +1,7 @@
 //! Regression tests for the hardening of issue 13: what an outside attack
 //! found, each checked so it cannot come back.
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
-use support::*;
+use crate::tests::support::*;
 
 use crate::Api;
 use bytes::Bytes;

@@ -2,8 +2,9 @@
 //! route and status, replays, failures of the store and of the mailer, and
 //! what must never be shown or logged.
 
+// Shared with `security_tests`, which must not load it a second time.
 #[path = "../tests/support/mod.rs"]
-mod support;
+pub(crate) mod support;
 
 use support::*;
 
