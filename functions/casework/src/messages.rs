@@ -830,15 +830,15 @@ mod tests {
         );
         for part in [&m.text, &m.html] {
             assert!(part.contains("Tracking number"));
-            // A report's acceptance is its review: two working days.
-            assert!(part.contains("2026-11-25 18:00 (2 working days)"), "{part}");
+            // A report's acceptance is its review.
+            assert!(part.contains("2026-11-24 18:00 (1 working day)"), "{part}");
             assert!(part.contains("30 working days"));
             assert!(part.contains("strictly confidential"));
             assert!(!part.contains("受理"), "English only");
         }
         assert!(
             m.text
-                .contains("Accept by: 2026-11-25 18:00 (2 working days)")
+                .contains("Accept by: 2026-11-24 18:00 (1 working day)")
         );
         assert!(m.html.contains("<html lang=\"en\">"));
 

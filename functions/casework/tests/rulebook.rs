@@ -307,29 +307,35 @@ fn deadlines_from_the_bundled_rulebook_follow_the_2026_calendar() {
 }
 
 /// The seeds' severity commitments as the sample encodes them: an
-/// important case is completed within 3 working days, but a report keeps
-/// its statutory investigation time whatever its category's severity.
+/// important case is handled (a substantive answer) within 3 working
+/// days, and a report keeps its statutory investigation time whatever its
+/// severity (here the major one, whose completion limit is shorter).
 #[test]
-fn important_cases_complete_in_three_working_days_but_reports_keep_theirs() {
+fn important_cases_answer_in_three_working_days_and_reports_keep_theirs() {
     let (rules, _) = parse_rules(Path::new("content/rules.toml"), SAMPLE).unwrap();
     let important = rules.severity("important").unwrap();
     assert_eq!(
-        important.limits.get(DeadlineKind::Complete),
+        important.limits.get(DeadlineKind::Reply),
         Some(TimeLimit::working_days(3))
     );
+    let major = rules.severity("major").unwrap();
     // Wednesday 2026-09-30 10:00 in Shanghai.
     let start = chrono::DateTime::parse_from_rfc3339("2026-09-30T02:00:00Z")
         .unwrap()
         .with_timezone(&chrono::Utc);
     let complaint = rules.case_type("complaint").unwrap();
     let (limit, _) = rules
-        .limit_for(complaint, Some(important), DeadlineKind::Complete, start)
+        .limit_for(complaint, Some(important), DeadlineKind::Reply, start)
         .unwrap();
     assert_eq!(limit, TimeLimit::working_days(3));
+    let (limit, _) = rules
+        .limit_for(complaint, Some(major), DeadlineKind::Complete, start)
+        .unwrap();
+    assert_eq!(Some(limit), major.limits.get(DeadlineKind::Complete));
     let report = rules.case_type("report").unwrap();
     assert!(!report.severity_shortens_completion);
     let (limit, _) = rules
-        .limit_for(report, Some(important), DeadlineKind::Complete, start)
+        .limit_for(report, Some(major), DeadlineKind::Complete, start)
         .unwrap();
     assert_eq!(limit, TimeLimit::working_days(30));
     // Other steps still tighten: the report is forwarded within the hour.
