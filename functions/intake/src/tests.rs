@@ -942,11 +942,12 @@ async fn losing_the_race_to_write_keeps_what_was_typed_and_sends_nothing() {
     .await;
     let sent = api.mailer().sent().len();
     api.store().lose_next_update.store(true, Ordering::SeqCst);
+    // An important case answers before it closes: the reply is the write.
     let r = act(
         &api,
-        &link(&tracking, "water", Action::Close),
+        &link(&tracking, "water", Action::Reply),
         &tracking,
-        "outcome=fixed+it",
+        "text=fixed+it",
     )
     .await;
     assert_eq!(r.status(), StatusCode::CONFLICT, "{}", text(&r));
@@ -959,10 +960,7 @@ async fn losing_the_race_to_write_keeps_what_was_typed_and_sends_nothing() {
     api.store().down.store(true, Ordering::SeqCst);
     let r = call(
         &api,
-        form_post(
-            &link(&tracking, "water", Action::Close),
-            "version=2&outcome=x",
-        ),
+        form_post(&link(&tracking, "water", Action::Reply), "version=3&text=x"),
     )
     .await;
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
