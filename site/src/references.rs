@@ -51,6 +51,7 @@ pub const PATHS: &[&str] = &[
     "retention.years",
     "survey.answers",
     "survey.unsatisfied",
+    "survey.satisfied",
 ];
 
 /// The escape for worked examples: `{{ example: … }}`.
@@ -353,21 +354,16 @@ pub fn resolve(rules: &Rulebook, path: &str, lang: Lang) -> Result<Value, RefErr
                 .collect(),
             ordered: true,
         }),
-        ["survey", "unsatisfied"] => {
-            let names: Vec<String> = casework::notices::RATINGS
-                .iter()
-                .filter(|r| r.is_unsatisfied())
-                .map(|r| {
-                    format!(
-                        "{}{}{}",
-                        lang.pick("“", "\""),
-                        casework::notices::rating_label(*r).get(lang),
-                        lang.pick("”", "\"")
-                    )
-                })
-                .collect();
-            text(names.join(lang.pick("或", " or ")))
-        }
+        ["survey", "unsatisfied"] => text(casework::notices::answers_named(
+            &rules.follow_up.unsatisfied,
+            true,
+            lang,
+        )),
+        ["survey", "satisfied"] => text(casework::notices::answers_named(
+            &rules.follow_up.satisfied,
+            false,
+            lang,
+        )),
         ["case_types", id, rest @ ..] => {
             let Some(t) = rules.case_type(id) else {
                 return Err(error(

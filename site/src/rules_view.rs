@@ -22,6 +22,9 @@ pub struct RulesView {
     pub form: casework::rules::FormLimits,
     /// Names of the case types that may be sent anonymously.
     pub anonymous_types: Vec<String>,
+    /// Names of the categories whose severity takes the complainant's own
+    /// deadline; empty: the form does not ask for one.
+    pub own_deadline_categories: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -198,6 +201,16 @@ impl RulesView {
                 .iter()
                 .filter(|t| t.anonymous_allowed)
                 .map(|t| t.name.get(lang).to_string())
+                .collect(),
+            own_deadline_categories: rules
+                .categories
+                .iter()
+                .filter(|c| {
+                    rules
+                        .severity(c.default_severity.as_str())
+                        .is_some_and(|s| s.own_deadline)
+                })
+                .map(|c| c.name.get(lang).to_string())
                 .collect(),
         }
     }

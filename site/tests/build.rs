@@ -135,6 +135,8 @@ fn the_form_has_every_field_and_no_shared_idempotency_key() {
     ] {
         assert!(form.contains(&format!("name=\"{field}\"")), "{field}");
     }
+    // No severity of the tiny rulebook takes a date of the complainant's own.
+    assert!(!form.contains("name=\"needed_by\""));
     assert!(form.contains("<input type=\"hidden\" name=\"idempotency_key\" value=\"\">"));
     assert!(form.contains("maxlength=\"5000\""));
     assert!(form.contains("<div class=\"hp\" aria-hidden=\"true\">"));

@@ -307,13 +307,8 @@ fn the_follow_up_page_offers_the_surveys_answers() {
             html.contains(&format!("<ol>\n{}\n</ol>", list.join("\n"))),
             "{lang}: the survey's answers, in order"
         );
+        follow_up_and_records_state_the_scale(&built, lang);
         let text = main_text(&html);
-        for r in casework::notices::RATINGS
-            .iter()
-            .filter(|r| r.is_unsatisfied())
-        {
-            assert!(text.contains(casework::notices::rating_label(*r).get(lang)));
-        }
         assert!(!text.contains("基本满意") && !text.contains("Fairly satisfied"));
         let after = built.rules.follow_up.after.localized(lang);
         assert!(text.contains(&after), "{lang}: {after}");
@@ -323,6 +318,77 @@ fn the_follow_up_page_offers_the_surveys_answers() {
         );
         let thanks = main_text(&page(&built, "thanks/", lang));
         assert!(thanks.contains(&after), "{lang}: thanks page {after}");
+    }
+}
+
+/// The follow-up and records pages name the rulebook's satisfied and
+/// unsatisfied answers, through the function the survey mail uses.
+fn follow_up_and_records_state_the_scale(built: &Built, lang: Lang) {
+    let text = main_text(&page(built, "policies/follow-up/", lang));
+    let follow_up = &built.rules.follow_up;
+    let unsatisfied = casework::notices::answers_named(&follow_up.unsatisfied, true, lang);
+    assert!(text.contains(&unsatisfied), "{lang}: {unsatisfied}");
+    let satisfied = casework::notices::answers_named(&follow_up.satisfied, false, lang);
+    assert!(text.contains(&satisfied), "{lang}: {satisfied}");
+    let records = main_text(&page(built, "policies/records/", lang));
+    assert!(records.contains(&satisfied), "{lang}: records, {satisfied}");
+}
+
+/// The statistics count what the rulebook says; a rulebook that counts
+/// "neutral" as satisfied, and lets it reopen nothing, changes both pages.
+#[test]
+fn a_changed_satisfaction_scale_reaches_the_pages() {
+    use casework::lifecycle::Satisfaction;
+    let mut sources = sample();
+    let text = sources.rules.take().unwrap();
+    let changed = text.replace(
+        "satisfied = [\"very_satisfied\", \"satisfied\"]",
+        "satisfied = [\"very_satisfied\", \"satisfied\", \"neutral\"]",
+    );
+    assert_ne!(changed, text);
+    sources.rules = Some(changed);
+    let built = build(&sources);
+    assert!(built.rules.follow_up.is_satisfied(Satisfaction::Neutral));
+    for lang in Lang::ALL {
+        follow_up_and_records_state_the_scale(&built, lang);
+        let records = main_text(&page(&built, "policies/records/", lang));
+        assert!(
+            records.contains(lang.pick("“满意”和“一般”", "\"Satisfied\" and \"Neither\"")),
+            "{lang}: {records}"
+        );
+    }
+}
+
+/// The form asks by when the complainant needs the case exactly where the
+/// rulebook's severities take it, naming the categories it applies to; a
+/// rulebook without `own_deadline` has no such field.
+#[test]
+fn the_form_asks_for_an_own_deadline_where_the_rulebook_takes_one() {
+    let built = build(&sample());
+    for lang in Lang::ALL {
+        let html = page(&built, "form/", lang);
+        assert!(html.contains("name=\"needed_by\" type=\"date\""), "{lang}");
+        let help = html
+            .split_once("id=\"needed_by-help\">")
+            .and_then(|(_, rest)| rest.split_once("</p>"))
+            .map(|(help, _)| text_of(help))
+            .expect("a help text");
+        for c in &built.rules.categories {
+            let minor = built
+                .rules
+                .severity(c.default_severity.as_str())
+                .is_some_and(|s| s.own_deadline);
+            assert_eq!(help.contains(c.name.get(lang)), minor, "{lang}: {}", c.id);
+        }
+    }
+    let mut sources = sample();
+    let text = sources.rules.take().unwrap();
+    let changed = text.replace("own_deadline = true\n", "");
+    assert_ne!(changed, text);
+    sources.rules = Some(changed);
+    let built = build(&sources);
+    for lang in Lang::ALL {
+        assert!(!page(&built, "form/", lang).contains("needed_by"), "{lang}");
     }
 }
 

@@ -248,6 +248,9 @@ function complaint(lang, who) {
     subject: zh ? "小区电梯长期停用" : "The lift has been out of service for weeks",
     location: zh ? "示例市幸福路 12 号 3 栋" : "Block 3, 12 Happiness Road",
     occurred_on: daysAgo(3),
+    // Housing is minor in the sample rulebook: it takes a date of one's own,
+    // a week ahead being within a complaint's completion limit.
+    needed_by: daysAgo(-7),
     description: zh
       ? `3 栋电梯已停用三周，物业一直说在等配件，老人上下楼很困难。（${who}）`
       : `The lift in block 3 has not worked for three weeks; the manager keeps saying a part is on order. (${who})`,
@@ -255,7 +258,7 @@ function complaint(lang, who) {
   };
 }
 
-const TEXT_FIELDS = ["name", "phone", "email", "subject", "location", "occurred_on", "description", "desired_outcome"];
+const TEXT_FIELDS = ["name", "phone", "email", "subject", "location", "occurred_on", "needed_by", "description", "desired_outcome"];
 
 async function fillForm(page, data) {
   await page.check(`#type-${data.case_type}`);

@@ -378,13 +378,7 @@ pub fn department_links(
 }
 
 /// Every rating a survey mail offers, in order from best to worst.
-pub const RATINGS: [Satisfaction; 5] = [
-    Satisfaction::VerySatisfied,
-    Satisfaction::Satisfied,
-    Satisfaction::Neutral,
-    Satisfaction::Dissatisfied,
-    Satisfaction::VeryDissatisfied,
-];
+pub const RATINGS: [Satisfaction; 5] = Satisfaction::ALL;
 
 /// A rating's name in survey links (`rating=`).
 pub fn rating_slug(rating: Satisfaction) -> &'static str {

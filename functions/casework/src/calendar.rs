@@ -184,6 +184,23 @@ impl Calendar {
         end.map_or(start, |end| end.max(start))
     }
 
+    /// The local date on which `limit` runs out for a case that comes in on
+    /// `date` at the latest moment it still counts as that day's (a minute
+    /// before closing): the last day a date of the complainant's own may be.
+    pub fn last_day_of(&self, date: NaiveDate, limit: TimeLimit) -> NaiveDate {
+        let late = self.closes - TimeDelta::minutes(1);
+        match self.instant(date.and_time(late)) {
+            Some(start) => self.local(self.deadline(start, limit)).date_naive(),
+            None => date,
+        }
+    }
+
+    /// The moment a case due on the local `date` runs out: closing time
+    /// that day (the same as a limit in working days ending that day).
+    pub fn closing_on(&self, date: NaiveDate) -> Option<DateTime<Utc>> {
+        self.instant(date.and_time(self.closes))
+    }
+
     /// When to remind about a deadline: the later of half-way from `start` to
     /// `deadline` and `before` ahead of the deadline, counted backwards in
     /// `before`'s unit:

@@ -41,7 +41,7 @@ use crate::rules::{
 use crate::stored_forms as serde_with;
 use crate::time_limit::TimeLimit;
 use crate::tracking::TrackingNumber;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
@@ -104,13 +104,30 @@ pub enum Satisfaction {
 }
 
 impl Satisfaction {
-    /// Only an explicit "dissatisfied" counts: a neutral answer does not
-    /// give the complainant a right to reopen.
-    pub fn is_unsatisfied(self) -> bool {
-        matches!(
-            self,
-            Satisfaction::Dissatisfied | Satisfaction::VeryDissatisfied
-        )
+    /// The five answers, best first, as a survey offers them. Which of them
+    /// count as satisfied, and which let the complainant ask for the case to
+    /// be handled again, is the rulebook's `[follow_up]`.
+    pub const ALL: [Satisfaction; 5] = [
+        Satisfaction::VerySatisfied,
+        Satisfaction::Satisfied,
+        Satisfaction::Neutral,
+        Satisfaction::Dissatisfied,
+        Satisfaction::VeryDissatisfied,
+    ];
+
+    /// The answer's id, as stored and as the rulebook names it.
+    pub fn id(self) -> &'static str {
+        match self {
+            Satisfaction::VerySatisfied => "very_satisfied",
+            Satisfaction::Satisfied => "satisfied",
+            Satisfaction::Neutral => "neutral",
+            Satisfaction::Dissatisfied => "dissatisfied",
+            Satisfaction::VeryDissatisfied => "very_dissatisfied",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Satisfaction> {
+        Satisfaction::ALL.into_iter().find(|s| s.id() == id)
     }
 }
 
@@ -219,6 +236,11 @@ pub struct Deadline {
     /// When it runs out (after an extension, the extended time).
     pub due_at: DateTime<Utc>,
     pub met_at: Option<DateTime<Utc>>,
+    /// Set where `due_at` is the complainant's own date rather than `limit`
+    /// counted from `started_at` (see [`Case::needed_by`]), so that mails
+    /// and pages do not put the rule's limit beside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complainants_date: Option<NaiveDate>,
 }
 
 /// The one extension of the completion deadline a case may get.
@@ -498,6 +520,35 @@ impl Case {
         self.deadlines.iter().find(|d| d.kind == kind)
     }
 
+    /// A case just opened, with the complainant's own deadline (a local
+    /// date, see [`crate::submission::Submission::needed_by`]) as its
+    /// completion deadline where the severity takes one and it is earlier
+    /// than the rule's: closing time that day. The receipt event says so.
+    /// A later date, or one the severity does not take, changes nothing.
+    pub fn needed_by(mut self, rules: &Rulebook, date: Option<NaiveDate>) -> Case {
+        let Some(date) = date else {
+            return self;
+        };
+        let takes_own = rules
+            .severity(self.severity.as_str())
+            .is_some_and(|s| s.own_deadline);
+        let Some(due_at) = rules.calendar.closing_on(date).filter(|_| takes_own) else {
+            return self;
+        };
+        let received_at = self.received_at;
+        let Some(d) = self.deadline_mut(DeadlineKind::Complete) else {
+            return self;
+        };
+        if due_at < d.due_at && due_at > received_at {
+            d.due_at = due_at;
+            d.complainants_date = Some(date);
+            if let Some(first) = self.events.first_mut() {
+                first.note = Some(format!("the complainant needs it by {date}"));
+            }
+        }
+        self
+    }
+
     fn deadline_mut(&mut self, kind: DeadlineKind) -> Option<&mut Deadline> {
         self.deadlines.iter_mut().find(|d| d.kind == kind)
     }
@@ -553,6 +604,7 @@ fn new_deadline(
             started_at: start,
             due_at,
             met_at: None,
+            complainants_date: None,
         })
 }
 
@@ -812,7 +864,7 @@ pub fn apply(
             });
             // Under `escalate` the rating itself hands the case one level up;
             // under `reopen` the complainant decides with a separate command.
-            if rating.is_unsatisfied()
+            if rules.follow_up.is_unsatisfied(rating)
                 && rules.follow_up.when_unsatisfied == WhenUnsatisfied::Escalate
             {
                 reopen(&mut next, rules, type_rules, at);
@@ -829,7 +881,9 @@ pub fn apply(
             // they are unsatisfied, and only where that reopens rather than
             // escalates (under `escalate` the rating already reopened it).
             if actor == Actor::Complainant {
-                let unsatisfied = case.satisfaction.is_some_and(Satisfaction::is_unsatisfied);
+                let unsatisfied = case
+                    .satisfaction
+                    .is_some_and(|r| rules.follow_up.is_unsatisfied(r));
                 if !unsatisfied || rules.follow_up.when_unsatisfied != WhenUnsatisfied::Reopen {
                     return Err(LifecycleError::NotUnsatisfied);
                 }
@@ -924,6 +978,7 @@ fn grant_extension(
 ) {
     if let Some(d) = next.deadline_mut(DeadlineKind::Complete) {
         d.due_at = new_due;
+        d.complainants_date = None;
     }
     next.extension = Some(Extension {
         reason,
@@ -1060,6 +1115,7 @@ pub(crate) mod fixtures {
             description: Localized::default(),
             limits,
             notify_supervisor,
+            own_deadline: id == "minor",
         }
     }
 
@@ -1127,6 +1183,7 @@ pub(crate) mod fixtures {
                 after: TimeLimit::hours(48),
                 open_for: TimeLimit::hours(240),
                 when_unsatisfied: WhenUnsatisfied::Reopen,
+                ..FollowUp::default()
             },
             extensions: Extensions {
                 reason_required: true,
@@ -1220,6 +1277,7 @@ mod tests {
     use super::fixtures::*;
     use super::*;
     use CaseState::*;
+    use chrono::TimeZone;
 
     const ALL_STATES: [CaseState; 6] = [Received, Accepted, Replied, Closed, SentBack, Rejected];
 
@@ -1902,6 +1960,82 @@ mod tests {
             ),
             Err(LifecycleError::NotUnsatisfied)
         );
+    }
+
+    /// A minor case opened Monday 2 March 10:00 (complete within 240 h, by
+    /// 12 March) whose complainant needs it by Thursday 5 March is due at
+    /// closing time that day; a later date, or a major case, keeps the rule.
+    #[test]
+    fn the_complainants_earlier_date_is_the_completion_deadline() {
+        let rules = rules();
+        let day = |d| NaiveDate::from_ymd_opt(2026, 3, d);
+        let due = |case: &Case| case.deadline(DeadlineKind::Complete).unwrap().due_at;
+        let rule = open("complaint", "repairs");
+        assert_eq!(
+            due(&rule),
+            Utc.with_ymd_and_hms(2026, 3, 12, 2, 0, 0).unwrap()
+        );
+        let own = open("complaint", "repairs").needed_by(&rules, day(5));
+        assert_eq!(
+            due(&own),
+            Utc.with_ymd_and_hms(2026, 3, 5, 10, 0, 0).unwrap()
+        );
+        let complete = own.deadline(DeadlineKind::Complete).unwrap();
+        assert_eq!(complete.complainants_date, day(5));
+        assert_eq!(
+            own.events[0].note.as_deref(),
+            Some("the complainant needs it by 2026-03-05")
+        );
+        // Only the completion deadline moves.
+        assert_eq!(
+            own.deadline(DeadlineKind::Accept),
+            rule.deadline(DeadlineKind::Accept)
+        );
+        let later = open("complaint", "repairs").needed_by(&rules, day(20));
+        assert_eq!(later, rule);
+        assert_eq!(open("complaint", "repairs").needed_by(&rules, None), rule);
+        let major = open("complaint", "collapse");
+        assert_eq!(major.clone().needed_by(&rules, day(3)), major);
+    }
+
+    /// Who may ask for the case to be handled again is the rulebook's
+    /// `unsatisfied` list: with "neutral" on it, a neutral answer may reopen.
+    #[test]
+    fn the_rulebooks_unsatisfied_answers_decide_who_may_reopen() {
+        let mut rules = rules();
+        let closed = complaint_in(Closed);
+        let rated = |rules: &Rulebook| {
+            apply(
+                &closed,
+                Command::RecordSatisfaction {
+                    rating: Satisfaction::Neutral,
+                    comment: None,
+                },
+                Actor::Complainant,
+                t(60),
+                rules,
+            )
+            .unwrap()
+        };
+        let reopen = |case: &Case, rules: &Rulebook| {
+            apply(
+                case,
+                Command::Reopen {
+                    reason: "Still broken.".into(),
+                },
+                Actor::Complainant,
+                t(61),
+                rules,
+            )
+        };
+        let neutral = rated(&rules);
+        assert_eq!(
+            reopen(&neutral, &rules),
+            Err(LifecycleError::NotUnsatisfied)
+        );
+        rules.follow_up.unsatisfied.push(Satisfaction::Neutral);
+        let neutral = rated(&rules);
+        assert_eq!(reopen(&neutral, &rules).unwrap().state, Accepted);
     }
 
     #[test]

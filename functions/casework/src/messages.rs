@@ -69,13 +69,12 @@ pub fn department_new_case(
 
     doc.heading(both(say("mail.deadlines"), lang));
     for deadline in &case.deadlines {
-        let limit = Localized::new(deadline.limit.to_zh(), deadline.limit.to_en());
         doc.field(
             both(&deadline_label(deadline.kind), lang),
             format!(
                 "{}{}",
                 local_time(rules, deadline.due_at),
-                bracket(&both(&limit, lang), lang)
+                bracket(&both(&deadline_basis(deadline), lang), lang)
             ),
         );
     }
@@ -175,7 +174,7 @@ pub fn acknowledgment(
                 format!(
                     "{}{}",
                     local_time(rules, deadline.due_at),
-                    bracket(&deadline.limit.localized(lang), lang)
+                    bracket(deadline_basis(deadline).get(lang), lang)
                 ),
             );
         }
@@ -539,6 +538,9 @@ fn happened_fields(doc: &mut Letter, submission: &Submission) {
             .map(|d| d.format("%Y-%m-%d").to_string())
             .unwrap_or_else(none),
     );
+    if let Some(date) = submission.needed_by {
+        doc.field(label("mail.needed_by"), date.format("%Y-%m-%d").to_string());
+    }
     doc.field(
         label("mail.description"),
         crate::letter::defang_urls(&submission.description),
@@ -588,6 +590,15 @@ fn deadline_label(kind: DeadlineKind) -> Localized {
 }
 
 /// Text in brackets, full-width for Chinese.
+/// What a deadline is counted from: the rule's limit, or the date the
+/// complainant said they need it by.
+fn deadline_basis(deadline: &crate::lifecycle::Deadline) -> Localized {
+    match deadline.complainants_date {
+        Some(_) => say("mail.complainants_date").clone(),
+        None => Localized::new(deadline.limit.to_zh(), deadline.limit.to_en()),
+    }
+}
+
 fn bracket(text: &str, lang: Lang) -> String {
     lang.pick(format!("（{text}）"), format!(" ({text})"))
 }
@@ -621,6 +632,7 @@ mod tests {
             subject: Some("小区物业".into()),
             location: Some("幸福路12号".into()),
             occurred_on: NaiveDate::from_ymd_opt(2026, 11, 20),
+            needed_by: None,
             description: "电梯停运三天，无人维修。\n第二行".into(),
             desired_outcome: Some("尽快修好".into()),
             language: lang,
@@ -695,6 +707,42 @@ mod tests {
         assert!(
             m.text
                 .contains("受理时限 / Accept by：2026-11-24 18:00（1个工作日 / 1 working day）"),
+            "{}",
+            m.text
+        );
+    }
+
+    /// A minor case the complainant needs by an earlier date: both mails
+    /// give that date as the completion deadline, and say whose it is.
+    #[test]
+    fn mails_give_the_complainants_own_date_as_the_completion_deadline() {
+        let rules = rules();
+        let mut s = submission("complaint", "housing-property", Lang::En);
+        s.needed_by = NaiveDate::from_ymd_opt(2026, 11, 26);
+        let case = case_for(&rules, &s).needed_by(&rules, s.needed_by);
+        let m = department_new_case(&rules, &case, &s, &all_links(), Lang::Zh);
+        assert!(
+            m.text
+                .contains("2026-11-26 18:00（诉求人希望的日期 / the complainant's date）"),
+            "{}",
+            m.text
+        );
+        assert!(m.text.contains("The complainant needs it by"), "{}", m.text);
+        let ack = acknowledgment(&rules, &case, &s, "https://h.example.org/s").unwrap();
+        assert!(
+            ack.text
+                .contains("2026-11-26 18:00 (the complainant's date)"),
+            "{}",
+            ack.text
+        );
+        // Without a date, the rule's limit is named.
+        let plain = case_for(
+            &rules,
+            &submission("complaint", "housing-property", Lang::En),
+        );
+        let m = department_new_case(&rules, &plain, &s, &all_links(), Lang::Zh);
+        assert!(
+            m.text.contains("15个工作日 / 15 working days"),
             "{}",
             m.text
         );

@@ -204,6 +204,10 @@ pub fn survey(
         ("office", rules.office.name.get(lang).to_string()),
         ("tracking", case.tracking.as_str().to_string()),
         ("until", local_time(rules, links.expires_at)),
+        (
+            "unsatisfied",
+            answers_named(&rules.follow_up.unsatisfied, true, lang),
+        ),
     ];
     let heading = say("notice.survey").get(lang).to_string();
     let mut doc = Letter::new(lang);
@@ -252,6 +256,35 @@ pub fn rating_label(rating: Satisfaction) -> Localized {
 
 /// The five ratings, best first, as a survey offers them.
 pub use crate::action_token::RATINGS;
+
+/// Answers named in a sentence, quoted, in survey order: "“一般”、“不满意”或
+/// “非常不满意”" (`any`: one of them) or "“非常满意”和“满意”" (all of them).
+pub fn answers_named(answers: &[Satisfaction], any: bool, lang: Lang) -> String {
+    let names: Vec<String> = RATINGS
+        .iter()
+        .filter(|r| answers.contains(r))
+        .map(|r| {
+            format!(
+                "{}{}{}",
+                lang.pick("“", "\""),
+                rating_label(*r).get(lang),
+                lang.pick("”", "\"")
+            )
+        })
+        .collect();
+    let last = match (any, lang) {
+        (true, Lang::Zh) => "或",
+        (false, Lang::Zh) => "和",
+        (true, Lang::En) => " or ",
+        (false, Lang::En) => " and ",
+    };
+    match names.split_last() {
+        Some((end, rest)) if !rest.is_empty() => {
+            format!("{}{last}{end}", rest.join(lang.pick("、", ", ")))
+        }
+        _ => names.concat(),
+    }
+}
 
 // ── helpers ─────────────────────────────────────────────────────────────
 
@@ -424,6 +457,24 @@ mod tests {
         assert!(zh.html.contains("&amp;a=1"), "URLs are escaped in HTML");
         let en = survey(&rules, &case, "me@example.org", Lang::En, &links);
         assert!(en.text.contains("Very dissatisfied"));
+        // Who may ask for the case to be handled again is the rulebook's list.
+        assert!(
+            en.text
+                .contains("If you answer \"Dissatisfied\" or \"Very dissatisfied\""),
+            "{}",
+            en.text
+        );
+        let mut neutral_too = rules.clone();
+        neutral_too
+            .follow_up
+            .unsatisfied
+            .insert(0, crate::lifecycle::Satisfaction::Neutral);
+        let zh = survey(&neutral_too, &case, "me@example.org", Lang::Zh, &links);
+        assert!(
+            zh.text.contains("如果您选择“一般”、“不满意”或“非常不满意”"),
+            "{}",
+            zh.text
+        );
     }
 
     proptest! {

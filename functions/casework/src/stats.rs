@@ -15,7 +15,7 @@
 
 use crate::channel::Channel;
 use crate::letter::{Letter, Reader, side_by_side};
-use crate::lifecycle::{Case, CaseState, Satisfaction};
+use crate::lifecycle::{Case, CaseState};
 use crate::localized::{Lang, Localized};
 use crate::messages::{Message, addressed};
 use crate::rules::{DeadlineKind, Rulebook};
@@ -201,10 +201,7 @@ pub fn figures(rules: &Rulebook, month: Month, cases: &[&Case], now: DateTime<Ut
         }
         if let Some(rating) = case.satisfaction {
             f.satisfied.of += 1;
-            if matches!(
-                rating,
-                Satisfaction::Satisfied | Satisfaction::VerySatisfied
-            ) {
+            if rules.follow_up.is_satisfied(rating) {
                 f.satisfied.count += 1;
             }
         }
@@ -405,7 +402,7 @@ pub fn report(rules: &Rulebook, f: &Figures, to: Vec<String>) -> Message {
 mod tests {
     use super::*;
     use crate::lifecycle::fixtures::*;
-    use crate::lifecycle::{Actor, Command, apply};
+    use crate::lifecycle::{Actor, Command, Satisfaction, apply};
     use proptest::prelude::*;
 
     #[test]
@@ -438,6 +435,43 @@ mod tests {
         assert_eq!(f.recurring, [("repairs".to_string(), 2)]);
         let m = report(&rules, &f, vec!["office@example.org".into()]);
         assert!(m.text.contains("66.7% (2/3)"), "{}", m.text);
+    }
+
+    /// "Satisfied" in the statistics is the rulebook's set, not a fixed
+    /// pair of answers: one answer of each kind, counted under two rulebooks.
+    #[test]
+    fn the_satisfied_share_counts_the_rulebooks_satisfied_answers() {
+        let mut rules = rules();
+        let rated: Vec<Case> = Satisfaction::ALL
+            .into_iter()
+            .map(|rating| {
+                apply(
+                    &complaint_in(CaseState::Closed),
+                    Command::RecordSatisfaction {
+                        rating,
+                        comment: None,
+                    },
+                    Actor::Complainant,
+                    t(60),
+                    &rules,
+                )
+                .unwrap()
+            })
+            .collect();
+        let refs: Vec<&Case> = rated.iter().collect();
+        let month = Month::of(t0().date_naive());
+        let f = figures(&rules, month, &refs, t(100));
+        assert_eq!(f.satisfied, Rate { count: 2, of: 5 });
+        rules.follow_up.satisfied = vec![
+            Satisfaction::VerySatisfied,
+            Satisfaction::Satisfied,
+            Satisfaction::Neutral,
+        ];
+        let f = figures(&rules, month, &refs, t(100));
+        assert_eq!(f.satisfied, Rate { count: 3, of: 5 });
+        rules.follow_up.satisfied = vec![Satisfaction::VerySatisfied];
+        let f = figures(&rules, month, &refs, t(100));
+        assert_eq!(f.satisfied, Rate { count: 1, of: 5 });
     }
 
     fn open_by(channel: Channel, category: &str) -> Case {

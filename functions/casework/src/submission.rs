@@ -45,6 +45,9 @@ pub struct RawSubmission {
     pub location: Option<String>,
     /// `YYYY-MM-DD`.
     pub occurred_on: Option<String>,
+    /// `YYYY-MM-DD`: by when the complainant needs the case handled, where
+    /// the rulebook lets them say (a severity with `own_deadline`).
+    pub needed_by: Option<String>,
     pub description: Option<String>,
     /// What the complainant wants.
     pub desired_outcome: Option<String>,
@@ -66,6 +69,9 @@ pub struct Submission {
     pub subject: Option<String>,
     pub location: Option<String>,
     pub occurred_on: Option<NaiveDate>,
+    /// The complainant's own deadline (a local date): the case is to be
+    /// completed by closing time that day, if that is earlier than the rule.
+    pub needed_by: Option<NaiveDate>,
     pub description: String,
     pub desired_outcome: Option<String>,
     pub language: Lang,
@@ -124,6 +130,7 @@ pub enum Field {
     Subject,
     Location,
     OccurredOn,
+    NeededBy,
     Description,
     DesiredOutcome,
     Language,
@@ -145,6 +152,7 @@ impl Field {
             Field::Subject => "subject",
             Field::Location => "location",
             Field::OccurredOn => "occurred_on",
+            Field::NeededBy => "needed_by",
             Field::Description => "description",
             Field::DesiredOutcome => "desired_outcome",
             Field::Language => "language",
@@ -165,6 +173,7 @@ impl Field {
             Field::Subject => Localized::new("反映对象", "subject"),
             Field::Location => Localized::new("发生地点", "place"),
             Field::OccurredOn => Localized::new("发生日期", "date"),
+            Field::NeededBy => Localized::new("希望办结日期", "date you need it by"),
             Field::Description => Localized::new("具体情况", "description"),
             Field::DesiredOutcome => Localized::new("您的诉求", "desired outcome"),
             Field::Language => Localized::new("语言", "language"),
@@ -200,6 +209,15 @@ pub enum ErrorCode {
     FutureDate,
     /// The date is more than two years ago.
     TooOld,
+    /// A date the complainant needs the case by that is today or earlier.
+    TooSoon,
+    /// A date the complainant needs the case by that is after the case
+    /// type's own completion limit.
+    TooLate,
+    /// A date the complainant needs the case by, where the rulebook's
+    /// limits alone apply (the category's severity, or a type with no
+    /// completion limit).
+    NotOffered,
     InvalidIdempotencyKey,
     /// The submission was refused as a whole (the honeypot was filled in).
     Rejected,
@@ -319,6 +337,17 @@ pub fn validate(
         .as_deref()
         .and_then(|text| occurred_on(text, today_local, &mut errors));
 
+    let needed_by = cleaned.needed_by.as_deref().and_then(|text| {
+        needed_by(
+            text,
+            case_type,
+            category.as_ref(),
+            rules,
+            today_local,
+            &mut errors,
+        )
+    });
+
     let idempotency_key = match cleaned.idempotency_key.as_deref() {
         None => None,
         Some(text) => match IdempotencyKey::new(text) {
@@ -354,6 +383,7 @@ pub fn validate(
                 subject,
                 location,
                 occurred_on,
+                needed_by,
                 description,
                 desired_outcome,
                 language,
@@ -391,6 +421,7 @@ fn clean(raw: &RawSubmission) -> RawSubmission {
         subject: single(&raw.subject),
         location: multi(&raw.location),
         occurred_on: single(&raw.occurred_on),
+        needed_by: single(&raw.needed_by),
         description: multi(&raw.description),
         desired_outcome: multi(&raw.desired_outcome),
         language: single(&raw.language),
@@ -673,6 +704,80 @@ fn occurred_on(text: &str, today: NaiveDate, errors: &mut Vec<FieldError>) -> Op
                 "网上只能反映两年内发生的事项；更早的事项请拨打服务热线咨询。",
                 "Online we can only take up events of the last two years; \
                  for older ones, please call the hotline.",
+            ),
+        );
+        return None;
+    }
+    Some(date)
+}
+
+/// The complainant's own deadline: a date after today, no later than the
+/// case type's own completion limit counted from today, for a category
+/// whose severity takes it. Unknown type or category: their own errors say
+/// so, and the date is not checked further.
+fn needed_by(
+    text: &str,
+    case_type: Option<&CaseType>,
+    category: Option<&CategoryId>,
+    rules: &Rulebook,
+    today: NaiveDate,
+    errors: &mut Vec<FieldError>,
+) -> Option<NaiveDate> {
+    let mut push = |code, message| {
+        errors.push(FieldError {
+            field: Field::NeededBy,
+            code,
+            message,
+        })
+    };
+    let Some(date) = parse_date(text) else {
+        push(
+            ErrorCode::InvalidDate,
+            Localized::new(
+                "请按“年-月-日”填写希望办结日期，例如 2026-03-05。",
+                "Please write the date you need it by as year-month-day, for example 2026-03-05.",
+            ),
+        );
+        return None;
+    };
+    let (case_type, category) = (case_type?, category?);
+    let takes_own = rules
+        .category(category.as_str())
+        .and_then(|c| rules.severity(c.default_severity.as_str()))
+        .is_some_and(|s| s.own_deadline);
+    let latest = case_type
+        .limits
+        .complete
+        .map(|limit| rules.calendar.last_day_of(today, limit));
+    let Some(latest) = latest.filter(|_| takes_own) else {
+        push(
+            ErrorCode::NotOffered,
+            Localized::new(
+                "这一类诉求按规定时限办理，不能另定办结日期。请清空“希望办结日期”后再提交。",
+                "Cases of this kind are handled within the published time limits;                  they cannot take a date of your own. Please clear \"date you need it by\" and send again.",
+            ),
+        );
+        return None;
+    };
+    if date <= today {
+        push(
+            ErrorCode::TooSoon,
+            Localized::new(
+                "希望办结日期最早为明天，请核对。",
+                "The date you need it by can be tomorrow at the earliest. Please check it.",
+            ),
+        );
+        return None;
+    }
+    if date > latest {
+        let shown = latest.format("%Y-%m-%d");
+        push(
+            ErrorCode::TooLate,
+            Localized::new(
+                format!("这一类诉求最迟在 {shown} 前办结，希望办结日期不能晚于这一天。"),
+                format!(
+                    "Cases of this type are completed by {shown} at the latest;                      the date you need it by cannot be later."
+                ),
             ),
         );
         return None;
@@ -1027,6 +1132,7 @@ pub(crate) fn sample_rulebook() -> Rulebook {
             description: Localized::default(),
             limits: Limits::default(),
             notify_supervisor: false,
+            own_deadline: true,
         }],
         categories: vec![
             category("water-supply", "water"),
@@ -1040,6 +1146,7 @@ pub(crate) fn sample_rulebook() -> Rulebook {
             after: TimeLimit::working_days(3),
             open_for: TimeLimit::calendar_days(30),
             when_unsatisfied: WhenUnsatisfied::Reopen,
+            ..FollowUp::default()
         },
         extensions: Extensions {
             reason_required: true,
@@ -1078,6 +1185,7 @@ mod tests {
             subject: s("某小区物业"),
             location: s("人民路1号"),
             occurred_on: s("2026-11-02"),
+            needed_by: None,
             description: s("小区停水三天，物业一直没有答复。"),
             desired_outcome: s("尽快恢复供水。"),
             language: s("zh"),
@@ -1275,6 +1383,7 @@ mod tests {
             subject: s("桥"),
             location: s("河边\r\n东侧"),
             occurred_on: s("yesterday"),
+            needed_by: s("2026-11-19"),
             description: s("坏了"),
             desired_outcome: Some("修".repeat(1001)),
             language: s("en"),
@@ -1308,6 +1417,7 @@ mod tests {
             Some(1001)
         );
         assert_eq!(kept.occurred_on.as_deref(), Some("yesterday"));
+        assert_eq!(kept.needed_by.as_deref(), Some("2026-11-19"));
         assert_eq!(kept.anonymous, Some(true));
         assert_eq!(kept.language.as_deref(), Some("en"));
     }
@@ -1598,6 +1708,53 @@ mod tests {
         assert_eq!(check(&raw).map(|s| s.occurred_on), Ok(None));
     }
 
+    /// Friday 20 November 2026; a complaint's 15 working days (no holidays
+    /// in this calendar) run out on Friday 11 December.
+    #[test]
+    fn the_complainants_own_deadline_lies_between_tomorrow_and_the_types_limit() {
+        let needed = |rules: &Rulebook, text: &str| {
+            let mut raw = good();
+            raw.needed_by = s(text);
+            match validate(&raw, rules, today()) {
+                Ok(sub) => Ok(sub.needed_by),
+                Err(e) => {
+                    assert_eq!(e.cleaned.needed_by.as_deref(), Some(text), "kept as typed");
+                    Err(codes(&e))
+                }
+            }
+        };
+        let rules = sample_rulebook();
+        let day = |y, m, d| Ok(NaiveDate::from_ymd_opt(y, m, d));
+        assert_eq!(needed(&rules, "2026-11-21"), day(2026, 11, 21));
+        assert_eq!(needed(&rules, "2026/12/11"), day(2026, 12, 11));
+        let err = |code| Err(vec![(Field::NeededBy, code)]);
+        assert_eq!(needed(&rules, "2026-12-12"), err(ErrorCode::TooLate));
+        assert_eq!(needed(&rules, "2026-11-20"), err(ErrorCode::TooSoon));
+        assert_eq!(needed(&rules, "2026-01-01"), err(ErrorCode::TooSoon));
+        assert_eq!(needed(&rules, "next week"), err(ErrorCode::InvalidDate));
+        let mut raw = good();
+        raw.needed_by = None;
+        assert_eq!(check(&raw).map(|s| s.needed_by), Ok(None));
+
+        // The latest day is in the visitor's language, and is the type's.
+        let mut raw = good();
+        raw.needed_by = s("2027-01-04");
+        let e = validate(&raw, &rules, today()).unwrap_err();
+        assert!(e.errors[0].message.get(Lang::Zh).contains("2026-12-11"));
+        assert!(e.errors[0].message.get(Lang::En).contains("by 2026-12-11"));
+
+        // Where the category's severity does not take it, or the type has
+        // no completion limit, the rulebook's limits alone apply.
+        let mut fixed = sample_rulebook();
+        fixed.severities[0].own_deadline = false;
+        assert_eq!(needed(&fixed, "2026-11-24"), err(ErrorCode::NotOffered));
+        let mut no_limit = sample_rulebook();
+        for t in &mut no_limit.case_types {
+            t.limits.complete = None;
+        }
+        assert_eq!(needed(&no_limit, "2026-11-24"), err(ErrorCode::NotOffered));
+    }
+
     #[test]
     fn language_defaults_to_chinese() {
         for (typed, lang) in [
@@ -1646,6 +1803,7 @@ mod tests {
             subject: s("x"),
             location: s("x"),
             occurred_on: s("x"),
+            needed_by: s("x"),
             description: s("x"),
             desired_outcome: s("x"),
             language: s("x"),
@@ -1663,6 +1821,7 @@ mod tests {
             Field::Subject,
             Field::Location,
             Field::OccurredOn,
+            Field::NeededBy,
             Field::Description,
             Field::DesiredOutcome,
             Field::Language,
@@ -1752,6 +1911,7 @@ mod tests {
             let raw = RawSubmission {
                 case_type, category, name, phone, email, anonymous, subject, location,
                 occurred_on, description, desired_outcome, language, idempotency_key, website,
+                needed_by: None,
             };
             match check(&raw) {
                 Ok(sub) => {

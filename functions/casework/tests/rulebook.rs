@@ -130,6 +130,31 @@ fn each_kind_of_mistake_is_named() {
             "reopen",
         ),
         (
+            "[follow_up]\nsatisfied = [\"very_satisfied\", \"fairly_satisfied\"]\n",
+            "`fairly_satisfied`, which the survey does not offer",
+            "very_satisfied, satisfied, neutral, dissatisfied, very_dissatisfied",
+        ),
+        (
+            "[follow_up]\nunsatisfied = [\"disatisfied\"]\n",
+            "does not offer",
+            "write \"dissatisfied\"",
+        ),
+        (
+            "[follow_up]\nsatisfied = [\"satisfied\", \"satisfied\"]\n",
+            "twice",
+            "once",
+        ),
+        (
+            "[follow_up]\nsatisfied = [\"satisfied\", \"neutral\"]\nunsatisfied = [\"neutral\"]\n",
+            "`unsatisfied` lists neutral, which `satisfied` lists too",
+            "remove it from one list",
+        ),
+        (
+            "[follow_up]\nsatisfied = \"satisfied\"\n",
+            "must be a list",
+            "satisfied = [",
+        ),
+        (
             "[reminders]\nbefore = \"3 fortnights\"\n",
             "not a time limit",
             "working days",
@@ -581,4 +606,71 @@ fn an_extension_is_asked_of_the_rulebooks_approver() {
     // The office itself extends without asking anyone.
     let office = extension_command(&rules, &case, &Actor::Office, "x".into(), new_due);
     assert!(matches!(office, Command::Extend { .. }));
+}
+
+/// The place of an unknown survey answer, so the editor finds it.
+#[test]
+fn an_unknown_survey_answer_is_reported_at_its_place() {
+    let text = merge(
+        &minimal_rules(),
+        "[follow_up]\nsatisfied = [\"satisfied\", \"happy\"]\n",
+    );
+    let diagnostics = parse_rules(Path::new("r.toml"), &text).unwrap_err();
+    let line = text.lines().position(|l| l.contains("\"happy\"")).unwrap() + 1;
+    let column = text
+        .lines()
+        .nth(line - 1)
+        .unwrap()
+        .find("\"happy\"")
+        .unwrap()
+        + 1;
+    assert_eq!(
+        errors(&diagnostics),
+        [format!(
+            "{line}:{column}: `satisfied` names the answer `happy`, which the survey does not offer"
+        )]
+    );
+}
+
+#[test]
+fn the_bundled_rulebook_names_the_satisfied_and_unsatisfied_answers() {
+    use casework::lifecycle::Satisfaction::*;
+    let (rules, _) = parse_rules(Path::new("content/rules.toml"), SAMPLE).unwrap();
+    assert_eq!(rules.follow_up.satisfied, [VerySatisfied, Satisfied]);
+    assert_eq!(
+        rules.follow_up.unsatisfied,
+        [Dissatisfied, VeryDissatisfied]
+    );
+    assert!(SAMPLE.contains("satisfied = [\"very_satisfied\", \"satisfied\"]"));
+}
+
+/// Minor takes the complainant's own deadline and sets no completion limit
+/// of its own (that would apply to every minor case); the others do not.
+#[test]
+fn only_minor_takes_the_complainants_own_deadline() {
+    let (rules, _) = parse_rules(Path::new("content/rules.toml"), SAMPLE).unwrap();
+    let takes: Vec<&str> = rules
+        .severities
+        .iter()
+        .filter(|s| s.own_deadline)
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(takes, ["minor"]);
+    assert!(rules.offers_own_deadline());
+    assert_eq!(rules.severity("minor").unwrap().limits.complete, None);
+    let text = merge(
+        &minimal_rules().replace(
+            "name = { zh = \"一般\", en = \"Minor\" }\n",
+            "name = { zh = \"一般\", en = \"Minor\" }\nown_deadline = \"yes\"\n",
+        ),
+        "",
+    );
+    let diagnostics = parse_rules(Path::new("r.toml"), &text).unwrap_err();
+    assert!(
+        errors(&diagnostics)
+            .iter()
+            .any(|e| e.contains("own_deadline")),
+        "{:?}",
+        errors(&diagnostics)
+    );
 }

@@ -215,7 +215,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 .and_then(action_token::rating_from_slug);
             let input = ActionInput {
                 rating,
-                reopen: rating.is_some_and(Satisfaction::is_unsatisfied),
+                reopen: rating.is_some_and(|r| self.config().rules.follow_up.is_unsatisfied(r)),
                 ..ActionInput::default()
             };
             return self.form(StatusCode::OK, lang, action, &record, &input, &[]);

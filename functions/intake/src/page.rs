@@ -162,6 +162,17 @@ pub fn form_page(
         &raw.occurred_on,
         false,
     );
+    // This page has no rulebook: the site's form offers the date where the
+    // rulebook lets a complainant name one, so it comes back when typed.
+    if raw.needed_by.is_some() || errors.iter().any(|e| e.field == Field::NeededBy) {
+        text(
+            &mut page,
+            Field::NeededBy,
+            "pages.field_needed_by",
+            &raw.needed_by,
+            false,
+        );
+    }
     text(
         &mut page,
         Field::Description,
@@ -359,6 +370,10 @@ mod tests {
             message: Localized::new("请留下电话", "Leave a phone <number>"),
         }];
         let page = default_form_page(Lang::En, &raw, &errors);
+        assert!(
+            !page.contains("name=\"needed_by\""),
+            "not typed, not offered here"
+        );
         assert!(page.contains("value=\"&lt;b&gt;张三&lt;/b&gt;\""));
         assert!(
             page.contains("a &quot;quote&quot; &amp; &lt;/textarea&gt;&lt;script&gt;</textarea>")
@@ -369,6 +384,24 @@ mod tests {
         assert!(page.contains("name=\"anonymous\" checked"));
         assert!(page.contains("value=\"key-12345678\""));
         assert!(page.contains("<html lang=\"en\">"));
+    }
+
+    /// A date the visitor typed comes back with its error, in their language.
+    #[test]
+    fn the_date_the_complainant_needs_it_by_comes_back_as_typed() {
+        let raw = RawSubmission {
+            needed_by: Some("2026-13-40".into()),
+            ..RawSubmission::default()
+        };
+        let errors = [FieldError {
+            field: Field::NeededBy,
+            code: ErrorCode::InvalidDate,
+            message: Localized::new("请按“年-月-日”填写", "Write year-month-day"),
+        }];
+        let page = default_form_page(Lang::Zh, &raw, &errors);
+        assert!(page.contains("<label for=\"needed_by\">希望办结日期（年-月-日）</label>"));
+        assert!(page.contains("name=\"needed_by\" value=\"2026-13-40\""));
+        assert!(page.contains("请按“年-月-日”填写"));
     }
 
     #[test]

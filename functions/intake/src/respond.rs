@@ -209,6 +209,9 @@ fn code_name(code: ErrorCode) -> &'static str {
         ErrorCode::InvalidDate => "invalid_date",
         ErrorCode::FutureDate => "future_date",
         ErrorCode::TooOld => "too_old",
+        ErrorCode::TooSoon => "too_soon",
+        ErrorCode::TooLate => "too_late",
+        ErrorCode::NotOffered => "not_offered",
         ErrorCode::InvalidIdempotencyKey => "invalid_idempotency_key",
         ErrorCode::Rejected => "rejected",
     }

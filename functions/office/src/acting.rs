@@ -103,7 +103,7 @@ pub async fn answer_survey<S: Store>(
     // Under `reopen` the complainant decides; under `escalate` the
     // rating has already reopened the case.
     if reopen
-        && rating.is_unsatisfied()
+        && rules.follow_up.is_unsatisfied(rating)
         && rules.follow_up.when_unsatisfied == WhenUnsatisfied::Reopen
     {
         // The audit trail keeps one text for both languages.

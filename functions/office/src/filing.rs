@@ -125,7 +125,8 @@ pub fn new_case(
         now,
         can_follow_up,
     )
-    .map_err(FileError::Open)?;
+    .map_err(FileError::Open)?
+    .needed_by(rules, submission.needed_by);
     let notifications = first_notifications(
         rules,
         &case,

@@ -93,6 +93,42 @@ async fn filing_stores_the_case_with_its_first_mails_and_a_key_replays() {
     assert_eq!(store.notifications().expect("outbox").len(), 2);
 }
 
+/// The sample rulebook lets a minor case take the complainant's date:
+/// filed Tuesday 10 March, needed by Friday 13 March, it is due at closing
+/// time that Friday instead of after the complaint's 15 working days.
+#[tokio::test]
+async fn a_minor_case_is_due_by_the_complainants_own_earlier_date() {
+    use casework::rules::DeadlineKind;
+    use chrono::TimeZone;
+    let store = MemoryStore::new();
+    let secret = secret();
+    let mut raw = raw();
+    raw.needed_by = Some("2026-03-13".into());
+    let filed = crate::file_case(rules(), &store, &links(&secret), Channel::Web, &raw, t0())
+        .await
+        .expect("filed");
+    let Filed::New(new) = &filed else {
+        panic!("a new case: {filed:?}")
+    };
+    let due = new
+        .case
+        .deadline(DeadlineKind::Complete)
+        .expect("a completion deadline");
+    assert_eq!(
+        due.due_at,
+        chrono::Utc.with_ymd_and_hms(2026, 3, 13, 10, 0, 0).unwrap()
+    );
+    let stored = store
+        .case(&new.case.tracking)
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(
+        stored.submission.needed_by,
+        chrono::NaiveDate::from_ymd_opt(2026, 3, 13)
+    );
+}
+
 #[tokio::test]
 async fn an_invalid_submission_is_data_and_stores_nothing() {
     let store = MemoryStore::new();

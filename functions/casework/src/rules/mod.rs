@@ -11,6 +11,7 @@ mod reader;
 pub use parse::{RULES_PATH, parse as parse_rules, parse_at as parse_rules_at};
 
 use crate::calendar::Calendar;
+use crate::lifecycle::Satisfaction;
 use crate::localized::Localized;
 use crate::time_limit::TimeLimit;
 use serde::Serialize;
@@ -206,6 +207,10 @@ pub struct SeverityLevel {
     pub limits: Limits,
     /// The department's supervisor is told about the case at once.
     pub notify_supervisor: bool,
+    /// A complainant filing a case of this severity may name the date they
+    /// need it by; an earlier date than the rule's becomes its completion
+    /// deadline. Any severity with it puts the date on the web form.
+    pub own_deadline: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -269,6 +274,21 @@ pub struct FollowUp {
     /// How long the survey links stay valid.
     pub open_for: TimeLimit,
     pub when_unsatisfied: WhenUnsatisfied,
+    /// The answers the statistics count as satisfied, best first.
+    pub satisfied: Vec<Satisfaction>,
+    /// The answers after which the complainant may ask for the case to be
+    /// handled again (or, under `escalate`, that send it one level up).
+    pub unsatisfied: Vec<Satisfaction>,
+}
+
+impl FollowUp {
+    pub fn is_satisfied(&self, answer: Satisfaction) -> bool {
+        self.satisfied.contains(&answer)
+    }
+
+    pub fn is_unsatisfied(&self, answer: Satisfaction) -> bool {
+        self.unsatisfied.contains(&answer)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -380,6 +400,12 @@ impl Rulebook {
             .flatten()
             .map(|limit| (limit, self.calendar.deadline(start, limit)))
             .min_by_key(|(_, at)| *at)
+    }
+
+    /// Whether the web form asks by when the complainant needs the case
+    /// handled: some severity takes their own deadline.
+    pub fn offers_own_deadline(&self) -> bool {
+        self.severities.iter().any(|s| s.own_deadline)
     }
 
     /// The longest extension a case of this type may get.

@@ -7,7 +7,7 @@
 //!
 //! Why this file is long: one reader per rulebook table (office, types, severities, categories, departments, routing, calendar), each reporting file:line:col; the reader primitives are in `reader.rs`.
 
-use super::reader::{Report, Span, TableReader, closest, expect_array, read_date};
+use super::reader::{Report, Span, TableReader, closest, expect_array, expect_string, read_date};
 use super::*;
 use crate::calendar::{Holiday, HolidayYear};
 use crate::diagnostic::{Diagnostic, SourceFile};
@@ -484,6 +484,7 @@ fn read_severity(
     let description = t.localized(report, "description").unwrap_or_default();
     let limits = read_limits(report, &mut t);
     let notify_supervisor = t.boolean(report, "notify_supervisor").unwrap_or(false);
+    let own_deadline = t.boolean(report, "own_deadline").unwrap_or(false);
     t.finish(
         report,
         &[
@@ -495,6 +496,7 @@ fn read_severity(
             "reply",
             "complete",
             "notify_supervisor",
+            "own_deadline",
         ],
     );
     let (id, id_span) = id?;
@@ -505,6 +507,7 @@ fn read_severity(
             description,
             limits,
             notify_supervisor,
+            own_deadline,
         },
         Refs {
             id: id_span,
@@ -883,8 +886,59 @@ impl Default for FollowUp {
             after: TimeLimit::working_days(2),
             open_for: TimeLimit::calendar_days(14),
             when_unsatisfied: WhenUnsatisfied::Reopen,
+            satisfied: vec![Satisfaction::VerySatisfied, Satisfaction::Satisfied],
+            // A neutral answer gives no right to have the case handled again.
+            unsatisfied: vec![Satisfaction::Dissatisfied, Satisfaction::VeryDissatisfied],
         }
     }
+}
+
+/// A list of survey answers by id (`satisfied = ["very_satisfied", …]`),
+/// in the survey's order whatever order they were written in.
+fn read_answers(
+    report: &mut Report<'_>,
+    t: &mut TableReader<'_, '_>,
+    key: &str,
+) -> Option<(Vec<Satisfaction>, Span)> {
+    let value = t.get(key)?;
+    let span = value.span();
+    let mut items = Vec::new();
+    for item in expect_array(report, value, key)? {
+        items.extend(expect_string(report, item, key));
+    }
+    let ids: Vec<&str> = Satisfaction::ALL.iter().map(|s| s.id()).collect();
+    let mut answers = Vec::new();
+    let mut ok = true;
+    for (id, at) in items {
+        match Satisfaction::from_id(&id) {
+            Some(a) if answers.contains(&a) => {
+                report.error(
+                    &at,
+                    format!("`{key}` lists the answer `{id}` twice"),
+                    "write each answer once",
+                );
+                ok = false;
+            }
+            Some(a) => answers.push(a),
+            None => {
+                let hint = match closest(&id, &ids) {
+                    Some(near) => format!("write \"{near}\"; the answers are {}", ids.join(", ")),
+                    None => format!("the answers are {}", ids.join(", ")),
+                };
+                report.error(
+                    &at,
+                    format!("`{key}` names the answer `{id}`, which the survey does not offer"),
+                    hint,
+                );
+                ok = false;
+            }
+        }
+    }
+    if !ok {
+        return None;
+    }
+    answers.sort_by_key(|a| Satisfaction::ALL.iter().position(|x| x == a));
+    Some((answers, span))
 }
 
 fn read_follow_up(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option<FollowUp> {
@@ -892,7 +946,33 @@ fn read_follow_up(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option
     let after = t.time_limit(report, "after");
     let open_for = t.time_limit(report, "open_for");
     let when = t.string(report, "when_unsatisfied");
-    t.finish(report, &["after", "open_for", "when_unsatisfied"]);
+    let satisfied = read_answers(report, &mut t, "satisfied");
+    let unsatisfied = read_answers(report, &mut t, "unsatisfied");
+    t.finish(
+        report,
+        &[
+            "after",
+            "open_for",
+            "when_unsatisfied",
+            "satisfied",
+            "unsatisfied",
+        ],
+    );
+    // An answer cannot both count as satisfied and reopen the case.
+    if let (Some((s, _)), Some((u, span))) = (&satisfied, &unsatisfied) {
+        let both: Vec<&str> = u.iter().filter(|a| s.contains(a)).map(|a| a.id()).collect();
+        if !both.is_empty() {
+            report.error(
+                span,
+                format!(
+                    "`unsatisfied` lists {}, which `satisfied` lists too",
+                    both.join(", ")
+                ),
+                "an answer is either satisfied or unsatisfied (or neither); remove it from one list",
+            );
+            return None;
+        }
+    }
     let when_unsatisfied = match when {
         None => defaults.when_unsatisfied,
         Some((w, _)) if w == "reopen" => WhenUnsatisfied::Reopen,
@@ -910,6 +990,8 @@ fn read_follow_up(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option
         after: after.map(|(a, _)| a).unwrap_or(defaults.after),
         open_for: open_for.map(|(o, _)| o).unwrap_or(defaults.open_for),
         when_unsatisfied,
+        satisfied: satisfied.map(|(s, _)| s).unwrap_or(defaults.satisfied),
+        unsatisfied: unsatisfied.map(|(u, _)| u).unwrap_or(defaults.unsatisfied),
     })
 }
 

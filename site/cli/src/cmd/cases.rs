@@ -157,6 +157,10 @@ pub struct FileArgs {
     /// When it happened, `YYYY-MM-DD`.
     #[arg(long)]
     pub occurred_on: Option<String>,
+    /// By when the complainant needs it, `YYYY-MM-DD`, where the rulebook
+    /// lets them say (a severity with `own_deadline`).
+    #[arg(long)]
+    pub needed_by: Option<String>,
     /// What the complainant wants.
     #[arg(long)]
     pub desired_outcome: Option<String>,
@@ -432,6 +436,7 @@ fn file(root: &Path, rules: &Rulebook, args: FileArgs) -> anyhow::Result<ExitCod
         subject: args.subject,
         location: args.location,
         occurred_on: args.occurred_on,
+        needed_by: args.needed_by,
         description: Some(args.description),
         desired_outcome: args.desired_outcome,
         language: Some(args.language),
