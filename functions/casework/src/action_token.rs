@@ -107,18 +107,26 @@ pub enum Action {
     Reply,
     Extend,
     Close,
+    /// The case is not a valid one (not the office's to handle, no
+    /// substance): closed with the reason, which the complainant is told.
+    Reject,
+    /// The case is worse than filed: a higher severity, with its tighter
+    /// limits.
+    RaiseSeverity,
     /// The complainant rates the handling (and may comment or reopen).
     Survey,
 }
 
 impl Action {
     /// The department's actions, in the order the mail lists them.
-    pub const DEPARTMENT: [Action; 5] = [
+    pub const DEPARTMENT: [Action; 7] = [
         Action::Accept,
         Action::SendBack,
         Action::Reply,
         Action::Extend,
         Action::Close,
+        Action::RaiseSeverity,
+        Action::Reject,
     ];
 
     /// The action's name in paths and in the signed text.
@@ -129,21 +137,17 @@ impl Action {
             Action::Reply => "reply",
             Action::Extend => "extend",
             Action::Close => "close",
+            Action::Reject => "reject",
+            Action::RaiseSeverity => "raise-severity",
             Action::Survey => "survey",
         }
     }
 
     pub fn from_slug(slug: &str) -> Option<Action> {
-        [
-            Action::Accept,
-            Action::SendBack,
-            Action::Reply,
-            Action::Extend,
-            Action::Close,
-            Action::Survey,
-        ]
-        .into_iter()
-        .find(|a| a.slug() == slug)
+        Action::DEPARTMENT
+            .into_iter()
+            .chain([Action::Survey])
+            .find(|a| a.slug() == slug)
     }
 }
 
@@ -374,6 +378,8 @@ pub fn department_links(
         reply: link(Action::Reply),
         extend: link(Action::Extend),
         close: link(Action::Close),
+        reject: link(Action::Reject),
+        raise_severity: link(Action::RaiseSeverity),
     }
 }
 

@@ -12,4 +12,6 @@ pub struct ActionLinks {
     pub reply: Option<String>,
     pub extend: Option<String>,
     pub close: Option<String>,
+    pub reject: Option<String>,
+    pub raise_severity: Option<String>,
 }

@@ -423,6 +423,8 @@ fn action_links(doc: &mut Letter, links: &ActionLinks) {
         ("mail.action_reply", &links.reply),
         ("mail.action_extend", &links.extend),
         ("mail.action_close", &links.close),
+        ("mail.action_raise_severity", &links.raise_severity),
+        ("mail.action_reject", &links.reject),
     ];
     if actions.iter().any(|(_, url)| url.is_some()) {
         doc.heading(both(say("mail.actions"), lang));
@@ -671,6 +673,8 @@ mod tests {
             reply: None,
             extend: None,
             close: Some("https://h.example.org/c".into()),
+            reject: Some("https://h.example.org/r".into()),
+            raise_severity: None,
         }
     }
 

@@ -38,7 +38,9 @@ use mail::Mailer;
 use office::acting::{ActError, Acted};
 
 /// The fields a department's action form may send.
-const ACTION_FIELDS: &[&str] = &["version", "lang", "reason", "text", "new_due", "outcome"];
+const ACTION_FIELDS: &[&str] = &[
+    "version", "lang", "reason", "text", "new_due", "outcome", "severity",
+];
 /// The fields the survey form may send.
 const SURVEY_FIELDS: &[&str] = &["version", "lang", "rating", "comment", "reopen"];
 
@@ -306,6 +308,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
             text: get("text").unwrap_or_default(),
             new_due: get("new_due").unwrap_or_default().trim().to_string(),
             outcome: get("outcome").unwrap_or_default(),
+            severity: get("severity").unwrap_or_default(),
             rating: get("rating")
                 .as_deref()
                 .and_then(action_token::rating_from_slug),
@@ -454,6 +457,17 @@ impl<S: Store, M: Mailer> Api<S, M> {
             Action::Close => Command::Close {
                 outcome: "-".into(),
             },
+            Action::Reject => Command::Reject { reason: "-".into() },
+            // The highest there is: possible when any higher one is.
+            Action::RaiseSeverity => Command::RaiseSeverity {
+                severity: self
+                    .config()
+                    .rules
+                    .severities
+                    .last()
+                    .map(|s| s.id.clone())
+                    .unwrap_or_else(|| case.severity.clone()),
+            },
             Action::Survey => Command::RecordSatisfaction {
                 rating: Satisfaction::Neutral,
                 comment: None,
@@ -486,6 +500,28 @@ impl<S: Store, M: Mailer> Api<S, M> {
             Action::Close => Command::Close {
                 outcome: input.outcome.clone(),
             },
+            Action::Reject => Command::Reject {
+                reason: input.reason.clone(),
+            },
+            Action::RaiseSeverity => {
+                let chosen = self
+                    .config()
+                    .rules
+                    .higher_severities(&case.severity)
+                    .iter()
+                    .find(|s| s.id.as_str() == input.severity.trim())
+                    .map(|s| s.id.clone());
+                Command::RaiseSeverity {
+                    severity: chosen.ok_or_else(|| {
+                        (
+                            Some("severity"),
+                            say("pages.link_choose_higher_severity")
+                                .get(lang)
+                                .to_string(),
+                        )
+                    })?,
+                }
+            }
             Action::Extend => {
                 let date = NaiveDate::parse_from_str(&input.new_due, "%Y-%m-%d").map_err(|_| {
                     (
@@ -649,6 +685,17 @@ impl<S: Store, M: Mailer> Api<S, M> {
             problems,
             extension_window,
             complainant_may_reopen: rules.follow_up.when_unsatisfied == WhenUnsatisfied::Reopen,
+            higher_severities: rules
+                .higher_severities(&record.case.severity)
+                .iter()
+                .map(|s| {
+                    (
+                        s.id.to_string(),
+                        s.name.get(lang).to_string(),
+                        s.description.get(lang).to_string(),
+                    )
+                })
+                .collect(),
         };
         page(
             status,
@@ -670,6 +717,9 @@ impl<S: Store, M: Mailer> Api<S, M> {
             }
             LifecycleError::NoDeadline(_) => say("pages.link_kind_case_no_completion").get(lang),
             LifecycleError::AlreadyRated => say("pages.link_case_already_been_rated").get(lang),
+            LifecycleError::SeverityNotHigher { .. } => {
+                say("pages.link_no_higher_severity").get(lang)
+            }
             _ if action == Action::Survey => say("pages.link_case_cannot_rated_now").get(lang),
             _ => say("pages.link_cannot_done_case_current").get(lang),
         };
@@ -776,6 +826,18 @@ fn done_message(action: Action, case: &Case, rules: &casework::Rulebook, lang: L
         Action::Close => say("pages.link_case_closed_complainant_who")
             .get(lang)
             .to_string(),
+        Action::Reject => say("pages.link_rejected").get(lang).to_string(),
+        Action::RaiseSeverity => {
+            let severity = rules
+                .severity(case.severity.as_str())
+                .map(|s| s.name.get(lang).to_string())
+                .unwrap_or_else(|| case.severity.to_string());
+            say_with(
+                "pages.link_severity_raised",
+                lang,
+                &[("severity", severity)],
+            )
+        }
         Action::Survey => String::new(),
     }
 }

@@ -613,6 +613,10 @@ async fn version(api: &TestApi, tracking: &str) -> u64 {
 }
 
 async fn state(api: &TestApi, tracking: &str) -> CaseState {
+    stored_case(api, tracking).await.state
+}
+
+async fn stored_case(api: &TestApi, tracking: &str) -> casework::lifecycle::Case {
     let t = TrackingNumber::parse(tracking).expect("tracking");
     api.store()
         .case(&t)
@@ -620,7 +624,6 @@ async fn state(api: &TestApi, tracking: &str) -> CaseState {
         .expect("store")
         .expect("case")
         .case
-        .state
 }
 
 /// Posts an action form at the case's current version.
@@ -655,8 +658,11 @@ async fn the_department_mail_carries_links_that_open_the_action_pages() {
                 assert!(!page.contains(private), "{private} on the action page");
             }
         } else {
-            // Only accepting and sending back make sense for a new case.
-            let allowed = action == Action::SendBack;
+            // A new case can be accepted, sent back, raised or rejected.
+            let allowed = matches!(
+                action,
+                Action::SendBack | Action::RaiseSeverity | Action::Reject
+            );
             assert_eq!(r.status().is_success(), allowed, "{action}: {}", text(&r));
         }
     }
@@ -793,6 +799,71 @@ async fn sending_back_mails_the_office_with_the_reason() {
     assert!(id.contains("/sent-back/"), "{id}");
     assert_eq!(mail.to, vec!["cases@example.org".to_string()]);
     assert!(mail.text.contains("属于住建局职责"));
+}
+
+#[tokio::test]
+async fn rejecting_from_the_mail_ends_the_case_and_mails_the_complainant_the_reason() {
+    let api = api();
+    let tracking = submitted(&api).await;
+    let path = link(&tracking, "water", Action::Reject);
+    // No reason: the form comes back with the problem, nothing changes.
+    let r = act(&api, &path, &tracking, "reason=").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{}", text(&r));
+    assert_eq!(state(&api, &tracking).await, CaseState::Received);
+    let reason = "所反映事项已由法院受理，不属于热线受理范围。";
+    let r = act(&api, &path, &tracking, &format!("reason={}", enc(reason))).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    assert_eq!(state(&api, &tracking).await, CaseState::Rejected);
+    let sent = api.mailer().sent();
+    let (id, mail) = sent.last().expect("a mail");
+    assert!(id.contains("/rejected/"), "{id}");
+    assert_eq!(mail.to, vec![EMAIL.to_string()]);
+    assert!(mail.text.contains(reason), "{}", mail.text);
+    let status = json(&call(&api, get(&format!("/cases/{tracking}"))).await);
+    assert_eq!(status["reply"], reason, "the reason is the public note");
+    // A second click finds the case ended.
+    let r = act(&api, &path, &tracking, &format!("reason={}", enc(reason))).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "{}", text(&r));
+}
+
+#[tokio::test]
+async fn raising_the_severity_from_the_mail_tightens_the_limits() {
+    let api = api();
+    let tracking = submitted(&api).await;
+    let path = link(&tracking, "water", Action::RaiseSeverity);
+    let before = stored_case(&api, &tracking).await;
+    let page = text(&call(&api, get(&path)).await);
+    let rules = rules();
+    let higher = rules.higher_severities(&before.severity);
+    assert!(!higher.is_empty(), "the sample case can be raised");
+    for s in higher {
+        assert!(page.contains(&format!("value=\"{}\"", s.id)), "{page}");
+    }
+    // A severity that is not higher is refused on the form.
+    let r = act(
+        &api,
+        &path,
+        &tracking,
+        &format!("severity={}", before.severity),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{}", text(&r));
+    let top = higher.last().expect("a higher one").id.clone();
+    let r = act(&api, &path, &tracking, &format!("severity={top}")).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    let after = stored_case(&api, &tracking).await;
+    assert_eq!(after.severity, top);
+    let due = |c: &casework::lifecycle::Case| {
+        c.deadline(casework::rules::DeadlineKind::Reply)
+            .map(|d| d.due_at)
+    };
+    assert!(
+        due(&after) <= due(&before),
+        "the reply limit did not loosen"
+    );
+    // At the top there is nothing higher: the link says so.
+    let r = call(&api, get(&path)).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "{}", text(&r));
 }
 
 #[tokio::test]

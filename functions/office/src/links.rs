@@ -36,12 +36,17 @@ impl Links<'_> {
         case: &Case,
         now: DateTime<Utc>,
     ) -> ActionLinks {
-        action_token::department_links(
+        let mut links = action_token::department_links(
             self.action_secret,
             self.public_base_url,
             case,
             action_token::department_link_expiry(rules, case, now),
-        )
+        );
+        // No link to a form that could only say "already the highest".
+        if rules.higher_severities(&case.severity).is_empty() {
+            links.raise_severity = None;
+        }
+        links
     }
 
     /// The status page a person follows from a mail.

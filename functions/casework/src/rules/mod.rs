@@ -367,6 +367,13 @@ impl Rulebook {
         self.severities.iter().position(|s| &s.id == id)
     }
 
+    /// The severities a case of severity `id` can be raised to, lowest
+    /// first; every one when `id` left the rulebook (it can only be replaced).
+    pub fn higher_severities(&self, id: &SeverityId) -> &[SeverityLevel] {
+        let from = self.severity_rank(id).map_or(0, |rank| rank + 1);
+        &self.severities[from..]
+    }
+
     pub fn category(&self, id: &str) -> Option<&Category> {
         self.categories.iter().find(|c| c.id.as_str() == id)
     }

@@ -14,7 +14,7 @@ use std::fmt::Write;
 /// What someone typed into an action or survey form, kept to show again.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ActionInput {
-    /// Send back and extend: why.
+    /// Send back, extend and reject: why.
     pub reason: String,
     /// Reply: the text, which becomes the public status note.
     pub text: String,
@@ -22,6 +22,8 @@ pub struct ActionInput {
     pub new_due: String,
     /// Close: the outcome.
     pub outcome: String,
+    /// Raise the severity: the id of the one chosen.
+    pub severity: String,
     /// Survey: the rating chosen, the comment, and whether to reopen.
     pub rating: Option<Satisfaction>,
     pub comment: String,
@@ -44,6 +46,9 @@ pub struct ActionForm<'a> {
     /// Survey: an unsatisfied complainant may ask for the case to be handled
     /// again (`reopen` rule); under `escalate` the rating itself does it.
     pub complainant_may_reopen: bool,
+    /// Raise the severity: the ones above the case's, lowest first, as
+    /// (id, name, description) in the page's language.
+    pub higher_severities: Vec<(String, String, String)>,
 }
 
 /// The title of an action's page.
@@ -54,6 +59,8 @@ pub fn action_title(lang: Lang, action: Action) -> &'static str {
         Action::Reply => w(lang, "pages.title_reply"),
         Action::Extend => w(lang, "pages.title_extend"),
         Action::Close => w(lang, "pages.title_close"),
+        Action::Reject => w(lang, "pages.title_reject"),
+        Action::RaiseSeverity => w(lang, "pages.title_raise_severity"),
         Action::Survey => w(lang, "pages.title_survey"),
     }
 }
@@ -219,6 +226,43 @@ pub fn action_form_page(shells: &PageShells, lang: Lang, form: &ActionForm) -> S
             &input.outcome,
             form.problems,
         ),
+        Action::Reject => textarea(
+            &mut page,
+            "reason",
+            w(lang, "pages.reject_reason"),
+            Some(w(lang, "pages.reject_hint")),
+            &input.reason,
+            form.problems,
+        ),
+        Action::RaiseSeverity => {
+            let invalid = form.problems.iter().any(|(f, _)| *f == Some("severity"));
+            let _ = writeln!(
+                page,
+                "<fieldset id=\"severity\" aria-describedby=\"severity-hint\"{}>\n<legend>{}</legend>\n<p id=\"severity-hint\">{}</p>",
+                if invalid {
+                    " aria-invalid=\"true\""
+                } else {
+                    ""
+                },
+                w(lang, "pages.new_severity"),
+                w(lang, "pages.severity_hint")
+            );
+            for (id, name, description) in &form.higher_severities {
+                let checked = if input.severity == *id {
+                    " checked"
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    page,
+                    "<label for=\"severity-{id}\"><input type=\"radio\" id=\"severity-{id}\" name=\"severity\" value=\"{id}\"{checked}> {}</label>\n<p>{}</p>",
+                    escape(name),
+                    escape(description),
+                    id = escape(id)
+                );
+            }
+            page.push_str("</fieldset>\n");
+        }
         Action::Survey => {
             let _ = writeln!(
                 page,
@@ -271,6 +315,8 @@ pub fn action_form_page(shells: &PageShells, lang: Lang, form: &ActionForm) -> S
         Action::Reply => w(lang, "pages.button_reply"),
         Action::Extend => w(lang, "pages.button_extend"),
         Action::Close => w(lang, "pages.button_close"),
+        Action::Reject => w(lang, "pages.button_reject"),
+        Action::RaiseSeverity => w(lang, "pages.button_raise_severity"),
         Action::Survey => w(lang, "pages.button_survey"),
     };
     let _ = writeln!(
