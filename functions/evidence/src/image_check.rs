@@ -183,7 +183,9 @@ fn jpeg_reaches_end(bytes: &[u8]) -> Result<(), Refusal> {
             _ => return Err(cut()),
         };
         if length < 2 {
-            return Err(Refusal::damaged("the JPEG has a segment of impossible length"));
+            return Err(Refusal::damaged(
+                "the JPEG has a segment of impossible length",
+            ));
         }
         at += length;
         if at > bytes.len() {

@@ -137,7 +137,11 @@ impl Checked {
 
     /// The thumbnail, in the same format as the image ([`Checked::content_type`]).
     pub fn thumbnail(&self) -> Option<&[u8]> {
-        self.image.as_ref()?.thumbnail.as_ref().map(|t| t.bytes.as_slice())
+        self.image
+            .as_ref()?
+            .thumbnail
+            .as_ref()
+            .map(|t| t.bytes.as_slice())
     }
 
     /// (width, height) of an image, after orientation.

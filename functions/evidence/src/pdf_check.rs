@@ -55,7 +55,9 @@ pub(crate) fn check(bytes: &[u8], deadline: &Deadline) -> Result<Checked, Refusa
         return Err(Refusal::Encrypted);
     }
     if document.xref_recovery.is_some() {
-        return Err(Refusal::damaged("the PDF's cross-reference had to be repaired"));
+        return Err(Refusal::damaged(
+            "the PDF's cross-reference had to be repaired",
+        ));
     }
     entries_point_at_objects(bytes, &document)?;
     if document.catalog().is_err() {
@@ -123,7 +125,10 @@ fn object_header(bytes: &[u8]) -> Option<(u32, u16)> {
     let number = std::str::from_utf8(words.next()?).ok()?.parse().ok()?;
     let generation = std::str::from_utf8(words.next()?).ok()?.parse().ok()?;
     // `obj` may be followed directly by `<<` on the same word.
-    words.next()?.starts_with(b"obj").then_some((number, generation))
+    words
+        .next()?
+        .starts_with(b"obj")
+        .then_some((number, generation))
 }
 
 /// Every object the cross-reference places at an offset must begin there.

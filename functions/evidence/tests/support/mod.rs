@@ -23,13 +23,19 @@ pub fn limits() -> Limits {
 /// Left half red, right half blue, so a rotation shows.
 pub fn two_colour(width: u32, height: u32) -> DynamicImage {
     DynamicImage::ImageRgb8(RgbImage::from_fn(width, height, |x, _| {
-        if x < width / 2 { Rgb([220, 20, 20]) } else { Rgb([20, 20, 220]) }
+        if x < width / 2 {
+            Rgb([220, 20, 20])
+        } else {
+            Rgb([20, 20, 220])
+        }
     }))
 }
 
 pub fn encode(picture: &DynamicImage, format: ImageFormat) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
-    picture.write_to(&mut out, format).expect("encode a test image");
+    picture
+        .write_to(&mut out, format)
+        .expect("encode a test image");
     out.into_inner()
 }
 
@@ -81,7 +87,14 @@ pub fn exif_segment(orientation: u16) -> Vec<u8> {
     }
     u32le(&mut tiff, 0);
     assert_eq!(tiff.len(), 92);
-    for (numerator, denominator) in [(39, 1), (54, 1), (2712, 100), (116, 1), (23, 1), (4567, 100)] {
+    for (numerator, denominator) in [
+        (39, 1),
+        (54, 1),
+        (2712, 100),
+        (116, 1),
+        (23, 1),
+        (4567, 100),
+    ] {
         u32le(&mut tiff, numerator);
         u32le(&mut tiff, denominator);
     }
@@ -138,7 +151,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &byte in bytes {
         crc ^= u32::from(byte);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -162,7 +179,11 @@ pub fn png_header_only(width: u32, height: u32) -> Vec<u8> {
     ihdr.extend_from_slice(&height.to_be_bytes());
     ihdr.extend_from_slice(&[8, 0, 0, 0, 0]); // 8-bit grey, deflate, no interlace
     png_chunk(&mut out, b"IHDR", &ihdr);
-    png_chunk(&mut out, b"IDAT", &[0x78, 0x01, 0x01, 0x00, 0x00, 0xFF, 0xFF, 0, 0, 0, 1]);
+    png_chunk(
+        &mut out,
+        b"IDAT",
+        &[0x78, 0x01, 0x01, 0x00, 0x00, 0xFF, 0xFF, 0, 0, 0, 1],
+    );
     png_chunk(&mut out, b"IEND", &[]);
     out
 }
@@ -193,7 +214,9 @@ pub fn pdf_with_trailer(objects: &[&str], trailer_extra: &str) -> Vec<u8> {
         out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", index + 1).as_bytes());
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
     for offset in offsets {
         out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
     }
@@ -215,7 +238,13 @@ pub const CONTENT: &str = "<< /Length 33 >>\nstream\nBT /F1 12 Tf 20 100 Td (hi)
 /// A one-page PDF with a document information dictionary (object 5).
 pub fn small_pdf() -> Vec<u8> {
     pdf_with_trailer(
-        &[CATALOG, PAGES, PAGE, CONTENT, "<< /Author (Wang Xiaoming) /Title (receipt) >>"],
+        &[
+            CATALOG,
+            PAGES,
+            PAGE,
+            CONTENT,
+            "<< /Author (Example Author) /Title (receipt) >>",
+        ],
         "/Info 5 0 R ",
     )
 }
