@@ -39,8 +39,8 @@ use std::time::{Duration, Instant};
 pub const JPEG_QUALITY: u8 = 85;
 
 /// The file types a visitor may send. Deliberately few:
-/// - JPEG: what cameras and phones produce (browsers hand iPhone HEIC photos
-///   over as JPEG when a form uploads them).
+/// - JPEG: what cameras and phones produce (iPhones hand their HEIC photos
+///   to a web form as JPEG unless the form asks for HEIC).
 /// - PNG: screenshots, scans of forms.
 /// - PDF: documents, letters, receipts.
 ///
@@ -108,7 +108,9 @@ pub struct Limits {
     pub max_side: u32,
     /// How long the whole check of one file may take (decoding, re-encoding
     /// and the thumbnail; for a PDF, parsing). Past it the file is refused as
-    /// [`Refusal::TooSlow`].
+    /// [`Refusal::TooSlow`]. Images are stopped at the codecs' next read or
+    /// write after it passes; a PDF's parse is not interrupted, only judged
+    /// when it ends (the size limit bounds it).
     pub time_budget: Duration,
     /// Longest side of the thumbnail of an image; 0 makes none.
     pub thumbnail_side: u32,
