@@ -410,3 +410,23 @@ fn kinds_read_from_the_rulebook_names() {
     }
     assert_eq!(Kind::from_code("gif"), None);
 }
+
+#[test]
+fn a_photo_with_a_broken_exif_block_is_accepted_without_it() {
+    let plain = jpeg(30, 20);
+    let mut broken = plain[..2].to_vec();
+    broken.extend_from_slice(b"\xFF\xE1\x00\x10Exif\0\0MM\0*\xFF\xFF\xFF\xFF");
+    broken.extend_from_slice(&plain[2..]);
+    let checked = check(&broken, &limits()).expect("the pixels are fine");
+    assert_eq!(checked.dimensions(), Some((30, 20)));
+    assert!(!contains(&checked.bytes, b"Exif"));
+}
+
+#[test]
+fn a_jpeg_with_data_between_segments_is_damaged() {
+    let plain = jpeg(30, 20);
+    let mut odd = plain[..2].to_vec();
+    odd.extend_from_slice(b"junk");
+    odd.extend_from_slice(&plain[2..]);
+    assert_eq!(refusal_code(&odd), "damaged");
+}
