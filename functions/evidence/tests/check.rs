@@ -425,8 +425,11 @@ fn a_photo_with_a_broken_exif_block_is_accepted_without_it() {
 #[test]
 fn a_jpeg_with_data_between_segments_is_damaged() {
     let plain = jpeg(30, 20);
-    let mut odd = plain[..2].to_vec();
+    // After the first segment (APP0), before the next marker.
+    assert_eq!(plain[2..4], [0xFF, 0xE0]);
+    let end = 4 + usize::from(u16::from_be_bytes([plain[4], plain[5]]));
+    let mut odd = plain[..end].to_vec();
     odd.extend_from_slice(b"junk");
-    odd.extend_from_slice(&plain[2..]);
+    odd.extend_from_slice(&plain[end..]);
     assert_eq!(refusal_code(&odd), "damaged");
 }
