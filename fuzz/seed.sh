@@ -4,7 +4,7 @@
 set -eu
 cd "$(dirname "$0")"
 root=..
-mkdir -p corpus/submission corpus/frontmatter corpus/rules
+mkdir -p corpus/submission corpus/frontmatter corpus/rules corpus/evidence_image corpus/evidence_pdf
 
 # Submissions: the first byte picks the decoder (even: form, odd: JSON).
 for f in "$root"/tests/bad-input/*.json "$root"/tests/bad-input/*.form; do
@@ -31,3 +31,14 @@ done
 # YAML front matter, which the sample site does not use.
 printf -- '---\ntitle: 热线\nkind: hotline\nweight: 2\ndate: 2026-01-05\nhotline:\n  number: "12345"\n  hours: 7×24\n---\nbody\n' > corpus/frontmatter/yaml-hotline.md
 printf -- '---\ntitle: Letters\nkind: channel\nchannel:\n  type: letter\n  address: "1 Main St"\n  hours: [a, b]\ndraft: true\nvalid_until: 2027-01-01\n---\n# Body\n' > corpus/frontmatter/yaml-channel.md
+
+# Evidence: the evidence crate's corpus. Images get the "no header" selector
+# byte in front; PDFs go as they are.
+for f in "$root"/functions/evidence/tests/corpus/*; do
+    name=$(basename "$f")
+    case "$name" in
+        *.pdf) cp "$f" "corpus/evidence_pdf/$name" ;;
+        *.md | *.txt) ;;
+        *) { printf '\000'; cat "$f"; } > "corpus/evidence_image/$name" ;;
+    esac
+done
