@@ -37,6 +37,7 @@ use serde::{Deserialize, Serialize};
 pub mod contract;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
+pub mod evidence;
 #[cfg(feature = "faults")]
 pub mod faults;
 pub mod memory;

@@ -115,6 +115,9 @@ pub enum Action {
     RaiseSeverity,
     /// The complainant rates the handling (and may comment or reopen).
     Survey,
+    /// A department downloads the case's evidence (one token for every
+    /// item; the item's number is in the path).
+    Evidence,
 }
 
 impl Action {
@@ -140,13 +143,14 @@ impl Action {
             Action::Reject => "reject",
             Action::RaiseSeverity => "raise-severity",
             Action::Survey => "survey",
+            Action::Evidence => "evidence",
         }
     }
 
     pub fn from_slug(slug: &str) -> Option<Action> {
         Action::DEPARTMENT
             .into_iter()
-            .chain([Action::Survey])
+            .chain([Action::Survey, Action::Evidence])
             .find(|a| a.slug() == slug)
     }
 }
@@ -380,7 +384,30 @@ pub fn department_links(
         close: link(Action::Close),
         reject: link(Action::Reject),
         raise_severity: link(Action::RaiseSeverity),
+        evidence: evidence_links(secret, base_url, case, &holder, expires_at),
     }
+}
+
+/// One download link per item of `case`'s evidence, with one token for
+/// `holder`.
+fn evidence_links(
+    secret: &ActionSecret,
+    base_url: &str,
+    case: &Case,
+    holder: &Holder,
+    expires_at: DateTime<Utc>,
+) -> Vec<(crate::evidence::EvidenceItem, String)> {
+    if case.evidence.is_empty() {
+        return Vec::new();
+    }
+    let token = ActionToken::sign(secret, &case.tracking, holder, Action::Evidence, expires_at);
+    case.evidence
+        .iter()
+        .map(|item| {
+            let url = crate::evidence::evidence_url(base_url, &case.tracking, item.number, &token);
+            (item.clone(), url)
+        })
+        .collect()
 }
 
 /// Every rating a survey mail offers, in order from best to worst.

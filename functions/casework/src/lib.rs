@@ -22,12 +22,14 @@
 //!   outbox and mailers keep and send it.
 //! - [`stats`]: the monthly statistics and the CSV export.
 //! - [`action_token`]: the signed links in mails (department actions, survey).
+//! - [`evidence`]: the files a case keeps, as described on the case.
 
 pub mod action_token;
 pub mod calendar;
 pub mod channel;
 pub mod diagnostic;
 pub mod due;
+pub mod evidence;
 pub mod letter;
 pub mod lifecycle;
 pub mod links;

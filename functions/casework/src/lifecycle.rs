@@ -301,6 +301,10 @@ pub struct Case {
     /// Notices already sent; each goes out once.
     pub sent: BTreeSet<Notice>,
     pub events: Vec<Event>,
+    /// The photos and documents sent with it, checked; the bytes are in
+    /// the evidence store.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<crate::evidence::EvidenceItem>,
 }
 
 /// What someone asks to do to a case.
@@ -502,6 +506,7 @@ impl Case {
             satisfaction: None,
             can_follow_up,
             sent: BTreeSet::new(),
+            evidence: Vec::new(),
             events: vec![Event {
                 at: received_at,
                 actor: match channel {

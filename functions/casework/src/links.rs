@@ -14,4 +14,6 @@ pub struct ActionLinks {
     pub close: Option<String>,
     pub reject: Option<String>,
     pub raise_severity: Option<String>,
+    /// The case's evidence, each item with its download link.
+    pub evidence: Vec<(crate::evidence::EvidenceItem, String)>,
 }

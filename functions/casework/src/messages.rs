@@ -92,6 +92,7 @@ pub fn department_new_case(
         contact_fields(&mut doc, submission);
     }
 
+    evidence_links(&mut doc, links);
     action_links(&mut doc, links);
     doc.footer(rules, Reader::Staff);
 
@@ -414,6 +415,27 @@ pub fn reopened_to_department(
     addressed(to, doc.render(&subject))
 }
 
+/// The "Evidence" section: one download link per file, named by number,
+/// kind and size only (never the name the visitor's device gave it).
+fn evidence_links(doc: &mut Letter, links: &ActionLinks) {
+    if links.evidence.is_empty() {
+        return;
+    }
+    let lang = doc.lang();
+    doc.heading(both(say("mail.evidence"), lang));
+    doc.para(both(say("mail.evidence_intro"), lang));
+    for (item, url) in &links.evidence {
+        let label = format!(
+            "{} {} · {} · {}",
+            both(say("mail.evidence_item"), lang),
+            item.number,
+            item.kind.id().to_uppercase(),
+            crate::evidence::human_size(item.bytes, lang)
+        );
+        doc.link(label, url.clone());
+    }
+}
+
 /// The "Actions" section: one link per action present.
 fn action_links(doc: &mut Letter, links: &ActionLinks) {
     let lang = doc.lang();
@@ -675,6 +697,7 @@ mod tests {
             close: Some("https://h.example.org/c".into()),
             reject: Some("https://h.example.org/r".into()),
             raise_severity: None,
+            evidence: Vec::new(),
         }
     }
 

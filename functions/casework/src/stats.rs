@@ -159,6 +159,8 @@ pub struct Figures {
     pub satisfied: Rate,
     /// Categories with more than one case, most first.
     pub recurring: Vec<(String, usize)>,
+    /// Cases that came with files (photos, documents).
+    pub with_evidence: usize,
 }
 
 /// The figures of `cases` (those received in `month`), as of `now`.
@@ -180,6 +182,9 @@ pub fn figures(rules: &Rulebook, month: Month, cases: &[&Case], now: DateTime<Ut
             .entry(case.channel.key().to_string())
             .or_default() += 1;
         *f.by_state.entry(case.state.to_string()).or_default() += 1;
+        if !case.evidence.is_empty() {
+            f.with_evidence += 1;
+        }
         on_time(case, DeadlineKind::Accept, now, &mut f.accepted_on_time);
         on_time(case, DeadlineKind::Complete, now, &mut f.completed_on_time);
         if case.state == CaseState::Closed {
@@ -339,6 +344,7 @@ pub fn report(rules: &Rulebook, f: &Figures, to: Vec<String>) -> Message {
     );
     line("stats.followed_up", f.followed_up.show());
     line("stats.satisfied", f.satisfied.show());
+    line("stats.with_evidence", f.with_evidence.to_string());
     let names = |map: &BTreeMap<String, usize>, name: &dyn Fn(&str) -> Option<String>| {
         map.iter()
             .map(|(id, n)| format!("{} {n}", name(id).unwrap_or_else(|| id.clone())))

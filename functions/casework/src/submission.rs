@@ -135,6 +135,8 @@ pub enum Field {
     DesiredOutcome,
     Language,
     IdempotencyKey,
+    /// The files sent with it (photos, documents).
+    Evidence,
     /// The submission as a whole, for errors that belong to no one field.
     Form,
 }
@@ -157,6 +159,7 @@ impl Field {
             Field::DesiredOutcome => "desired_outcome",
             Field::Language => "language",
             Field::IdempotencyKey => "idempotency_key",
+            Field::Evidence => "evidence",
             Field::Form => "form",
         }
     }
@@ -178,6 +181,7 @@ impl Field {
             Field::DesiredOutcome => Localized::new("您的诉求", "desired outcome"),
             Field::Language => Localized::new("语言", "language"),
             Field::IdempotencyKey => Localized::new("表单标识", "form key"),
+            Field::Evidence => Localized::new("材料", "files"),
             Field::Form => Localized::new("表单", "form"),
         }
     }
@@ -219,6 +223,15 @@ pub enum ErrorCode {
     /// completion limit).
     NotOffered,
     InvalidIdempotencyKey,
+    /// A file that is not a photo or document the office takes, or is
+    /// damaged or too large (the message says which).
+    FileRefused,
+    /// More files than the rulebook's `[evidence] max_files`.
+    TooManyFiles,
+    /// The files together are larger than `[evidence] max_total_size`.
+    FilesTooLarge,
+    /// Files were sent where the rulebook takes none.
+    FilesNotTaken,
     /// The submission was refused as a whole (the honeypot was filled in).
     Rejected,
 }
@@ -406,9 +419,9 @@ enum Lines {
     Multi,
 }
 
-/// The cleaned form, field by field; the honeypot is dropped so that a form
-/// shown again can be sent again.
-fn clean(raw: &RawSubmission) -> RawSubmission {
+/// The cleaned form, field by field, as validation cleans it; the honeypot
+/// is dropped so that a form shown again can be sent again.
+pub fn clean(raw: &RawSubmission) -> RawSubmission {
     let single = |v: &Option<String>| v.as_deref().and_then(|t| clean_text(t, Lines::Single));
     let multi = |v: &Option<String>| v.as_deref().and_then(|t| clean_text(t, Lines::Multi));
     RawSubmission {

@@ -68,7 +68,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
     ) -> Page {
         let mut lang = respond::request_lang(req, None);
         let action = match Action::from_slug(slug) {
-            Some(a) if a != Action::Survey => a,
+            Some(a) if Action::DEPARTMENT.contains(&a) => a,
             _ => {
                 return self.notice(
                     lang,
@@ -332,7 +332,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
     /// links' pages cannot be used to find out which tracking numbers are
     /// in use. Only a genuine link can meet "no such case" (a case deleted
     /// after the retention period).
-    async fn open_link(
+    pub(crate) async fn open_link(
         &self,
         req: &Request<Bytes>,
         typed: &str,
@@ -443,6 +443,8 @@ impl<S: Store, M: Mailer> Api<S, M> {
         now: DateTime<Utc>,
     ) -> Result<(), LifecycleError> {
         let probe = match action {
+            // A download changes nothing; it is never routed here.
+            Action::Evidence => return Ok(()),
             Action::Accept => Command::Accept,
             Action::SendBack => Command::SendBack { reason: "-".into() },
             Action::Reply => Command::Reply { text: "-".into() },
@@ -490,6 +492,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
         lang: Lang,
     ) -> Result<Command, (Option<&'static str>, String)> {
         Ok(match action {
+            Action::Evidence => return Err((None, String::new())),
             Action::Accept => Command::Accept,
             Action::SendBack => Command::SendBack {
                 reason: input.reason.clone(),
@@ -738,7 +741,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
         )
     }
 
-    fn notice(&self, lang: Lang, status: StatusCode, messages: &[&str]) -> Page {
+    pub(crate) fn notice(&self, lang: Lang, status: StatusCode, messages: &[&str]) -> Page {
         page(
             status,
             page::message_page(&self.pages().shells, lang, status, messages),
@@ -838,6 +841,6 @@ fn done_message(action: Action, case: &Case, rules: &casework::Rulebook, lang: L
                 &[("severity", severity)],
             )
         }
-        Action::Survey => String::new(),
+        Action::Survey | Action::Evidence => String::new(),
     }
 }

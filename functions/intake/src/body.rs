@@ -1,6 +1,7 @@
 //! Reading a submission from a request body: a no-JS form post
-//! (`application/x-www-form-urlencoded`) or JSON. Pure: bytes in, a
-//! [`RawSubmission`] or a [`BodyError`] out. Checking the values against
+//! (`application/x-www-form-urlencoded`), a form with files
+//! (`multipart/form-data`, the files as they arrived, unchecked) or JSON.
+//! Pure: bytes in, a [`RawSubmission`] or a [`BodyError`] out. Checking the values against
 //! the rulebook is `casework::submission::validate`'s job, not this one's.
 //!
 //! Both forms are strict: a field the form does not have, or the same field
@@ -27,6 +28,8 @@ pub enum Mode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Form,
+    /// A form with files; the boundary is read again by [`parse_multipart`].
+    Multipart,
     Json,
     Unsupported,
 }
@@ -50,6 +53,7 @@ pub fn kind_of(req: &Request<Bytes>) -> Kind {
         _ if other_charset => Kind::Unsupported,
         "application/x-www-form-urlencoded" => Kind::Form,
         "application/json" => Kind::Json,
+        "multipart/form-data" if boundary_of(value).is_some() => Kind::Multipart,
         _ => Kind::Unsupported,
     }
 }
@@ -58,6 +62,8 @@ pub fn kind_of(req: &Request<Bytes>) -> Kind {
 pub fn mode_of(req: &Request<Bytes>) -> Mode {
     match kind_of(req) {
         Kind::Form => Mode::Form(None),
+        // The form's script sends files this way too, and asks for JSON.
+        Kind::Multipart if !accepts_json(req) => Mode::Form(None),
         _ => Mode::Json,
     }
 }
@@ -76,17 +82,103 @@ pub enum BodyError {
     Repeated(String),
     #[error("field {0:?} has a value it cannot have")]
     BadValue(&'static str),
+    #[error("the multipart body is malformed: {0}")]
+    MalformedMultipart(String),
+    #[error("more than {0} files")]
+    TooManyParts(usize),
+}
+
+/// The boundary of a `multipart/form-data` Content-Type.
+fn boundary_of(content_type: &str) -> Option<String> {
+    multer::parse_boundary(content_type).ok()
+}
+
+fn accepts_json(req: &Request<Bytes>) -> bool {
+    req.headers()
+        .get(http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
+}
+
+/// The name of the form's file field.
+pub const EVIDENCE_FIELD: &str = "evidence";
+
+/// Reads a form with files: the text fields as [`parse_form`] reads them,
+/// and every non-empty file of the `evidence` field, unchecked (at most
+/// `max_files`; more are refused before they are read whole, as a form
+/// never sends them). An empty file chooser's part is skipped.
+pub async fn parse_multipart(
+    req: &Request<Bytes>,
+    max_files: usize,
+) -> Result<(RawSubmission, Vec<office::evidence::Upload>), BodyError> {
+    let content_type = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let boundary = boundary_of(content_type)
+        .ok_or_else(|| BodyError::MalformedMultipart("no boundary".into()))?;
+    let body = req.body().clone();
+    let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
+    let mut parts = multer::Multipart::new(stream, boundary);
+    let bad = |e: multer::Error| BodyError::MalformedMultipart(e.to_string());
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut uploads = Vec::new();
+    while let Some(field) = parts.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or("").to_string();
+        if name == EVIDENCE_FIELD {
+            let file_name = field.file_name().unwrap_or("").to_string();
+            let bytes = field.bytes().await.map_err(bad)?;
+            if file_name.is_empty() && bytes.is_empty() {
+                continue;
+            }
+            if uploads.len() >= max_files {
+                return Err(BodyError::TooManyParts(max_files));
+            }
+            uploads.push(office::evidence::Upload {
+                name: shown_file_name(&file_name),
+                bytes: bytes.to_vec(),
+            });
+        } else {
+            if field.file_name().is_some() {
+                return Err(BodyError::UnknownField(name));
+            }
+            let text = field.text().await.map_err(bad)?;
+            pairs.push((name, text));
+        }
+    }
+    Ok((raw_from_pairs(pairs)?, uploads))
+}
+
+/// A file's name as the visitor's device gave it, cut to what an error
+/// message needs: no folders, no control characters, at most 80 characters.
+fn shown_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    // Direction overrides could make "gpj.exe" read as "exe.jpg".
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    base.chars().filter(|c| !hidden(*c)).take(80).collect()
 }
 
 /// Reads a form post.
 pub fn parse_form(body: &[u8]) -> Result<RawSubmission, BodyError> {
     let text = std::str::from_utf8(body).map_err(|_| BodyError::NotUtf8)?;
-    let mut raw = RawSubmission::default();
-    let mut seen: Vec<String> = Vec::new();
+    let mut pairs = Vec::new();
     for pair in text.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let name = percent_decode(name, true)?;
-        let value = percent_decode(value, true)?;
+        pairs.push((percent_decode(name, true)?, percent_decode(value, true)?));
+    }
+    raw_from_pairs(pairs)
+}
+
+/// The form's fields, decoded, into a submission: strict, as the module
+/// says.
+fn raw_from_pairs(pairs: Vec<(String, String)>) -> Result<RawSubmission, BodyError> {
+    let mut raw = RawSubmission::default();
+    let mut seen: Vec<String> = Vec::new();
+    for (name, value) in pairs {
         if seen.contains(&name) {
             return Err(BodyError::Repeated(name));
         }

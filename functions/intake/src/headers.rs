@@ -64,6 +64,11 @@ pub fn apply(headers: &mut HeaderMap, https: bool) {
         headers.remove(header::STRICT_TRANSPORT_SECURITY);
     }
     for (name, value) in security_headers(https) {
+        // A response that brings its own policy (a downloaded file's, which
+        // allows nothing at all) keeps it.
+        if name == header::CONTENT_SECURITY_POLICY && headers.contains_key(&name) {
+            continue;
+        }
         headers.insert(name, HeaderValue::from_static(value));
     }
 }

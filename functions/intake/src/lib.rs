@@ -35,6 +35,7 @@
 pub mod actions;
 mod background;
 pub mod body;
+mod evidence;
 pub mod headers;
 pub mod limit;
 pub mod page;
@@ -46,6 +47,8 @@ pub mod submit;
 
 #[cfg(test)]
 mod security_tests;
+#[cfg(test)]
+mod evidence_tests;
 #[cfg(test)]
 mod tests;
 // Lets the test support shared with `tests/` name this crate as they do.
@@ -137,6 +140,10 @@ pub struct Api<S: Store, M: Mailer> {
     /// Set by [`Api::with_background_delivery`]; without it mail is sent
     /// inside the request.
     background: Option<background::Queue>,
+    /// Where checked evidence is kept (`hotline serve`: a folder beside the
+    /// store); without it, files sent with a form are refused with a
+    /// message and nothing typed is lost.
+    evidence_files: Option<Arc<dyn casestore::evidence::EvidenceFiles>>,
 }
 
 impl<S: Store, M: Mailer> Api<S, M> {
@@ -159,7 +166,28 @@ impl<S: Store, M: Mailer> Api<S, M> {
             pages: RwLock::new(Arc::new(pages)),
             custom_form,
             background: None,
+            evidence_files: None,
         }
+    }
+
+    /// Takes the files sent with a form (checked, then kept in `files`).
+    pub fn with_evidence_files(
+        mut self,
+        files: Arc<dyn casestore::evidence::EvidenceFiles>,
+    ) -> Self {
+        self.evidence_files = Some(files);
+        self
+    }
+
+    /// The largest request body read: the form's own limit, or, where the
+    /// rulebook takes files and there is somewhere to keep them, room for
+    /// its largest set of files too.
+    pub fn max_body_bytes(&self) -> usize {
+        let files = match (&self.evidence_files, &self.config().rules.evidence) {
+            (Some(_), Some(e)) => usize::try_from(e.max_total_bytes).unwrap_or(usize::MAX),
+            _ => 0,
+        };
+        MAX_BODY_BYTES.saturating_add(files)
     }
 
     /// Replaces the configuration (say, a rulebook and shells from a new
@@ -243,6 +271,12 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 {
                     Err(f) => respond::failure(f, &Mode::Html, lang, &self.pages()),
                     Ok(()) => self.survey(&req, &tracking, post, now).await,
+                }
+            }
+            routes::Route::Evidence { tracking, number } => {
+                match self.guard_link(client_ip, origin.as_deref(), false, now).await {
+                    Err(f) => respond::failure(f, &Mode::Html, lang, &self.pages()),
+                    Ok(()) => self.evidence_download(&req, &tracking, &number, now).await,
                 }
             }
             routes::Route::CaseStatus(tracking) => {

@@ -240,6 +240,9 @@ pub fn status_page(
     if let Some(closed) = status.closed_on {
         row(w(lang, "pages.closed_on"), &closed.to_string());
     }
+    if status.files > 0 {
+        row(w(lang, "pages.files"), &status.files.to_string());
+    }
     page.push_str("</dl>\n");
     if !status.deadlines.is_empty() {
         let _ = writeln!(

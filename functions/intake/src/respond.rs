@@ -213,6 +213,10 @@ fn code_name(code: ErrorCode) -> &'static str {
         ErrorCode::TooLate => "too_late",
         ErrorCode::NotOffered => "not_offered",
         ErrorCode::InvalidIdempotencyKey => "invalid_idempotency_key",
+        ErrorCode::FileRefused => "file_refused",
+        ErrorCode::TooManyFiles => "too_many_files",
+        ErrorCode::FilesTooLarge => "files_too_large",
+        ErrorCode::FilesNotTaken => "files_not_taken",
         ErrorCode::Rejected => "rejected",
     }
 }

@@ -23,6 +23,12 @@ pub enum Route {
         tracking: String,
         post: bool,
     },
+    /// A department's signed link to one file of a case's evidence; the
+    /// tracking number and the file's number are still unchecked.
+    Evidence {
+        tracking: String,
+        number: String,
+    },
     /// `OPTIONS` on a path; the methods it has.
     Preflight(&'static str),
     /// A known path with a method it does not have; the `Allow` value.
@@ -71,6 +77,19 @@ impl Route {
             }
             (["cases", tracking, "survey"], _) if !tracking.is_empty() => {
                 Route::NotAllowed("GET, POST")
+            }
+            (["cases", tracking, "evidence", number], &Method::GET)
+                if !tracking.is_empty() && !number.is_empty() =>
+            {
+                Route::Evidence {
+                    tracking: percent_decode_lossy(tracking),
+                    number: (*number).to_string(),
+                }
+            }
+            (["cases", tracking, "evidence", number], _)
+                if !tracking.is_empty() && !number.is_empty() =>
+            {
+                Route::NotAllowed("GET")
             }
             _ => Route::Unknown,
         }
@@ -122,6 +141,11 @@ pub const ROUTES: &[(&str, &str, &[u16])] = &[
         "/cases/{tracking}/survey",
         &[200, 400, 403, 404, 409, 410, 413, 415, 422, 429, 500, 503],
     ),
+    (
+        "get",
+        "/cases/{tracking}/evidence/{number}",
+        &[200, 400, 403, 404, 405, 410, 429, 500, 503],
+    ),
 ];
 
 #[cfg(test)]
@@ -171,6 +195,17 @@ mod tests {
         assert_eq!(
             Route::of(&Method::DELETE, "/cases/x"),
             Route::NotAllowed("GET, OPTIONS")
+        );
+        assert_eq!(
+            Route::of(&Method::GET, "/cases/SL-1/evidence/2"),
+            Route::Evidence {
+                tracking: "SL-1".into(),
+                number: "2".into()
+            }
+        );
+        assert_eq!(
+            Route::of(&Method::POST, "/cases/SL-1/evidence/2"),
+            Route::NotAllowed("GET")
         );
         assert_eq!(Route::of(&Method::GET, "/cases/x/y"), Route::Unknown);
         assert_eq!(Route::of(&Method::GET, "/cases/x/actions"), Route::Unknown);

@@ -33,6 +33,8 @@ pub struct PublicStatus {
     pub department: String,
     pub reply: Option<String>,
     pub closed_on: Option<NaiveDate>,
+    /// How many files came with it; never the files themselves.
+    pub files: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -134,6 +136,7 @@ pub fn public_status(case: &Case, rules: &Rulebook, lang: Lang) -> PublicStatus 
         department,
         reply: case.public_reply.clone(),
         closed_on: case.closed_at.map(|t| rules.calendar.local(t).date_naive()),
+        files: case.evidence.len(),
     }
 }
 

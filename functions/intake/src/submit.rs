@@ -68,33 +68,61 @@ impl<S: Store, M: Mailer> Api<S, M> {
         if kind == Kind::Unsupported {
             return Err(Failure::UnsupportedType);
         }
-        if req.body().len() > MAX_BODY_BYTES {
+        let limit = if kind == Kind::Multipart {
+            self.max_body_bytes()
+        } else {
+            MAX_BODY_BYTES
+        };
+        if req.body().len() > limit {
             return Err(Failure::TooLarge);
         }
         self.rate_limit(client_ip, crate::limit::Scope::Public, now)
             .await?;
-        let raw = match kind {
-            Kind::Form => body::parse_form(req.body()),
-            _ => body::parse_json(req.body()),
-        }
-        .map_err(Failure::BadBody)?;
+        let config = self.config();
+        let rules: &Rulebook = &config.rules;
+        // A form never sends more files than the rulebook takes; one that
+        // does is told so, with a few to spare for the count's own message.
+        let most_files = rules
+            .evidence
+            .as_ref()
+            .map_or(0, |e| e.max_files as usize)
+            + 4;
+        let (raw, uploads) = match kind {
+            Kind::Form => (body::parse_form(req.body()), Vec::new()),
+            Kind::Multipart => match body::parse_multipart(req, most_files).await {
+                Ok((raw, uploads)) => (Ok(raw), uploads),
+                Err(e) => (Err(e), Vec::new()),
+            },
+            _ => (body::parse_json(req.body()), Vec::new()),
+        };
+        let raw = raw.map_err(Failure::BadBody)?;
         *lang = respond::request_lang(req, raw.language.as_deref());
-        if kind == Kind::Form {
+        if matches!(mode, Mode::Form(_)) {
             *mode = Mode::Form(Some(Box::new(raw.clone())));
         }
 
-        let config = self.config();
-
-        let rules: &Rulebook = &config.rules;
-        let filed = office::file_case(
-            rules,
-            &self.store,
-            &self.links(&config),
-            Channel::Web,
-            &raw,
-            now,
-        )
-        .await
+        let links = self.links(&config);
+        let filed = match (&self.evidence_files, uploads.is_empty()) {
+            (_, true) => {
+                office::file_case(rules, &self.store, &links, Channel::Web, &raw, now).await
+            }
+            (Some(files), false) => {
+                office::evidence::file_case_with_evidence(
+                    rules,
+                    &self.store,
+                    files.as_ref(),
+                    &links,
+                    Channel::Web,
+                    &raw,
+                    &uploads,
+                    now,
+                )
+                .await
+            }
+            // Nowhere to keep files: refused as the rulebook's absence of
+            // `[evidence]` would be, with the form kept.
+            (None, false) => Err(office::evidence::files_not_taken(rules, &raw, now)),
+        }
         .map_err(|e| match e {
             FileError::Invalid(e) if e.has(Field::Form, ErrorCode::Rejected) => {
                 tracing::info!("submission refused: honeypot filled");

@@ -13,6 +13,7 @@
 use crate::links::Links;
 use casestore::{Created, NewCase, Notification, Store, StoreError};
 use casework::channel::Channel;
+use casework::evidence::EvidenceItem;
 use casework::lifecycle::{Case, LifecycleError};
 use casework::messages::{self, ActionLinks, Message};
 use casework::submission::{RawSubmission, Submission, ValidationErrors, validate};
@@ -84,6 +85,20 @@ pub async fn file_submission<S: Store>(
     submission: &Submission,
     now: DateTime<Utc>,
 ) -> Result<Filed, FileError> {
+    file_submission_with_evidence(rules, store, links, channel, submission, Vec::new(), now).await
+}
+
+/// Files an already checked submission with the descriptions of its
+/// checked, already kept files (see `crate::evidence`).
+pub async fn file_submission_with_evidence<S: Store>(
+    rules: &Rulebook,
+    store: &S,
+    links: &Links<'_>,
+    channel: Channel,
+    submission: &Submission,
+    evidence: Vec<EvidenceItem>,
+    now: DateTime<Utc>,
+) -> Result<Filed, FileError> {
     let today = rules.calendar.local(now).date_naive();
     for _ in 0..TRACKING_ATTEMPTS {
         // The generator is not Send: it lives only in this block.
@@ -91,7 +106,15 @@ pub async fn file_submission<S: Store>(
             let mut rng = rand::rng();
             TrackingNumber::generate(&rules.office.tracking_prefix, today, &mut rng)
         };
-        let new = new_case(rules, links, channel, submission, tracking, now)?;
+        let new = new_case_with_evidence(
+            rules,
+            links,
+            channel,
+            submission,
+            tracking,
+            evidence.clone(),
+            now,
+        )?;
         match store.create_case(new.clone()).await {
             Ok(Created::New(_)) => return Ok(Filed::New(new)),
             Ok(Created::Replayed(t)) => return Ok(Filed::Replayed(t)),
@@ -115,6 +138,19 @@ pub fn new_case(
     tracking: TrackingNumber,
     now: DateTime<Utc>,
 ) -> Result<NewCase, FileError> {
+    new_case_with_evidence(rules, links, channel, submission, tracking, Vec::new(), now)
+}
+
+/// [`new_case`] with the descriptions of the files that came with it.
+pub fn new_case_with_evidence(
+    rules: &Rulebook,
+    links: &Links<'_>,
+    channel: Channel,
+    submission: &Submission,
+    tracking: TrackingNumber,
+    evidence: Vec<EvidenceItem>,
+    now: DateTime<Utc>,
+) -> Result<NewCase, FileError> {
     let can_follow_up = submission.contact.email.is_some() || submission.contact.phone.is_some();
     let case = Case::open_by(
         channel,
@@ -127,6 +163,7 @@ pub fn new_case(
     )
     .map_err(FileError::Open)?
     .needed_by(rules, submission.needed_by);
+    let case = Case { evidence, ..case };
     let notifications = first_notifications(
         rules,
         &case,

@@ -12,6 +12,8 @@
 //! Where to look:
 //! - [`filing`]: file a case (validation, routing, deadlines, the
 //!   tracking-number retry, the first mails);
+//! - [`evidence`]: file a case with the photos and documents sent with it
+//!   (each checked, the checked copies kept);
 //! - [`acting`]: act on a case (a department's and the office's commands,
 //!   the complainant's survey, re-routing);
 //! - [`delivery`]: deliver what is pending, with the one claim → send →
@@ -25,6 +27,7 @@
 
 pub mod acting;
 pub mod delivery;
+pub mod evidence;
 pub mod filing;
 pub mod links;
 pub mod monthly;

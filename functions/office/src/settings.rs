@@ -168,6 +168,11 @@ impl DataDir {
         self.0.join("outbox")
     }
 
+    /// The preview's evidence files (checked copies, by fingerprint).
+    pub fn evidence(&self) -> PathBuf {
+        self.0.join("evidence")
+    }
+
     /// The file that keeps the project's action-link secret.
     pub fn action_secret(&self) -> PathBuf {
         self.0.join("action-secret")

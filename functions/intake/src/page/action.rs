@@ -62,6 +62,7 @@ pub fn action_title(lang: Lang, action: Action) -> &'static str {
         Action::Reject => w(lang, "pages.title_reject"),
         Action::RaiseSeverity => w(lang, "pages.title_raise_severity"),
         Action::Survey => w(lang, "pages.title_survey"),
+        Action::Evidence => w(lang, "pages.files"),
     }
 }
 
@@ -234,6 +235,8 @@ pub fn action_form_page(shells: &PageShells, lang: Lang, form: &ActionForm) -> S
             &input.reason,
             form.problems,
         ),
+        // Files are downloaded, never acted on through a form.
+        Action::Evidence => {}
         Action::RaiseSeverity => {
             let invalid = form.problems.iter().any(|(f, _)| *f == Some("severity"));
             let _ = writeln!(
@@ -317,7 +320,7 @@ pub fn action_form_page(shells: &PageShells, lang: Lang, form: &ActionForm) -> S
         Action::Close => w(lang, "pages.button_close"),
         Action::Reject => w(lang, "pages.button_reject"),
         Action::RaiseSeverity => w(lang, "pages.button_raise_severity"),
-        Action::Survey => w(lang, "pages.button_survey"),
+        Action::Survey | Action::Evidence => w(lang, "pages.button_survey"),
     };
     let _ = writeln!(
         page,

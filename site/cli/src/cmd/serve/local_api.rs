@@ -68,8 +68,10 @@ pub fn router(root: &Path, addr: SocketAddr, limit: RateLimit) -> anyhow::Result
     );
     // The answer does not wait for the mail: a worker writes it right
     // after (the reminder loop picks up whatever it could not).
-    let (api, mail_worker) =
-        Api::with_default_form(config, store, mailer).with_background_delivery(MAIL_QUEUE);
+    let evidence = casestore::evidence::DirEvidence::new(data.evidence());
+    let (api, mail_worker) = Api::with_default_form(config, store, mailer)
+        .with_evidence_files(Arc::new(evidence))
+        .with_background_delivery(MAIL_QUEUE);
     intake::run_mail_worker(mail_worker).context("starting the mail worker")?;
     let sources = Arc::new(Sources {
         root: root.to_path_buf(),
@@ -93,7 +95,8 @@ pub fn router(root: &Path, addr: SocketAddr, limit: RateLimit) -> anyhow::Result
                     .map(|c| c.0.ip());
                 let (parts, body) = req.into_parts();
                 // One byte over the limit is enough to know the body is too large.
-                let read = axum::body::to_bytes(body, MAX_BODY_BYTES + 1);
+                // Forms with files may be larger (the rulebook's `[evidence]`).
+                let read = axum::body::to_bytes(body, api.max_body_bytes().max(MAX_BODY_BYTES) + 1);
                 let bytes = match tokio::time::timeout(BODY_READ_TIMEOUT, read).await {
                     Ok(Ok(bytes)) => bytes,
                     Ok(Err(_)) => {

@@ -1,0 +1,170 @@
+//! Filing a case with the files that came with it.
+//!
+//! Every file is checked by the `evidence` crate against the rulebook's
+//! `[evidence]` limits before anything is stored: the type from its bytes,
+//! images re-encoded upright without their metadata, PDFs checked. Only
+//! when the form and every file pass are the checked copies kept (by their
+//! fingerprint, in the [`EvidenceFiles`] given) and the case filed with
+//! their descriptions, so its department's mail lists them. A refused file
+//! is an error on the form like any other, with everything typed kept.
+//!
+//! Not here: reading the files out of a request (the HTTP adapter), where
+//! production keeps them (its own processing step), who may download them
+//! (the signed links, `casework::action_token`).
+
+use crate::filing::{FileError, Filed, file_submission_with_evidence};
+use crate::links::Links;
+use casestore::Store;
+use casestore::evidence::{EvidenceFiles, fingerprint};
+use casework::Rulebook;
+use casework::channel::Channel;
+use casework::evidence::{EvidenceItem, count_errors, refused};
+use casework::rules::{EvidenceRules, EvidenceType};
+use casework::submission::{RawSubmission, ValidationErrors, clean, validate};
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+/// A file as it arrived: the name the visitor's device gave it (to say
+/// which one in an error; never stored) and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The longest side an image may have, whatever its pixel count: a bound
+/// of the decoder's work, not a rule an office sets.
+pub const MAX_IMAGE_SIDE: u32 = 20_000;
+
+/// How long checking one file may take before it is refused.
+pub const CHECK_BUDGET: Duration = Duration::from_secs(10);
+
+/// The checker's limits from the rulebook's `[evidence]`.
+pub fn limits(rules: &EvidenceRules) -> evidence::Limits {
+    evidence::Limits {
+        max_bytes: rules.max_file_bytes,
+        max_pixels: rules.max_pixels,
+        max_side: MAX_IMAGE_SIDE,
+        time_budget: CHECK_BUDGET,
+        // The department's mail links the files; no thumbnails are shown yet.
+        thumbnail_side: 0,
+        kinds: rules.types.iter().map(|t| kind_of(*t)).collect(),
+    }
+}
+
+fn kind_of(t: EvidenceType) -> evidence::Kind {
+    match t {
+        EvidenceType::Jpeg => evidence::Kind::Jpeg,
+        EvidenceType::Png => evidence::Kind::Png,
+        EvidenceType::Pdf => evidence::Kind::Pdf,
+    }
+}
+
+fn type_of(k: evidence::Kind) -> EvidenceType {
+    match k {
+        evidence::Kind::Jpeg => EvidenceType::Jpeg,
+        evidence::Kind::Png => EvidenceType::Png,
+        evidence::Kind::Pdf => EvidenceType::Pdf,
+    }
+}
+
+/// Checks `uploads` against the rulebook: the checked copies with their
+/// descriptions (numbered from `first_number`), or the visitor's errors.
+pub fn check_uploads(
+    rules: &Rulebook,
+    uploads: &[Upload],
+    first_number: u32,
+    now: DateTime<Utc>,
+) -> Result<Vec<(EvidenceItem, Vec<u8>)>, Vec<casework::submission::FieldError>> {
+    let sizes: Vec<u64> = uploads.iter().map(|u| u.bytes.len() as u64).collect();
+    let mut errors = count_errors(rules.evidence.as_ref(), &sizes);
+    let Some(evidence_rules) = rules.evidence.as_ref() else {
+        return if errors.is_empty() {
+            Ok(Vec::new())
+        } else {
+            Err(errors)
+        };
+    };
+    let limits = limits(evidence_rules);
+    let mut checked = Vec::new();
+    for (i, upload) in uploads.iter().enumerate() {
+        match evidence::check(&upload.bytes, &limits) {
+            Ok(copy) => {
+                let item = EvidenceItem {
+                    number: first_number + i as u32,
+                    kind: type_of(copy.kind),
+                    bytes: copy.bytes.len() as u64,
+                    sha256: fingerprint(&copy.bytes),
+                    added_at: now,
+                };
+                checked.push((item, copy.bytes));
+            }
+            Err(refusal) => {
+                // The code only: a refusal's text may describe the content.
+                tracing::info!(code = refusal.code(), "evidence refused");
+                errors.push(refused(evidence_rules, &upload.name, refusal.code()));
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(checked)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Checks `raw` and `uploads` together and files the case with its
+/// evidence: every problem at once (the form's and the files'), nothing
+/// stored unless all pass; the files are kept before the case is written,
+/// so a stored case never points at a missing file.
+#[allow(clippy::too_many_arguments)]
+pub async fn file_case_with_evidence<S: Store>(
+    rules: &Rulebook,
+    store: &S,
+    files: &dyn EvidenceFiles,
+    links: &Links<'_>,
+    channel: Channel,
+    raw: &RawSubmission,
+    uploads: &[Upload],
+    now: DateTime<Utc>,
+) -> Result<Filed, FileError> {
+    let today = rules.calendar.local(now).date_naive();
+    let form = validate(raw, rules, today);
+    let checked = check_uploads(rules, uploads, 1, now);
+    let (submission, checked) = match (form, checked) {
+        (Ok(s), Ok(c)) => (s, c),
+        (Err(mut e), Err(files)) => {
+            e.errors.extend(files);
+            return Err(FileError::Invalid(e));
+        }
+        (Err(e), Ok(_)) => return Err(FileError::Invalid(e)),
+        (Ok(_), Err(files)) => {
+            return Err(FileError::Invalid(ValidationErrors {
+                errors: files,
+                cleaned: Box::new(clean(raw)),
+            }));
+        }
+    };
+    for (item, bytes) in &checked {
+        files.put(&item.sha256, bytes).map_err(FileError::Store)?;
+    }
+    let items = checked.into_iter().map(|(item, _)| item).collect();
+    file_submission_with_evidence(rules, store, links, channel, &submission, items, now).await
+}
+
+/// The answer where files came but there is nowhere to keep them: the
+/// form's own errors, if any, and one saying files are not taken here.
+pub fn files_not_taken(rules: &Rulebook, raw: &RawSubmission, now: DateTime<Utc>) -> FileError {
+    let today = rules.calendar.local(now).date_naive();
+    let not_taken = count_errors(None, &[1]);
+    match validate(raw, rules, today) {
+        Err(mut e) => {
+            e.errors.extend(not_taken);
+            FileError::Invalid(e)
+        }
+        Ok(_) => FileError::Invalid(ValidationErrors {
+            errors: not_taken,
+            cleaned: Box::new(clean(raw)),
+        }),
+    }
+}
