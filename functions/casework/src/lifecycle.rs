@@ -1194,6 +1194,7 @@ pub(crate) mod fixtures {
             retention: Retention { years: 2 },
             statistics: Statistics { working_day: 1 },
             form: FormLimits::default(),
+            evidence: None,
         }
     }
 

@@ -1157,6 +1157,7 @@ pub(crate) fn sample_rulebook() -> Rulebook {
         retention: Retention { years: 2 },
         statistics: Statistics { working_day: 1 },
         form: FormLimits::default(),
+        evidence: None,
     }
 }
 

@@ -674,3 +674,203 @@ fn only_minor_takes_the_complainants_own_deadline() {
         errors(&diagnostics)
     );
 }
+
+#[test]
+fn the_bundled_rulebook_takes_photos_and_pdfs_within_its_limits() {
+    use casework::rules::EvidenceType;
+    let (rules, _) = parse_rules(Path::new("content/rules.toml"), SAMPLE).unwrap();
+    let evidence = rules.evidence.expect("the sample has `[evidence]`");
+    assert_eq!(evidence.max_files, 5);
+    assert_eq!(evidence.max_file_bytes, 10_000_000);
+    assert_eq!(evidence.max_total_bytes, 25_000_000);
+    assert_eq!(
+        evidence.types,
+        [EvidenceType::Jpeg, EvidenceType::Png, EvidenceType::Pdf]
+    );
+    assert_eq!(evidence.max_pixels, 40_000_000);
+    assert_eq!(evidence.max_megapixels(), 40);
+    assert!(evidence.takes_images());
+}
+
+#[test]
+fn without_an_evidence_section_no_file_is_taken() {
+    let (rules, _) = parse_rules(Path::new("r.toml"), &minimal_rules()).unwrap();
+    assert_eq!(rules.evidence, None);
+}
+
+const EVIDENCE: &str = "[evidence]\nmax_files = 5\nmax_file_size = \"10 MB\"\nmax_total_size = \"25 MB\"\ntypes = [\"jpeg\", \"png\", \"pdf\"]\nmax_megapixels = 40\n";
+
+#[test]
+fn an_evidence_section_keeps_the_editors_order_and_units() {
+    use casework::rules::EvidenceType;
+    let text = merge(
+        &minimal_rules(),
+        &EVIDENCE
+            .replace("[\"jpeg\", \"png\", \"pdf\"]", "[\"pdf\", \"png\"]")
+            .replace("\"10 MB\"", "\"800 KB\"")
+            .replace("max_files = 5", "max_files = 1")
+            .replace("\"25 MB\"", "\"800 KB\""),
+    );
+    let (rules, warnings) = parse_rules(Path::new("r.toml"), &text).unwrap();
+    let evidence = rules.evidence.unwrap();
+    assert_eq!(evidence.types, [EvidenceType::Pdf, EvidenceType::Png]);
+    assert_eq!(evidence.max_files, 1);
+    assert_eq!(evidence.max_file_bytes, 800_000);
+    assert_eq!(evidence.max_total_bytes, 800_000);
+    assert!(warnings.is_empty(), "{warnings:#?}");
+}
+
+#[test]
+fn each_evidence_mistake_is_named() {
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "max_files = 5",
+            "max_files = 0",
+            "out of range",
+            "from 1 to 20",
+        ),
+        (
+            "max_files = 5",
+            "max_files = 21",
+            "out of range",
+            "from 1 to 20",
+        ),
+        (
+            "max_files = 5\n",
+            "",
+            "missing `max_files`",
+            "max_files = 5",
+        ),
+        ("\"10 MB\"", "10", "needs a unit", "\"10 MB\""),
+        ("\"10 MB\"", "\"10 MiB\"", "binary units", "1,000,000 bytes"),
+        ("\"10 MB\"", "\"0 KB\"", "takes no file", "above zero"),
+        (
+            "\"25 MB\"",
+            "\"2000 MB\"",
+            "above 1000 MB",
+            "at most \"1000 MB\"",
+        ),
+        (
+            "\"25 MB\"",
+            "\"5 MB\"",
+            "`max_file_size` (10 MB) is larger than `max_total_size` (5 MB)",
+            "lower `max_file_size`",
+        ),
+        (
+            "\"png\", ",
+            "\"jpg\", ",
+            "`jpg`, a kind of file",
+            "write \"jpeg\"",
+        ),
+        ("\"png\", ", "\"gif\", ", "`gif`", "jpeg, png, pdf"),
+        (
+            "\"png\", \"pdf\"",
+            "\"png\", \"png\"",
+            "`png` twice",
+            "once",
+        ),
+        (
+            "[\"jpeg\", \"png\", \"pdf\"]",
+            "[]",
+            "names no kind",
+            "remove `[evidence]`",
+        ),
+        (
+            "[\"jpeg\", \"png\", \"pdf\"]",
+            "\"jpeg\"",
+            "must be a list",
+            "types = [",
+        ),
+        (
+            "max_megapixels = 40",
+            "max_megapixels = 0",
+            "out of range",
+            "from 1 to 100",
+        ),
+        (
+            "max_megapixels = 40",
+            "max_megapixels = 500",
+            "out of range",
+            "from 1 to 100",
+        ),
+        (
+            "max_megapixels = 40",
+            "max_pixels = 40",
+            "unknown key `max_pixels`",
+            "max_megapixels",
+        ),
+    ];
+    for (from, to, message, hint) in cases {
+        assert!(EVIDENCE.contains(from), "{from}");
+        let text = merge(&minimal_rules(), &EVIDENCE.replacen(from, to, 1));
+        let diagnostics = parse_rules(Path::new("r.toml"), &text).unwrap_err();
+        let found = diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .find(|d| d.message.contains(message))
+            .unwrap_or_else(|| panic!("{from} → {to}: no error `{message}` in {diagnostics:#?}"));
+        assert!(
+            found.hint.as_deref().unwrap_or("").contains(hint),
+            "{from} → {to}: {:?}",
+            found.hint
+        );
+    }
+    // `[evidence]` must be a table.
+    let text = format!("evidence = 5\n{}", minimal_rules());
+    let diagnostics = parse_rules(Path::new("r.toml"), &text).unwrap_err();
+    assert!(
+        errors(&diagnostics)
+            .iter()
+            .any(|e| e.contains("must be a table")),
+        "{diagnostics:#?}"
+    );
+}
+
+#[test]
+fn a_total_no_case_can_reach_is_a_warning() {
+    let text = merge(
+        &minimal_rules(),
+        &EVIDENCE.replace("max_files = 5", "max_files = 2"),
+    );
+    let (rules, warnings) = parse_rules(Path::new("r.toml"), &text).unwrap();
+    assert!(rules.evidence.is_some());
+    let warning = warnings
+        .iter()
+        .find(|w| w.message.contains("can never be reached"))
+        .unwrap_or_else(|| panic!("{warnings:#?}"));
+    assert!(warning.hint.as_deref().unwrap().contains("20 MB"));
+}
+
+#[test]
+fn a_broken_evidence_section_reports_every_mistake_at_its_place() {
+    let base = minimal_rules();
+    let lines_before = base.lines().count() + 1;
+    let broken = "[evidence]\n\
+                  max_files = \"5\"\n\
+                  max_file_size = \"10 megabytes\"\n\
+                  max_total_size = \"25 MB\"\n\
+                  types = [\"jpeg\", \"tiff\", \"jpeg\"]\n\
+                  max_megapixels = 1000\n\
+                  colour = \"red\"\n";
+    let text = merge(&base, broken);
+    let diagnostics = parse_rules(Path::new("rules.toml"), &text).unwrap_err();
+    let line = |n: usize| lines_before + n;
+    let expected = [
+        (line(2), 13, "`max_files` must be a whole number"),
+        (line(3), 17, "not a size"),
+        (line(5), 18, "`tiff`"),
+        (line(5), 26, "`jpeg` twice"),
+        (line(6), 18, "out of range"),
+        (line(7), 1, "unknown key `colour`"),
+    ];
+    let found: Vec<(usize, usize, &str)> = diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| (d.line, d.column, d.message.as_str()))
+        .collect();
+    assert_eq!(found.len(), expected.len(), "{found:#?}");
+    for ((line, column, message), (want_line, want_column, want)) in found.iter().zip(expected) {
+        assert_eq!((*line, *column), (want_line, want_column), "{message}");
+        assert!(message.contains(want), "{message} should name {want}");
+    }
+}

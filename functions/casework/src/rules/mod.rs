@@ -148,6 +148,9 @@ pub struct Rulebook {
     pub retention: Retention,
     pub statistics: Statistics,
     pub form: FormLimits,
+    /// What a visitor may attach to a case; `None` (no `[evidence]`
+    /// section): the form offers no file field and no file is taken.
+    pub evidence: Option<EvidenceRules>,
 }
 
 /// The complaint office: the central unit that owns every case.
@@ -342,6 +345,98 @@ impl Default for FormLimits {
             description: 5000,
             desired_outcome: 1000,
         }
+    }
+}
+
+/// The limits on the files (photos, documents) a visitor attaches to a case.
+/// They bound what the browser may send; what a file *is* is decided from
+/// its bytes elsewhere, never from these names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EvidenceRules {
+    /// At most this many files per case (at least 1).
+    pub max_files: u32,
+    /// Largest single file, in bytes (1 MB = 1,000,000 bytes).
+    pub max_file_bytes: u64,
+    /// Largest sum of a case's files, in bytes; at least `max_file_bytes`.
+    pub max_total_bytes: u64,
+    /// The kinds of file taken, in the rulebook's order, each once.
+    pub types: Vec<EvidenceType>,
+    /// The most pixels (width × height) an image may have once decoded.
+    pub max_pixels: u64,
+}
+
+impl EvidenceRules {
+    /// Whether an image type is taken (pixel limit, re-encoding apply).
+    pub fn takes_images(&self) -> bool {
+        self.types.iter().any(|t| t.is_image())
+    }
+
+    /// The pixel limit in whole megapixels, as the rulebook writes it.
+    pub fn max_megapixels(&self) -> u64 {
+        self.max_pixels / 1_000_000
+    }
+}
+
+/// A kind of file the office takes as evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceType {
+    Jpeg,
+    Png,
+    Pdf,
+}
+
+impl EvidenceType {
+    pub const ALL: [EvidenceType; 3] = [EvidenceType::Jpeg, EvidenceType::Png, EvidenceType::Pdf];
+
+    /// The id editors write in `types = [...]`.
+    pub fn id(self) -> &'static str {
+        match self {
+            EvidenceType::Jpeg => "jpeg",
+            EvidenceType::Png => "png",
+            EvidenceType::Pdf => "pdf",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<EvidenceType> {
+        EvidenceType::ALL.into_iter().find(|t| t.id() == id)
+    }
+
+    /// The media type a file of this kind is stored and served as.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            EvidenceType::Jpeg => "image/jpeg",
+            EvidenceType::Png => "image/png",
+            EvidenceType::Pdf => "application/pdf",
+        }
+    }
+
+    /// File-name endings (lowercase, without the dot) browsers use to offer
+    /// the right files; a hint to the file chooser only.
+    pub fn extensions(self) -> &'static [&'static str] {
+        match self {
+            EvidenceType::Jpeg => &["jpg", "jpeg"],
+            EvidenceType::Png => &["png"],
+            EvidenceType::Pdf => &["pdf"],
+        }
+    }
+
+    pub fn is_image(self) -> bool {
+        matches!(self, EvidenceType::Jpeg | EvidenceType::Png)
+    }
+}
+
+/// A byte count as the rulebook writes sizes: whole megabytes as "N MB",
+/// else whole kilobytes as "N KB" (decimal: 1 MB = 1,000 KB = 1,000,000
+/// bytes), else bytes. Pages show sizes through this, so they read as the
+/// rulebook does.
+pub fn format_bytes(bytes: u64) -> String {
+    if bytes >= 1_000_000 && bytes.is_multiple_of(1_000_000) {
+        format!("{} MB", bytes / 1_000_000)
+    } else if bytes >= 1_000 && bytes.is_multiple_of(1_000) {
+        format!("{} KB", bytes / 1_000)
+    } else {
+        format!("{bytes} B")
     }
 }
 

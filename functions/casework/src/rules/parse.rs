@@ -5,7 +5,7 @@
 //! (categories name departments and severities, the office is a
 //! department). A rulebook is returned only when there is no error.
 //!
-//! Why this file is long: one reader per rulebook table (office, types, severities, categories, departments, routing, calendar), each reporting file:line:col; the reader primitives are in `reader.rs`.
+//! Why this file is long: one reader per rulebook table (office, types, severities, categories, departments, routing, calendar, evidence), each reporting file:line:col; the reader primitives are in `reader.rs`.
 
 use super::reader::{Report, Span, TableReader, closest, expect_array, expect_string, read_date};
 use super::*;
@@ -33,7 +33,23 @@ const TOP_KEYS: &[&str] = &[
     "retention",
     "statistics",
     "form",
+    "evidence",
 ];
+
+/// The most files one case may carry: each is uploaded, checked and listed
+/// in the department's mail on its own, so a long list helps nobody.
+const MAX_EVIDENCE_FILES: i64 = 20;
+/// The largest size the rulebook may set, per file or in total (1000 MB):
+/// a file is checked whole in memory, so a bigger figure is likelier a slip
+/// of the keyboard than a wish.
+const MAX_EVIDENCE_BYTES: u64 = 1_000_000_000;
+/// The largest pixel limit the rulebook may set: 100 megapixels decode to
+/// 400 MB of pixels (4 bytes each) before re-encoding, the most a checking
+/// step can hold with margin; phone photos are 12 to 50 megapixels.
+const MAX_MEGAPIXELS: i64 = 100;
+/// How a size is written, for hints.
+const SIZE_FORMS: &str =
+    "a whole number and a unit, e.g. \"10 MB\" or \"500 KB\" (1 MB = 1,000 KB = 1,000,000 bytes)";
 
 /// Parses without the calendar-horizon check (which needs today's date).
 pub fn parse(path: &Path, text: &str) -> Result<(Rulebook, Vec<Diagnostic>), Vec<Diagnostic>> {
@@ -97,6 +113,13 @@ fn read_rulebook(report: &mut Report<'_>, root: &DeTable<'_>, span: Span) -> Opt
     let retention = optional_table(report, &mut top, "retention", read_retention);
     let statistics = optional_table(report, &mut top, "statistics", read_statistics);
     let form = optional_table(report, &mut top, "form", read_form);
+    let evidence_present = top.has("evidence");
+    let evidence = match top.table(report, "evidence") {
+        Some(t) => read_evidence(report, t).map(Some),
+        // Present but not a table: already reported.
+        None if evidence_present => None,
+        None => Some(None),
+    };
     top.finish(report, TOP_KEYS);
 
     let case_types = unique_ids(report, case_types, "case type");
@@ -208,6 +231,7 @@ fn read_rulebook(report: &mut Report<'_>, root: &DeTable<'_>, span: Span) -> Opt
         retention: retention?,
         statistics: statistics?,
         form: form?,
+        evidence: evidence?,
     })
 }
 
@@ -1122,6 +1146,214 @@ fn read_form(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option<Form
     ok.then_some(form)
 }
 
+/// `[evidence]`: every key is required, since the limits are published on
+/// the form page and a silent default would be a promise nobody wrote.
+fn read_evidence(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option<EvidenceRules> {
+    const KEYS: [(&str, &str); 5] = [
+        ("max_files", "write e.g. `max_files = 5`"),
+        ("max_file_size", "write e.g. `max_file_size = \"10 MB\"`"),
+        ("max_total_size", "write e.g. `max_total_size = \"25 MB\"`"),
+        ("types", "write e.g. `types = [\"jpeg\", \"png\", \"pdf\"]`"),
+        ("max_megapixels", "write e.g. `max_megapixels = 40`"),
+    ];
+    let mut ok = true;
+    for (key, hint) in KEYS {
+        if !t.has(key) {
+            report.error(&t.span, format!("[evidence] is missing `{key}`"), hint);
+            ok = false;
+        }
+    }
+    let files = t.integer(report, "max_files", 1..MAX_EVIDENCE_FILES + 1);
+    let file_size = read_size(report, &mut t, "max_file_size");
+    let total_size = read_size(report, &mut t, "max_total_size");
+    let types = read_evidence_types(report, &mut t);
+    let megapixels = t.integer(report, "max_megapixels", 1..MAX_MEGAPIXELS + 1);
+    let keys: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
+    t.finish(report, &keys);
+    let (Some((files, _)), Some((file_size, file_span)), Some((total_size, _))) =
+        (files, file_size, total_size)
+    else {
+        return None;
+    };
+    if file_size > total_size {
+        report.error(
+            &file_span,
+            format!(
+                "`max_file_size` ({}) is larger than `max_total_size` ({})",
+                format_bytes(file_size),
+                format_bytes(total_size)
+            ),
+            "one file cannot be larger than all of them together: lower `max_file_size` or raise `max_total_size`",
+        );
+        ok = false;
+    } else if total_size > file_size * files as u64 {
+        report.warning(
+            &file_span,
+            format!(
+                "`max_total_size` ({}) can never be reached: {files} files of at most {} each",
+                format_bytes(total_size),
+                format_bytes(file_size)
+            ),
+            format!(
+                "lower `max_total_size` to {}, or raise `max_files` or `max_file_size`",
+                format_bytes(file_size * files as u64)
+            ),
+        );
+    }
+    let (types, (megapixels, _)) = (types?, megapixels?);
+    ok.then(|| EvidenceRules {
+        max_files: files as u32,
+        max_file_bytes: file_size,
+        max_total_bytes: total_size,
+        types,
+        max_pixels: megapixels as u64 * 1_000_000,
+    })
+}
+
+/// A size such as "10 MB": above zero, at most [`MAX_EVIDENCE_BYTES`].
+fn read_size(
+    report: &mut Report<'_>,
+    t: &mut TableReader<'_, '_>,
+    key: &str,
+) -> Option<(u64, Span)> {
+    let value = t.get(key)?;
+    let span = value.span();
+    let text = match value.get_ref() {
+        toml::de::DeValue::String(text) => text,
+        toml::de::DeValue::Integer(_) => {
+            report.error(
+                &span,
+                format!("`{key}` needs a unit"),
+                format!("write {SIZE_FORMS}"),
+            );
+            return None;
+        }
+        other => {
+            report.error(
+                &span,
+                format!(
+                    "`{key}` must be a size, found {}",
+                    super::reader::type_name(other)
+                ),
+                format!("write {SIZE_FORMS}"),
+            );
+            return None;
+        }
+    };
+    match parse_size(text) {
+        Ok(0) => {
+            report.error(
+                &span,
+                format!("`{key}` = \"{text}\" takes no file at all"),
+                "write a size above zero, or remove `[evidence]` to take no files",
+            );
+            None
+        }
+        Ok(bytes) if bytes > MAX_EVIDENCE_BYTES => {
+            report.error(
+                &span,
+                format!(
+                    "`{key}` = \"{text}\" is above {}, the most a file can be checked at",
+                    format_bytes(MAX_EVIDENCE_BYTES)
+                ),
+                format!("write at most \"{}\"", format_bytes(MAX_EVIDENCE_BYTES)),
+            );
+            None
+        }
+        Ok(bytes) => Some((bytes, span)),
+        Err(problem) => {
+            report.error(
+                &span,
+                format!("`{key}` = \"{text}\" is not a size: {problem}"),
+                format!("write {SIZE_FORMS}"),
+            );
+            None
+        }
+    }
+}
+
+/// "N MB" or "N KB" in decimal units (1 MB = 1,000,000 bytes, as disk and
+/// phone makers count, so a "10 MB" photo on the visitor's phone fits a
+/// "10 MB" limit). Binary units are refused rather than guessed at.
+pub(crate) fn parse_size(text: &str) -> Result<u64, &'static str> {
+    let text = text.trim();
+    let digits_end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits_end);
+    if number.is_empty() {
+        return Err("it does not start with a whole number");
+    }
+    let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "mb" => 1_000_000,
+        "kb" => 1_000,
+        "" => return Err("it has no unit"),
+        "mib" | "kib" => return Err("binary units are not used here"),
+        "gb" => return Err("GB is not a unit here; 1 GB is 1000 MB"),
+        _ => return Err("the unit is MB or KB"),
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(multiplier))
+        .ok_or("the number is too large")
+}
+
+/// `types = ["jpeg", "png", "pdf"]`: at least one, each known and once.
+fn read_evidence_types(
+    report: &mut Report<'_>,
+    t: &mut TableReader<'_, '_>,
+) -> Option<Vec<EvidenceType>> {
+    let value = t.get("types")?;
+    let span = value.span();
+    let mut items = Vec::new();
+    for item in expect_array(report, value, "types")? {
+        items.extend(expect_string(report, item, "types"));
+    }
+    let known: Vec<&str> = EvidenceType::ALL.iter().map(|k| k.id()).collect();
+    if items.is_empty() {
+        report.error(
+            &span,
+            "`types` names no kind of file",
+            format!(
+                "name some of {}, or remove `[evidence]` to take no files",
+                known.join(", ")
+            ),
+        );
+        return None;
+    }
+    let mut types = Vec::new();
+    let mut ok = true;
+    for (id, at) in items {
+        match EvidenceType::from_id(&id) {
+            Some(kind) if types.contains(&kind) => {
+                report.error(
+                    &at,
+                    format!("`types` lists `{id}` twice"),
+                    "write each kind of file once",
+                );
+                ok = false;
+            }
+            Some(kind) => types.push(kind),
+            None => {
+                let hint = match closest(&id, &known) {
+                    Some(near) => {
+                        format!("write \"{near}\"; the kinds taken are {}", known.join(", "))
+                    }
+                    None => format!("the kinds taken are {}", known.join(", ")),
+                };
+                report.error(
+                    &at,
+                    format!("`types` names `{id}`, a kind of file hotline cannot check"),
+                    hint,
+                );
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(types)
+}
+
 /// The calendar should reach past the longest limit a case opened today can
 /// have; beyond it only weekends count and holidays would be missed.
 fn horizon_warning(
@@ -1178,4 +1410,57 @@ fn horizon_warning(
             ),
         }),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_are_decimal_megabytes_and_kilobytes() {
+        assert_eq!(parse_size("10 MB"), Ok(10_000_000));
+        assert_eq!(parse_size("500 KB"), Ok(500_000));
+        assert_eq!(parse_size("25mb"), Ok(25_000_000));
+        assert_eq!(parse_size(" 1 kB "), Ok(1_000));
+        assert_eq!(parse_size("0 MB"), Ok(0));
+    }
+
+    #[test]
+    fn a_size_without_a_known_unit_or_number_is_refused() {
+        for text in [
+            "10",
+            "MB",
+            "ten MB",
+            "10 MiB",
+            "1 GB",
+            "10 megabytes",
+            "1.5 MB",
+            "-1 MB",
+            "99999999999999999999 MB",
+        ] {
+            assert!(parse_size(text).is_err(), "{text} was taken");
+        }
+        assert!(parse_size("10 MiB").unwrap_err().contains("binary"));
+    }
+
+    #[test]
+    fn sizes_read_back_as_the_rulebook_writes_them() {
+        for text in ["10 MB", "500 KB", "1500 KB", "1000 MB"] {
+            assert_eq!(format_bytes(parse_size(text).unwrap()), text);
+        }
+        assert_eq!(format_bytes(999), "999 B");
+    }
+
+    #[test]
+    fn each_evidence_type_offers_its_media_type_and_endings() {
+        for kind in EvidenceType::ALL {
+            assert_eq!(EvidenceType::from_id(kind.id()), Some(kind));
+            assert!(!kind.extensions().is_empty());
+            assert!(kind.content_type().contains('/'));
+        }
+        assert_eq!(EvidenceType::Jpeg.extensions(), ["jpg", "jpeg"]);
+        assert_eq!(EvidenceType::Pdf.content_type(), "application/pdf");
+        assert!(EvidenceType::Png.is_image() && !EvidenceType::Pdf.is_image());
+        assert_eq!(EvidenceType::from_id("jpg"), None);
+    }
 }
