@@ -87,6 +87,10 @@ fn check(doc: &Doc, rules: &Rulebook, lang: Lang) -> Outcome {
         let (message, hint) = office_time(&body[range.clone()], path);
         report(doc.body_offset + range.start, message, hint);
     }
+    for (range, paths) in typed_rules::find_evidence(body, &skip, rules) {
+        let (message, hint) = evidence_limit(&body[range.clone()], &paths);
+        report(doc.body_offset + range.start, message, hint);
+    }
 
     // The front matter: its texts may refer to the rulebook too.
     let front_text = &doc.text[..doc.body_offset];
@@ -109,6 +113,10 @@ fn check(doc: &Doc, rules: &Rulebook, lang: Lang) -> Outcome {
         let (message, hint) = office_time(&front_text[range.clone()], path);
         report(range.start, message, hint);
     }
+    for (range, paths) in typed_rules::find_evidence(front_text, &front_skip, rules) {
+        let (message, hint) = evidence_limit(&front_text[range.clone()], &paths);
+        report(range.start, message, hint);
+    }
     let front = (!front_refs.is_empty()).then(|| expand_front(&doc.front, rules, lang));
 
     Outcome {
@@ -125,6 +133,19 @@ fn office_time(typed: &str, path: &str) -> (String, String) {
             "`{typed}` is the office's hours typed on the page; they come from `[calendar]` in content/rules.toml"
         ),
         format!("write `{{{{ {path} }}}}`"),
+    )
+}
+
+fn evidence_limit(typed: &str, paths: &[&str]) -> (String, String) {
+    let refs: Vec<String> = paths.iter().map(|p| format!("`{{{{ {p} }}}}`")).collect();
+    (
+        format!(
+            "`{typed}` is an evidence limit typed on the page; it comes from `[evidence]` in content/rules.toml"
+        ),
+        format!(
+            "write {}, or mark a worked example as `{{{{ {EXAMPLE} {typed} }}}}`",
+            refs.join(" or ")
+        ),
     )
 }
 

@@ -14,6 +14,10 @@
 //!
 //! Not here: where the references are found in a page and reported
 //! (`Site::load`), or the check for rules typed by hand.
+//!
+//! Why this file is long: [`resolve`] answers every path of [`PATHS`]
+//! (time limits, calendar, lists, survey, evidence) in both languages, and
+//! the wording helpers it shares with the templates live beside it.
 
 use casework::rules::DeadlineKind;
 use casework::{Lang, Rulebook, TimeLimit};
@@ -52,6 +56,11 @@ pub const PATHS: &[&str] = &[
     "survey.answers",
     "survey.unsatisfied",
     "survey.satisfied",
+    "evidence.max_files",
+    "evidence.max_file_size",
+    "evidence.max_total_size",
+    "evidence.types",
+    "evidence.max_megapixels",
 ];
 
 /// The escape for worked examples: `{{ example: … }}`.
@@ -226,6 +235,76 @@ pub fn retention(rules: &Rulebook, lang: Lang) -> String {
         Lang::En if n == 1 => "1 year".to_string(),
         Lang::En => format!("{n} years"),
     }
+}
+
+/// How many files, as published: "5个文件", "5 files".
+pub fn file_count(n: u32, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!("{n}个文件"),
+        Lang::En if n == 1 => "1 file".to_string(),
+        Lang::En => format!("{n} files"),
+    }
+}
+
+/// A pixel limit in megapixels, as published: "4000万像素", "40 megapixels".
+pub fn megapixels(n: u64, lang: Lang) -> String {
+    match lang {
+        // Chinese counts pixels in 万 (ten thousand): 1 megapixel = 100万.
+        Lang::Zh => format!("{}万像素", n * 100),
+        Lang::En if n == 1 => "1 megapixel".to_string(),
+        Lang::En => format!("{n} megapixels"),
+    }
+}
+
+fn theme_string(strings: &toml::Table, lang: Lang, key: &str) -> String {
+    strings
+        .get(lang.code())
+        .and_then(|t| t.get(key))
+        .and_then(|v| v.as_str())
+        .unwrap_or(key)
+        .to_string()
+}
+
+/// The kinds of file taken, as a phrase of the page's language, worded
+/// in `strings.toml`: "JPEG、PNG 图片或 PDF 文件", "JPEG or PNG images, or
+/// PDF files".
+pub fn evidence_types(types: &[casework::rules::EvidenceType], lang: Lang) -> String {
+    let strings = crate::theme::strings();
+    let s = |key: &str| theme_string(&strings, lang, key);
+    let names = |image: bool| -> Vec<String> {
+        types
+            .iter()
+            .filter(|t| t.is_image() == image)
+            .map(|t| s(&format!("evidence_type_{}", t.id())))
+            .collect()
+    };
+    let or = s("evidence_or");
+    let list = |names: Vec<String>| match lang {
+        Lang::Zh => names.join("、"),
+        Lang::En => match names.as_slice() {
+            [] => String::new(),
+            [one] => one.clone(),
+            [rest @ .., last] => format!("{} {or} {last}", rest.join(", ")),
+        },
+    };
+    let (images, documents) = (names(true), names(false));
+    let many_images = images.len() > 1;
+    let groups: Vec<String> = [
+        (images, "evidence_images"),
+        (documents, "evidence_documents"),
+    ]
+    .into_iter()
+    .filter(|(names, _)| !names.is_empty())
+    .map(|(names, key)| s(key).replace("{list}", &list(names)))
+    .collect();
+    // English sets the groups apart with a comma when the first already has an "or".
+    // Chinese keeps a space before the (Latin) type names that follow.
+    let between = match lang {
+        Lang::Zh => format!("{or} "),
+        Lang::En if many_images => format!(", {or} "),
+        Lang::En => format!(" {or} "),
+    };
+    groups.join(&between)
 }
 
 /// The rulebook's value for a reference path, in `lang`.
@@ -497,6 +576,25 @@ pub fn resolve(rules: &Rulebook, path: &str, lang: Lang) -> Result<Value, RefErr
             (Lang::En, n) => format!("{n}th working day"),
         }),
         ["retention", "years"] => text(retention(rules, lang)),
+        ["evidence", key] => {
+            let Some(e) = &rules.evidence else {
+                return Err(error(
+                    "the rulebook takes no evidence: it has no `[evidence]` section",
+                    "add `[evidence]` to content/rules.toml (see the comments there), or say in words that files are not taken",
+                ));
+            };
+            match *key {
+                "max_files" => text(file_count(e.max_files, lang)),
+                "max_file_size" => text(casework::rules::format_bytes(e.max_file_bytes)),
+                "max_total_size" => text(casework::rules::format_bytes(e.max_total_bytes)),
+                "types" => text(evidence_types(&e.types, lang)),
+                "max_megapixels" => text(megapixels(e.max_megapixels(), lang)),
+                _ => Err(error(
+                    format!("`evidence` has no `{key}`"),
+                    "write one of `evidence.max_files`, `evidence.max_file_size`, `evidence.max_total_size`, `evidence.types`, `evidence.max_megapixels`",
+                )),
+            }
+        }
         _ => Err(error(
             format!("`{path}` is not a rule the pages can refer to"),
             every_path(),
@@ -714,6 +812,61 @@ mod tests {
         );
         assert!(
             errors[2].error.hint.contains("`calendar.hours`"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn evidence_limits_read_in_the_pages_language() {
+        use casework::rules::EvidenceType::{Jpeg, Pdf, Png};
+        let rules = rules();
+        let e = rules.evidence.clone().expect("the sample takes evidence");
+        let body = "{{ evidence.max_files }} / {{ evidence.max_file_size }} / {{ evidence.max_total_size }} / {{ evidence.max_megapixels }}";
+        assert_eq!(
+            expand_markdown(&rules, body, &[], Lang::Zh).unwrap(),
+            format!(
+                "{}个文件 / {} / {} / {}万像素",
+                e.max_files,
+                casework::rules::format_bytes(e.max_file_bytes),
+                casework::rules::format_bytes(e.max_total_bytes),
+                e.max_pixels / 10_000
+            )
+        );
+        assert_eq!(
+            expand_markdown(&rules, "{{ evidence.max_files }}", &[], Lang::En).unwrap(),
+            format!("{} files", e.max_files)
+        );
+        assert_eq!(file_count(1, Lang::En), "1 file");
+        assert_eq!(
+            evidence_types(&[Jpeg, Png, Pdf], Lang::Zh),
+            "JPEG、PNG 图片或 PDF 文件"
+        );
+        assert_eq!(
+            evidence_types(&[Jpeg, Png, Pdf], Lang::En),
+            "JPEG or PNG images, or PDF files"
+        );
+        assert_eq!(
+            evidence_types(&[Pdf, Jpeg], Lang::En),
+            "JPEG images or PDF files"
+        );
+        assert_eq!(evidence_types(&[Png], Lang::Zh), "PNG 图片");
+        assert_eq!(evidence_types(&[Pdf], Lang::En), "PDF files");
+    }
+
+    #[test]
+    fn evidence_references_need_an_evidence_section() {
+        let mut without = rules();
+        without.evidence = None;
+        let errors =
+            expand_markdown(&without, "最多 {{ evidence.max_files }}", &[], Lang::Zh).unwrap_err();
+        assert!(
+            errors[0].error.message.contains("no `[evidence]`"),
+            "{errors:?}"
+        );
+        let errors =
+            expand_markdown(&rules(), "{{ evidence.max_size }}", &[], Lang::Zh).unwrap_err();
+        assert!(
+            errors[0].error.hint.contains("`evidence.max_file_size`"),
             "{errors:?}"
         );
     }

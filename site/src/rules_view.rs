@@ -25,6 +25,50 @@ pub struct RulesView {
     /// Names of the categories whose severity takes the complainant's own
     /// deadline; empty: the form does not ask for one.
     pub own_deadline_categories: Vec<String>,
+    /// The form's file field; `None`: the rulebook takes no evidence, so
+    /// the form has no file field and is not sent as multipart.
+    pub evidence: Option<EvidenceView>,
+}
+
+/// The evidence limits as the form shows them and its script checks them.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvidenceView {
+    pub max_files: u32,
+    pub max_file_bytes: u64,
+    pub max_total_bytes: u64,
+    /// The same limits in words, as the references word them.
+    pub files_text: String,
+    pub file_size: String,
+    pub total_size: String,
+    pub types_text: String,
+    /// `Some` when an image type is taken: the pixel limit in words.
+    pub pixels_text: Option<String>,
+    /// The file chooser's `accept=`: media types, then file endings.
+    pub accept: String,
+}
+
+impl EvidenceView {
+    pub fn new(e: &casework::rules::EvidenceRules, lang: Lang) -> EvidenceView {
+        use crate::references;
+        let media = e.types.iter().map(|t| t.content_type().to_string());
+        let endings = e
+            .types
+            .iter()
+            .flat_map(|t| t.extensions().iter().map(|x| format!(".{x}")));
+        EvidenceView {
+            max_files: e.max_files,
+            max_file_bytes: e.max_file_bytes,
+            max_total_bytes: e.max_total_bytes,
+            files_text: references::file_count(e.max_files, lang),
+            file_size: casework::rules::format_bytes(e.max_file_bytes),
+            total_size: casework::rules::format_bytes(e.max_total_bytes),
+            types_text: references::evidence_types(&e.types, lang),
+            pixels_text: e
+                .takes_images()
+                .then(|| references::megapixels(e.max_megapixels(), lang)),
+            accept: media.chain(endings).collect::<Vec<_>>().join(","),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -212,6 +256,7 @@ impl RulesView {
                 })
                 .map(|c| c.name.get(lang).to_string())
                 .collect(),
+            evidence: rules.evidence.as_ref().map(|e| EvidenceView::new(e, lang)),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! The check that pages refer to the rulebook instead of typing a rule: a
 //! number next to a rule word ("15个工作日", "2 working days", "24 小时",
 //! "3 years") is reported with the reference to write instead, the exact
-//! one when the number is a rule's value.
+//! one when the number is a rule's value. Evidence limits ("5个文件",
+//! "5 files", "40 megapixels", and a size such as "10 MB" when it is one
+//! of the rulebook's) are found by [`find_evidence`].
 //!
 //! Dates are not rules: a number after 月 ("9 月 30 日"), the second day of
 //! a range ("10 月 1 日至 7 日"), a day followed by its weekday ("9 日（星期
@@ -279,6 +281,131 @@ fn clock_times(text: &str, skip: &[Range<usize>]) -> Vec<(Range<usize>, chrono::
     out
 }
 
+/// An evidence limit typed on a page ("10 MB", "5个文件", "5 files",
+/// "40 megapixels"), with the references that show it. A count of files
+/// or of pixels is found whatever its number: the word says it is about
+/// evidence, and the rulebook has one rule of each. A size is found only
+/// when it is one of the rulebook's evidence sizes, since other sizes (an
+/// e-mail's attachment limit) are not the rulebook's.
+pub fn find_evidence(
+    text: &str,
+    skip: &[Range<usize>],
+    rules: &Rulebook,
+) -> Vec<(Range<usize>, Vec<&'static str>)> {
+    let sizes: Vec<(u64, &'static str)> = rules
+        .evidence
+        .iter()
+        .flat_map(|e| {
+            [
+                (e.max_file_bytes, "evidence.max_file_size"),
+                (e.max_total_bytes, "evidence.max_total_size"),
+            ]
+        })
+        .collect();
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
+            i += 1;
+        }
+        let number = text[start..i].trim_end_matches('.');
+        let end_number = start + number.len();
+        let prev = text[..start].chars().next_back();
+        if skip.iter().any(|r| r.start <= start && start < r.end)
+            || prev.is_some_and(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '/' | '_' | '-')
+            })
+            || before(text, start).ends_with('第')
+        {
+            continue;
+        }
+        let Ok(amount) = number.parse::<f64>() else {
+            continue;
+        };
+        let rest_at = end_number
+            + text[end_number..]
+                .char_indices()
+                .find(|(_, c)| !(is_space(*c) || *c == '-'))
+                .map_or(text.len() - end_number, |(j, _)| j);
+        let Some((unit, len)) = evidence_unit(&text[rest_at..]) else {
+            continue;
+        };
+        let whole = number.parse::<u64>().ok();
+        let paths: Vec<&'static str> = match unit {
+            EvidenceUnit::Bytes(per) => {
+                let typed = (amount * per as f64).round() as u64;
+                sizes
+                    .iter()
+                    .filter(|(b, _)| *b == typed)
+                    .map(|(_, p)| *p)
+                    .collect()
+            }
+            EvidenceUnit::Files if whole.is_some() => vec!["evidence.max_files"],
+            EvidenceUnit::Pixels if whole.is_some() => vec!["evidence.max_megapixels"],
+            _ => Vec::new(),
+        };
+        if !paths.is_empty() {
+            found.push((start..rest_at + len, paths));
+            i = rest_at + len;
+        }
+    }
+    found
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EvidenceUnit {
+    /// A size; bytes per unit.
+    Bytes(u64),
+    Files,
+    Pixels,
+}
+
+/// The evidence unit a text starts with, and its length.
+fn evidence_unit(rest: &str) -> Option<(EvidenceUnit, usize)> {
+    const ZH: &[(&str, EvidenceUnit)] = &[
+        ("兆字节", EvidenceUnit::Bytes(1_000_000)),
+        ("兆", EvidenceUnit::Bytes(1_000_000)),
+        ("千字节", EvidenceUnit::Bytes(1_000)),
+        ("万像素", EvidenceUnit::Pixels),
+        ("百万像素", EvidenceUnit::Pixels),
+    ];
+    if let Some((word, unit)) = ZH.iter().find(|(w, _)| rest.starts_with(w)) {
+        return Some((*unit, word.len()));
+    }
+    // A count of files: an optional measure word, then the thing.
+    let counted = ["个", "份", "张"]
+        .iter()
+        .find_map(|m| rest.strip_prefix(m))
+        .unwrap_or(rest);
+    let measure = rest.len() - counted.len();
+    for thing in ["文件", "附件", "照片", "图片"] {
+        if counted.starts_with(thing) {
+            return Some((EvidenceUnit::Files, measure + thing.len()));
+        }
+    }
+    let n = rest
+        .char_indices()
+        .find(|(_, c)| !c.is_ascii_alphabetic())
+        .map_or(rest.len(), |(j, _)| j);
+    let word = rest[..n].to_ascii_lowercase();
+    let unit = match word.as_str() {
+        // Not a bare "M" or "k": "10 m" is a distance.
+        "mb" => EvidenceUnit::Bytes(1_000_000),
+        "kb" => EvidenceUnit::Bytes(1_000),
+        "file" | "files" | "photo" | "photos" | "image" | "images" | "attachment"
+        | "attachments" => EvidenceUnit::Files,
+        "megapixel" | "megapixels" | "mp" => EvidenceUnit::Pixels,
+        _ => return None,
+    };
+    Some((unit, n))
+}
+
 /// Every rule of the rulebook a page may state, by its reference path.
 pub fn rule_values(rules: &Rulebook) -> Vec<(String, TypedValue)> {
     let mut out = Vec::new();
@@ -423,6 +550,58 @@ mod tests {
                 (closes.as_str(), "calendar.closes")
             ]
         );
+    }
+
+    fn sample() -> Rulebook {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../content/rules.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        casework::rules::parse_rules(std::path::Path::new("r.toml"), &text)
+            .unwrap()
+            .0
+    }
+
+    #[test]
+    fn evidence_limits_typed_are_found_with_their_reference() {
+        let mut rules = sample();
+        let e = rules.evidence.as_mut().expect("the sample takes evidence");
+        e.max_file_bytes = 10_000_000;
+        e.max_total_bytes = 25_000_000;
+        let page = "最多5个文件，每个 10 MB，合计25MB；up to 5 files, 3 photos, 25 MB in all; 图片 4000万像素, 40 megapixels; 10000 KB; 1 张照片";
+        let found: Vec<(&str, Vec<&str>)> = find_evidence(page, &[], &rules)
+            .into_iter()
+            .map(|(r, paths)| (&page[r], paths))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("5个文件", vec!["evidence.max_files"]),
+                ("10 MB", vec!["evidence.max_file_size"]),
+                ("25MB", vec!["evidence.max_total_size"]),
+                ("5 files", vec!["evidence.max_files"]),
+                ("3 photos", vec!["evidence.max_files"]),
+                ("25 MB", vec!["evidence.max_total_size"]),
+                ("4000万像素", vec!["evidence.max_megapixels"]),
+                ("40 megapixels", vec!["evidence.max_megapixels"]),
+                ("10000 KB", vec!["evidence.max_file_size"]),
+                ("1 张照片", vec!["evidence.max_files"]),
+            ]
+        );
+    }
+
+    #[test]
+    fn other_sizes_and_words_are_not_evidence_limits() {
+        let rules = sample();
+        for text in [
+            "单封邮件附件合计请不超过 20 MB",
+            "5 representatives, 3 MBA students, v10.5 MB",
+            "第 2 个文件",
+            "2026-10-01 files",
+        ] {
+            assert_eq!(find_evidence(text, &[], &rules), Vec::new(), "{text}");
+        }
+        let mut without = sample();
+        without.evidence = None;
+        assert_eq!(find_evidence("10 MB", &[], &without), Vec::new());
     }
 
     #[test]

@@ -621,3 +621,192 @@ fn the_hotline_number_is_the_rulebooks() {
         assert!(phone.contains(number.as_str()), "{lang}");
     }
 }
+
+/// The text of the element after `marker` (an attribute that ends its
+/// opening tag) up to `end`.
+fn after<'a>(html: &'a str, marker: &str, end: &str) -> &'a str {
+    html.split_once(marker)
+        .and_then(|(_, rest)| rest.split_once(end))
+        .map(|(inner, _)| inner)
+        .unwrap_or_else(|| panic!("no `{marker}` … `{end}`"))
+}
+
+/// Every evidence limit the rulebook sets, as the form page must show it:
+/// on the file field (for the browser and the script) and in its hint and
+/// the page's text (for the visitor).
+fn form_shows_the_evidence_limits(built: &Built) {
+    let e = built.rules.evidence.as_ref().expect("`[evidence]`");
+    let mb = |bytes: u64| {
+        assert_eq!(bytes % 1_000_000, 0, "the sample's sizes are whole MB");
+        format!("{} MB", bytes / 1_000_000)
+    };
+    let accept: Vec<String> = e
+        .types
+        .iter()
+        .map(|t| t.content_type().to_string())
+        .chain(
+            e.types
+                .iter()
+                .flat_map(|t| t.extensions().iter().map(|x| format!(".{x}"))),
+        )
+        .collect();
+    for lang in Lang::ALL {
+        let html = page(built, "form/", lang);
+        let form = after(&html, "<form id=\"complaint-form\"", ">");
+        assert!(form.contains("enctype=\"multipart/form-data\""), "{lang}");
+        assert!(form.contains("method=\"post\""), "{lang}");
+        let input = after(&html, "<input id=\"evidence\"", ">");
+        for attribute in [
+            "name=\"evidence\"".to_string(),
+            "type=\"file\"".to_string(),
+            " multiple".to_string(),
+            format!("accept=\"{}\"", accept.join(",")),
+            format!("data-max-files=\"{}\"", e.max_files),
+            format!("data-max-file-bytes=\"{}\"", e.max_file_bytes),
+            format!("data-max-total-bytes=\"{}\"", e.max_total_bytes),
+            format!("data-file-size=\"{}\"", mb(e.max_file_bytes)),
+            format!("data-total-size=\"{}\"", mb(e.max_total_bytes)),
+            "aria-describedby=\"evidence-help evidence-privacy\"".to_string(),
+        ] {
+            assert!(input.contains(&attribute), "{lang}: {attribute} in {input}");
+        }
+        assert!(html.contains("<label for=\"evidence\">"), "{lang}");
+        let files = match lang {
+            Lang::Zh => format!("{}个文件", e.max_files),
+            Lang::En => format!("{} files", e.max_files),
+        };
+        let pixels = match lang {
+            Lang::Zh => format!("{}万像素", e.max_pixels / 10_000),
+            Lang::En => format!("{} megapixels", e.max_pixels / 1_000_000),
+        };
+        let strings = strings(lang);
+        let names: Vec<&str> = e
+            .types
+            .iter()
+            .map(|t| {
+                strings[&format!("evidence_type_{}", t.id())]
+                    .as_str()
+                    .unwrap()
+            })
+            .collect();
+        let help = text_of(after(&html, "id=\"evidence-help\">", "</p>"));
+        let main = main_text(&html);
+        for shown in [&help, &main] {
+            for expect in [&files, &mb(e.max_file_bytes), &mb(e.max_total_bytes)] {
+                assert!(
+                    shown.contains(expect.as_str()),
+                    "{lang}: {expect} in {shown}"
+                );
+            }
+            for name in &names {
+                assert!(shown.contains(name), "{lang}: {name} in {shown}");
+            }
+        }
+        assert!(help.contains(&pixels), "{lang}: {pixels} in {help}");
+        for t in casework::rules::EvidenceType::ALL {
+            let name = strings[&format!("evidence_type_{}", t.id())]
+                .as_str()
+                .unwrap();
+            assert_eq!(help.contains(name), e.types.contains(&t), "{lang}: {name}");
+            assert_eq!(
+                input.contains(t.content_type()),
+                e.types.contains(&t),
+                "{lang}"
+            );
+        }
+        let privacy = text_of(after(&html, "id=\"evidence-privacy\">", "</p>"));
+        assert_eq!(privacy, strings["form_evidence_privacy"].as_str().unwrap());
+    }
+}
+
+#[test]
+fn the_form_publishes_the_rulebooks_evidence_limits() {
+    let built = build(&sample());
+    form_shows_the_evidence_limits(&built);
+
+    let mut sources = sample();
+    let text = sources.rules.take().unwrap();
+    let changed = text
+        .replace("max_files = 5", "max_files = 3")
+        .replace("max_file_size = \"10 MB\"", "max_file_size = \"8 MB\"")
+        .replace("max_total_size = \"25 MB\"", "max_total_size = \"16 MB\"")
+        .replace(
+            "types = [\"jpeg\", \"png\", \"pdf\"]",
+            "types = [\"jpeg\", \"pdf\"]",
+        )
+        .replace("max_megapixels = 40", "max_megapixels = 24");
+    assert_ne!(changed, text);
+    sources.rules = Some(changed);
+    let built = build(&sources);
+    let e = built.rules.evidence.as_ref().unwrap();
+    assert_eq!(
+        (
+            e.max_files,
+            e.max_file_bytes,
+            e.max_total_bytes,
+            e.max_pixels
+        ),
+        (3, 8_000_000, 16_000_000, 24_000_000),
+        "the replacements above must all have matched"
+    );
+    assert_eq!(e.types.len(), 2);
+    form_shows_the_evidence_limits(&built);
+    for lang in Lang::ALL {
+        let html = page(&built, "form/", lang);
+        assert!(
+            !html.contains("image/png") && !html.contains("10 MB"),
+            "{lang}"
+        );
+        let handling = main_text(&page(&built, "policies/handling/", lang));
+        assert!(
+            handling.contains(lang.pick("3个文件", "3 files")),
+            "{lang}: {handling}"
+        );
+    }
+}
+
+/// Without `[evidence]` the form takes no files: no file field, no
+/// multipart encoding; and a page still promising uploads stops the build.
+#[test]
+fn without_evidence_the_form_takes_no_files() {
+    let mut sources = sample();
+    let text = sources.rules.take().unwrap();
+    let start = text.find("\n[evidence]").expect("an `[evidence]` section");
+    // The section is the rulebook's last.
+    assert!(!text[start + 1..].contains("\n["), "[evidence] is not last");
+    sources.rules = Some(text[..start + 1].to_string());
+    let diagnostics = match Site::build(&sources, now(), Target::Discard, |_| {}) {
+        Err(hotline_site::BuildError::Load(d)) => d,
+        _ => panic!("pages referring to `[evidence]` must stop the build without it"),
+    };
+    let files: Vec<String> = diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .inspect(|d| assert!(d.message.contains("no `[evidence]`"), "{d}"))
+        .map(|d| d.file.display().to_string())
+        .collect();
+    assert!(files.iter().any(|f| f == "content/form.md"), "{files:?}");
+    assert!(files.iter().any(|f| f == "content/form.en.md"), "{files:?}");
+
+    for (_, page) in sources.pages.iter_mut() {
+        *page = page
+            .lines()
+            .filter(|line| !line.contains("{{ evidence."))
+            .map(|line| format!("{line}\n"))
+            .collect();
+    }
+    let built = build(&sources);
+    assert!(built.rules.evidence.is_none());
+    for lang in Lang::ALL {
+        let html = page(&built, "form/", lang);
+        assert!(html.contains("<form id=\"complaint-form\""), "{lang}");
+        for absent in [
+            "type=\"file\"",
+            "multipart",
+            "data-evidence",
+            "evidence-help",
+        ] {
+            assert!(!html.contains(absent), "{lang}: {absent}");
+        }
+    }
+}

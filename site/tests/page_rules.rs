@@ -128,3 +128,40 @@ fn the_offices_hours_typed_on_a_page_are_told_to_refer() {
         Some("write `{{ calendar.hours }}`")
     );
 }
+
+#[test]
+fn evidence_limits_typed_on_a_page_are_told_to_refer() {
+    let page = "+++\ntitle = \"材料\"\n+++\n可附 5个文件，每个 10 MB；邮件附件 20 MB。\n";
+    let mut sources = tiny_with(&[("files.md", page)]);
+    let rules = sources.rules.take().expect("the tiny rulebook");
+    sources.rules = Some(format!(
+        "{rules}\n[evidence]\nmax_files = 5\nmax_file_size = \"10 MB\"\nmax_total_size = \"25 MB\"\ntypes = [\"jpeg\", \"pdf\"]\nmax_megapixels = 40\n"
+    ));
+    let errors = errors(&sources);
+    let found: Vec<(usize, usize, &str)> = errors
+        .iter()
+        .map(|e| (e.line, e.column, e.hint.as_deref().unwrap_or("")))
+        .collect();
+    assert_eq!(found.len(), 2, "{errors:#?}");
+    // Columns count characters: "可附 " is three.
+    assert_eq!((found[0].0, found[0].1), (4, 4));
+    assert!(
+        found[0].2.contains("`{{ evidence.max_files }}`"),
+        "{found:?}"
+    );
+    assert!(
+        found[1].2.contains("`{{ evidence.max_file_size }}`"),
+        "{found:?}"
+    );
+    // 20 MB is not a size the rulebook sets (an e-mail's limit): not reported.
+    assert!(errors.iter().all(|e| !e.message.contains("20 MB")));
+
+    // With the references instead, the page shows the rulebook's values.
+    let page = "+++\ntitle = \"材料\"\n+++\n可附 {{ evidence.max_files }}，每个 {{ evidence.max_file_size }}。\n";
+    let mut fixed = tiny_with(&[("files.md", page)]);
+    fixed.rules = sources.rules.clone();
+    let site = Site::load(&fixed, today()).unwrap_or_else(|d| panic!("{d:#?}"));
+    let out = site.render().unwrap();
+    let html = String::from_utf8(out.files["files/index.html"].clone()).unwrap();
+    assert!(html.contains("可附 5个文件，每个 10 MB。"), "{html}");
+}

@@ -9,14 +9,18 @@
     server: "提交未成功，请检查标出的内容后再试。", down: "服务暂时不可用，内容未提交。您填写的内容已保留，请稍后再试，或拨打服务热线。", sending: "正在提交……", restored: "已恢复您上次未提交的内容。",
     notFound: "未找到该受理编号，请检查后重试。", status: "状态",
     tracking: "受理编号", stage: "当前状态", received: "收到日期", department: "承办部门", deadlines: "办理时限",
-    reply: "答复", closed: "办结日期", met: "（已按时完成）", by: "前"
+    reply: "答复", closed: "办结日期", met: "（已按时完成）", by: "前",
+    remove: "移除", tooMany: "最多可附 {n} 个文件。", tooLarge: "“{name}”超过 {size}。", total: "全部文件合计超过 {size}。",
+    badType: "“{name}”不是可接受的文件类型。", uploading: "上传进度", bytes: " 字节"
   } : {
     required: "Please fill in this field.", email: "Please enter a valid e-mail address.", contact: "This type needs your name and a phone number or e-mail.",
     anonymous: "This type cannot be sent anonymously.", network: "The connection failed and nothing was sent. What you typed is kept: please try again later, or call the hotline.",
     server: "Sending did not succeed; please check the marked fields and try again.", down: "The service is unavailable just now and nothing was sent. What you typed is kept: please try again later, or call the hotline.", sending: "Sending…", restored: "Your unsent draft was restored.",
     notFound: "No case has this tracking number; please check it and try again.", status: "Status",
     tracking: "Tracking number", stage: "Stage", received: "Received", department: "Department", deadlines: "Time limits",
-    reply: "Reply", closed: "Closed", met: " (met)", by: "by "
+    reply: "Reply", closed: "Closed", met: " (met)", by: "by ",
+    remove: "Remove", tooMany: "At most {n} files can be attached.", tooLarge: "“{name}” is larger than {size}.", total: "The files together are larger than {size}.",
+    badType: "“{name}” is not a kind of file we take.", uploading: "Upload progress", bytes: " bytes"
   };
 
   function key() {
@@ -56,8 +60,66 @@
       var name = form.elements.name;
       if (!name.value.trim() || !(form.elements.phone.value.trim() || email.value.trim())) fail(name, text.contact);
     }
+    var files = form.querySelector("[data-evidence]");
+    var problem = files && evidenceProblem(files);
+    if (problem) fail(files, problem);
     if (first) first.focus();
     return ok;
+  }
+
+  // A size as the visitor's file manager shows it, in decimal units like the rulebook.
+  function size(n) {
+    var f = function (x) { return x.toLocaleString(zh ? "zh-CN" : "en", { maximumFractionDigits: 1 }); };
+    return n >= 1e6 ? f(n / 1e6) + " MB" : n >= 1e3 ? f(n / 1e3) + " KB" : n + text.bytes;
+  }
+
+  // The rulebook's limits, from the field's data- attributes. The type is a
+  // hint from the name or the browser's guess only: the office decides from the bytes.
+  function evidenceProblem(input) {
+    var list = input.files || [], total = 0, bad = "";
+    var num = function (a) { return Number(input.getAttribute(a)); };
+    var accept = (input.getAttribute("accept") || "").split(",");
+    if (list.length > num("data-max-files")) return text.tooMany.replace("{n}", num("data-max-files"));
+    Array.prototype.forEach.call(list, function (f) {
+      var ext = "." + (f.name.split(".").pop() || "").toLowerCase();
+      total += f.size;
+      if (!bad && f.size > num("data-max-file-bytes")) bad = text.tooLarge.replace("{name}", f.name).replace("{size}", input.getAttribute("data-file-size"));
+      if (!bad && accept.indexOf(ext) < 0 && accept.indexOf(f.type) < 0) bad = text.badType.replace("{name}", f.name);
+    });
+    return bad || (total > num("data-max-total-bytes") ? text.total.replace("{size}", input.getAttribute("data-total-size")) : "");
+  }
+
+  // The chosen files, each with its size and a button to take it off again.
+  // Choosing more adds to the list; DataTransfer rebuilds input.files, and
+  // without it (old browsers) the list only shows what the chooser holds.
+  function evidenceList(input) {
+    var ul = document.createElement("ul"), canEdit = typeof DataTransfer === "function", kept = [];
+    ul.className = "evidence-list";
+    input.parentNode.insertBefore(ul, input.nextSibling);
+    function set(files) {
+      if (canEdit) {
+        try { var dt = new DataTransfer(); files.forEach(function (f) { dt.items.add(f); }); input.files = dt.files; } catch (e) { canEdit = false; }
+      }
+      kept = Array.prototype.slice.call(input.files);
+      ul.textContent = "";
+      kept.forEach(function (f, i) {
+        var li = document.createElement("li");
+        li.textContent = f.name + " (" + size(f.size) + ") ";
+        if (canEdit) {
+          var b = document.createElement("button");
+          b.type = "button"; b.textContent = text.remove; b.setAttribute("aria-label", text.remove + " " + f.name);
+          b.addEventListener("click", function () { set(kept.filter(function (_, j) { return j !== i; })); input.focus(); });
+          li.appendChild(b);
+        }
+        ul.appendChild(li);
+      });
+      setError(input, evidenceProblem(input));
+    }
+    input.addEventListener("change", function () {
+      var added = Array.prototype.slice.call(input.files);
+      // The same file chosen twice is listed once.
+      set(kept.filter(function (k) { return !added.some(function (a) { return a.name === k.name && a.size === k.size && a.lastModified === k.lastModified; }); }).concat(added));
+    });
   }
 
   function status(form, message, isError) {
@@ -78,7 +140,8 @@
     function save() {
       var data = {};
       Array.prototype.forEach.call(form.elements, function (el) {
-        if (!el.name || el.name === "website" || el.type === "hidden") return;
+        // A file cannot be kept in storage (nor written back to its field).
+        if (!el.name || el.name === "website" || el.type === "hidden" || el.type === "file") return;
         if (el.type === "radio") { if (el.checked) data[el.name] = el.value; }
         else if (el.type === "checkbox") data[el.name] = el.checked;
         else data[el.name] = el.value;
@@ -91,7 +154,7 @@
       if (draft && draft.fields) {
         Object.keys(draft.fields).forEach(function (n) {
           var el = form.elements[n], v = draft.fields[n];
-          if (!el) return;
+          if (!el || el.type === "file") return;
           if (el instanceof RadioNodeList) Array.prototype.forEach.call(el, function (r) { r.checked = r.value === v; });
           else if (el.type === "checkbox") el.checked = !!v;
           else el.value = v;
@@ -102,6 +165,13 @@
     // One key per complaint: a retry after a network failure reuses it, so the office gets one case.
     try { idem.value = sessionStorage.getItem(keyStore) || ""; } catch (e) { /* disabled */ }
     if (!idem.value) idem.value = key();
+    var evidence = form.querySelector("[data-evidence]"), progress = null;
+    if (evidence) {
+      evidenceList(evidence);
+      progress = document.createElement("progress");
+      progress.hidden = true; progress.setAttribute("aria-label", text.uploading);
+      evidence.parentNode.appendChild(progress);
+    }
     form.addEventListener("input", save);
     form.addEventListener("change", function (ev) { if (ev.target.getAttribute("aria-invalid")) validate(form); });
     form.addEventListener("submit", function (ev) {
@@ -112,27 +182,49 @@
       var button = form.querySelector("button[type=submit]");
       button.disabled = true; status(form, text.sending, false);
       // JSON gets field-level errors back; the plain form post is the no-JS path.
-      var data = {};
-      new FormData(form).forEach(function (v, k) { if (v !== "") data[k] = v; });
+      var data = {}, files = evidence && evidence.files.length ? evidence : null;
+      new FormData(form).forEach(function (v, k) { if (typeof v === "string" && v !== "") data[k] = v; });
       if ("anonymous" in data) data.anonymous = true;
-      fetch(form.action, { method: "POST", body: JSON.stringify(data), headers: { "Content-Type": "application/json", Accept: "application/json" } })
-        .then(function (res) {
-          return res.json().catch(function () { return {}; }).then(function (body) {
-            if (!res.ok) {
-              var errors = body.errors || [];
-              errors.forEach(function (e) { var el = form.elements[e.field]; if (el && el.id) setError(el, e.message); });
-              // A gateway's error page has no field errors: asking to check the fields would mislead.
-              status(form, (errors[0] && errors[0].field === "form" && errors[0].message) || body.message || (res.status >= 500 ? text.down : text.server), true);
-              return;
-            }
-            localStorage.removeItem(store);
-            try { sessionStorage.removeItem(keyStore); } catch (e) { /* disabled */ }
-            var tracking = body.tracking_number || body.tracking || "";
-            location.href = body.redirect || (form.getAttribute("data-thanks") || (zh ? "/thanks/" : "/en/thanks/")) + "?tracking=" + encodeURIComponent(tracking);
-          });
+      var sent;
+      if (files) {
+        // With files: multipart, the same fields and one `evidence` part per file, by XHR for its upload progress.
+        var body = new FormData();
+        Object.keys(data).forEach(function (k) { body.append(k, data[k] === true ? "true" : data[k]); });
+        Array.prototype.forEach.call(files.files, function (f) { body.append("evidence", f, f.name); });
+        progress.hidden = false; progress.removeAttribute("value");
+        sent = new Promise(function (resolve, reject) {
+          var xhr = new XMLHttpRequest();
+          xhr.open("POST", form.action);
+          xhr.setRequestHeader("Accept", "application/json");
+          xhr.upload.onprogress = function (e) { if (e.lengthComputable) { progress.max = e.total; progress.value = e.loaded; } };
+          xhr.onload = function () {
+            var b = {}; try { b = JSON.parse(xhr.responseText); } catch (e) { /* not JSON: a gateway's page */ }
+            resolve({ ok: xhr.status >= 200 && xhr.status < 300, status: xhr.status, body: b });
+          };
+          xhr.onerror = xhr.onabort = xhr.ontimeout = reject;
+          xhr.send(body);
+        });
+      } else {
+        sent = fetch(form.action, { method: "POST", body: JSON.stringify(data), headers: { "Content-Type": "application/json", Accept: "application/json" } })
+          .then(function (res) { return res.json().catch(function () { return {}; }).then(function (b) { return { ok: res.ok, status: res.status, body: b }; }); });
+      }
+      // On any failure nothing is cleared: the typed fields and the chosen files stay for the retry.
+      sent.then(function (res) {
+          var body = res.body;
+          if (!res.ok) {
+            var errors = body.errors || [];
+            errors.forEach(function (e) { var el = form.elements[e.field]; if (el && el.id) setError(el, e.message); });
+            // A gateway's error page has no field errors: asking to check the fields would mislead.
+            status(form, (errors[0] && errors[0].field === "form" && errors[0].message) || body.message || (res.status >= 500 ? text.down : text.server), true);
+            return;
+          }
+          localStorage.removeItem(store);
+          try { sessionStorage.removeItem(keyStore); } catch (e) { /* disabled */ }
+          var tracking = body.tracking_number || body.tracking || "";
+          location.href = body.redirect || (form.getAttribute("data-thanks") || (zh ? "/thanks/" : "/en/thanks/")) + "?tracking=" + encodeURIComponent(tracking);
         })
         .catch(function () { status(form, text.network, true); })
-        .then(function () { button.disabled = false; });
+        .then(function () { button.disabled = false; if (progress) progress.hidden = true; });
     });
   }
 
