@@ -3,18 +3,26 @@
 // complaints with and without JavaScript and looks them up both ways; the
 // outbox holds each case's mail; nothing typed is lost when the API is down;
 // the department accepts, replies and closes through the signed links in its
-// mail and the visitor sees the reply; every page, and the API's own pages,
-// pass axe (WCAG 2 A and AA) on a desktop and a phone.
+// mail and the visitor sees the reply; a photo with GPS and a PDF are filed
+// with and without JavaScript, the stored photo is read back with Pillow, and
+// an executable named .jpg is refused with nothing typed lost; every page,
+// and the API's own pages, pass axe (WCAG 2 A and AA) on a desktop and a phone.
+//
+// Why this file is long: each check drives one real journey end to end
+// (browser, server, outbox, store), and they share one server start-up and
+// its helpers; split, each part would start the server again.
 //
 // Usage: node tests/site/serve-test.js [BINARY]
 //   BINARY: the `hotline` binary (default: $HOTLINE_BIN, else target/debug/hotline),
 //   built with `cargo build --locked -p hotline`.
+//   $HOTLINE_TEST_PYTHON: a Python with Pillow (default: python3).
 // The server runs in a temporary copy of content/, so its cases and mail
 // (.hotline/ there) never touch the project's own. Screenshots of failing steps
 // go to tests/output/.
 "use strict";
 
-const { spawn } = require("child_process");
+const { spawn, spawnSync } = require("child_process");
+const crypto = require("crypto");
 const fs = require("fs");
 const net = require("net");
 const os = require("os");
@@ -24,6 +32,12 @@ const ROOT = path.join(__dirname, "..", "..");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const OUTPUT = path.join(ROOT, "tests", "output");
 const STARTUP_MS = 60000;
+// Pillow reads the stored evidence: a reader independent of the office's own decoder.
+const PYTHON = process.env.HOTLINE_TEST_PYTHON || "python3";
+const CORPUS = path.join(ROOT, "functions", "evidence", "tests", "corpus");
+const GPS_PHOTO = path.join(CORPUS, "photo-gps-orientation-6.jpg");
+const SMALL_PDF = path.join(CORPUS, "small.pdf");
+const EXECUTABLE = path.join(CORPUS, "executable-named.jpg");
 const VIEWPORTS = [
   { name: "desktop", options: { viewport: { width: 1280, height: 800 } } },
   { name: "phone", options: { viewport: { width: 375, height: 667 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true } },
@@ -48,6 +62,14 @@ try {
 }
 if (!fs.existsSync(CHROMIUM)) {
   fatal(`no browser at ${CHROMIUM}. Fix: apt-get install -y chromium (after apt-get update if it is not found)`);
+}
+
+{
+  const pil = spawnSync(PYTHON, ["-c", "import PIL"], { encoding: "utf8" });
+  if (pil.status !== 0) {
+    fatal(`Pillow is missing for ${PYTHON} (it checks the stored evidence). Fix: ${PYTHON} -m pip install Pillow` +
+      `${pil.error ? ` (${pil.error.message})` : ""}`);
+  }
 }
 
 let passed = 0;
@@ -313,6 +335,118 @@ async function lookUpWithScript(page, base, statusPath, tracking) {
   const label = statusPath.startsWith("/en/") ? "Time limits" : "办理时限";
   assert(shown.includes(label), `the result has no "${label}": ${shown}`);
   return shown;
+}
+
+// ── evidence ─────────────────────────────────────────────────────────────
+
+// The links to a case's files in the department's mail (text and HTML parts
+// name the same links: each is kept once).
+function evidenceLinks(mail, tracking) {
+  const found = mail.text.match(new RegExp(`https?://[^\\s"<>]+/cases/${tracking}/evidence/\\d+\\?[^\\s"<>]+`, "g")) || [];
+  return [...new Set(found.map((l) => l.replace(/&amp;/g, "&")))];
+}
+
+async function departmentMail(outbox, tracking) {
+  const isIt = (m) => m.all.includes(tracking) && (m.headers.to || "").includes(HOUSING_INBOX);
+  const mail = (await mailsWhen(outbox, (all) => all.some(isIt))).find(isIt);
+  assert(mail, `no department mail for ${tracking}`);
+  return mail;
+}
+
+const departmentMailCount = (outbox) => mails(outbox).filter((m) => (m.headers.to || "").includes(HOUSING_INBOX)).length;
+
+// Every file kept under .hotline/evidence, as { path, bytes }.
+function storedEvidence(dir) {
+  const root = path.join(dir, ".hotline", "evidence");
+  if (!fs.existsSync(root)) return [];
+  return fs.readdirSync(root, { recursive: true })
+    .map((f) => path.join(root, f))
+    .filter((f) => fs.statSync(f).isFile())
+    .map((f) => ({ path: f, rel: path.relative(root, f), bytes: fs.readFileSync(f) }));
+}
+
+// Pillow opens the original and the stored copy: the copy must decode, carry
+// no EXIF (no GPS, no orientation) and look like the original turned upright.
+const PILLOW_CHECK = `
+import json, sys
+from PIL import Image, ImageChops, ImageOps, ImageStat
+orig = Image.open(sys.argv[1])
+oexif = orig.getexif()
+upright = ImageOps.exif_transpose(orig).convert("RGB")
+stored = Image.open(sys.argv[2])
+fmt = stored.format
+stored.load()
+exif = stored.getexif()
+out = {
+  "format": fmt,
+  "original_size": list(orig.size),
+  "original_orientation": oexif.get(274),
+  "original_gps": 34853 in oexif,
+  "upright_size": list(upright.size),
+  "size": list(stored.size),
+  "exif_tags": sorted(exif.keys()),
+  "gps": 34853 in exif or bool(exif.get_ifd(34853)),
+  "orientation": exif.get(274),
+  "metadata": sorted(k for k in stored.info if k.lower() in ("exif", "xmp", "xml:com.adobe.xmp", "comment", "photoshop")),
+  "difference": None,
+}
+if stored.size == upright.size:
+  out["difference"] = sum(ImageStat.Stat(ImageChops.difference(upright, stored.convert("RGB"))).mean) / 3
+print(json.dumps(out))
+`;
+
+function pillowCheck(original, stored) {
+  const run = spawnSync(PYTHON, ["-c", PILLOW_CHECK, original, stored], { encoding: "utf8" });
+  assert(run.status === 0, `Pillow could not read the stored copy ${stored}:\n${run.stderr || run.error}`);
+  const r = JSON.parse(run.stdout);
+  // The corpus file must still be what this test is about.
+  assert(r.original_gps && r.original_orientation === 6, `the original photo has no GPS or orientation 6 any more: ${run.stdout}`);
+  assert(r.format === "JPEG", `the stored copy is ${r.format}, not JPEG`);
+  assert(r.exif_tags.length === 0 && !r.gps && !r.orientation, `the stored copy keeps EXIF tags ${JSON.stringify(r.exif_tags)} (GPS: ${r.gps}, orientation: ${r.orientation})`);
+  assert(r.metadata.length === 0, `the stored copy keeps metadata: ${r.metadata.join(", ")}`);
+  assert(r.size.join("x") === r.upright_size.join("x"),
+    `the stored copy is ${r.size.join("×")}, the original is ${r.original_size.join("×")} and ${r.upright_size.join("×")} upright`);
+  // Mean difference per channel (0-255): a re-encode moves little, a wrong turn or another picture a lot.
+  assert(r.difference !== null && r.difference < 12, `the stored copy does not look like the original upright: mean difference ${r.difference}`);
+  return r;
+}
+
+// Checks the copy a link returns and the one kept in the folder: the same
+// bytes, named by their SHA-256, and clean by Pillow.
+function checkStoredPhoto(serverDir, bytes) {
+  assert(!bytes.includes(Buffer.from("Exif\0\0")), "the served JPEG still has an EXIF block");
+  const sha = crypto.createHash("sha256").update(bytes).digest("hex");
+  const kept = storedEvidence(serverDir).find((f) => f.bytes.equals(bytes));
+  assert(kept, `no file under .hotline/evidence holds the served JPEG (${storedEvidence(serverDir).map((f) => f.rel).join(", ") || "none"})`);
+  assert(kept.rel === path.join(sha.slice(0, 2), sha), `the stored file is ${kept.rel}, not ${sha.slice(0, 2)}/${sha}`);
+  return pillowCheck(GPS_PHOTO, kept.path);
+}
+
+async function fetchStatus(base, tracking) {
+  const res = await fetch(`${base}/api/cases/${tracking}`, { headers: { Accept: "application/json" } });
+  assert(res.status === 200, `the status of ${tracking} answered ${res.status}`);
+  const raw = await res.text();
+  return { raw, body: JSON.parse(raw) };
+}
+
+// Posts a form without scripts and returns the response the page landed on.
+async function postWithoutScript(page, button) {
+  const [landed] = await Promise.all([
+    page.waitForNavigation({ timeout: 20000 }),
+    page.click(button),
+  ]);
+  return landed;
+}
+
+function trackingAfterRedirect(page, landed, thanksPath) {
+  const post = landed.request().redirectedFrom();
+  assert(post && post.method() === "POST", `the form did not post and redirect; landed on ${page.url()} (${landed.status()})`);
+  const url = new URL(page.url());
+  assert(url.pathname === thanksPath, `the post led to ${url.pathname}, not ${thanksPath}`);
+  assert(landed.status() === 200, `the thank-you page answered ${landed.status()}`);
+  const tracking = url.searchParams.get("tracking") || "";
+  assert(TRACKING.test(tracking), `no tracking number in ${page.url()}`);
+  return tracking;
 }
 
 async function main() {
@@ -582,6 +716,207 @@ async function main() {
         const isToVisitor = (m) => m.all.includes(handled.tracking) && (m.headers.to || "").includes(handled.email);
         const toVisitor = (await mailsWhen(server.outbox, (all) => all.some((m) => isToVisitor(m) && m.text.includes(reply)))).filter(isToVisitor);
         assert(toVisitor.some((m) => m.text.includes(reply)), `none of the ${toVisitor.length} mails to the visitor carries the reply`);
+      });
+    });
+
+    // Evidence: a photo with GPS and a PDF, with and without JavaScript; a
+    // file that is not what its name says is refused with nothing lost.
+    const evPage = await (await browser.newContext()).newPage();
+    const evErrors = [];
+    evPage.on("pageerror", (e) => evErrors.push(e.message));
+    const listed = async (p) => (await p.locator(".evidence-list li").allTextContents()).map((t) => t.trim());
+    let withFiles = null;
+    await check("with JavaScript: the visitor attaches a photo and a PDF, sees both, removes one, adds it back and files the complaint", async () => {
+      await onPage(evPage, "evidence-js", async () => {
+        await evPage.goto(`${base}/en/form/`);
+        const data = complaint("en", "Chen");
+        await fillForm(evPage, data);
+        await evPage.setInputFiles("#evidence", [GPS_PHOTO, SMALL_PDF]);
+        const sizes = { [path.basename(GPS_PHOTO)]: fs.statSync(GPS_PHOTO).size, [path.basename(SMALL_PDF)]: fs.statSync(SMALL_PDF).size };
+        let shown = await listed(evPage);
+        assert(shown.length === 2, `the list shows ${JSON.stringify(shown)}, want both files`);
+        for (const [name, bytes] of Object.entries(sizes)) {
+          assert(shown.some((t) => t.startsWith(`${name} (${bytes} bytes)`)), `no list entry gives ${name} with its size ${bytes} bytes: ${JSON.stringify(shown)}`);
+        }
+        await evPage.click(`.evidence-list button[aria-label="Remove ${path.basename(SMALL_PDF)}"]`);
+        shown = await listed(evPage);
+        const chosen = () => evPage.evaluate(() => Array.from(document.getElementById("evidence").files).map((f) => f.name));
+        assert(shown.length === 1 && shown[0].startsWith(path.basename(GPS_PHOTO)), `after removing the PDF the list shows ${JSON.stringify(shown)}`);
+        assert(JSON.stringify(await chosen()) === JSON.stringify([path.basename(GPS_PHOTO)]), `after removing the PDF the field holds ${JSON.stringify(await chosen())}`);
+        await evPage.setInputFiles("#evidence", [SMALL_PDF]);
+        shown = await listed(evPage);
+        assert(shown.length === 2, `after adding the PDF back the list shows ${JSON.stringify(shown)}`);
+        assert((await chosen()).length === 2, `after adding the PDF back the field holds ${JSON.stringify(await chosen())}`);
+        const [posted] = await Promise.all([
+          evPage.waitForRequest((r) => r.method() === "POST" && new URL(r.url()).pathname === "/api/cases", { timeout: 20000 }),
+          evPage.waitForURL((url) => url.pathname === "/en/thanks/", { timeout: 20000 }).catch(() => {}),
+          evPage.click("#complaint-form button[type=submit]"),
+        ]);
+        assert(/^multipart\/form-data/.test(posted.headers()["content-type"] || ""), `the form was sent as ${posted.headers()["content-type"]}, not multipart`);
+        assert(new URL(evPage.url()).pathname === "/en/thanks/", `the page went to ${evPage.url()}, not the thank-you page`);
+        const shownNumber = evPage.locator("[data-tracking-number]");
+        await shownNumber.waitFor({ state: "visible", timeout: 5000 });
+        const tracking = (await shownNumber.textContent()).trim();
+        assert(TRACKING.test(tracking), `the thank-you page shows ${JSON.stringify(tracking)}, not a tracking number`);
+        assert(evErrors.length === 0, `script errors: ${evErrors.join("; ")}`);
+        withFiles = { tracking, email: data.email };
+        console.log(`       ${tracking}`);
+      });
+    });
+
+    const photoLinks = [];
+    await check("the department's mail links both files; the photo is served as a sandboxed JPEG, the PDF only as a download, byte for byte", async () => {
+      assert(withFiles, "no case with files was filed");
+      const links = evidenceLinks(await departmentMail(server.outbox, withFiles.tracking), withFiles.tracking);
+      assert(links.length === 2, `the department's mail has ${links.length} evidence links, want 2: ${links.join(" ")}`);
+      const seen = {};
+      for (const link of links) {
+        assert(link.startsWith(`${base}/api/cases/${withFiles.tracking}/evidence/`), `the link leads to ${link}`);
+        const res = await fetch(link);
+        const bytes = Buffer.from(await res.arrayBuffer());
+        const h = (n) => res.headers.get(n) || "";
+        assert(res.status === 200, `${link} answered ${res.status}`);
+        assert(/\bsandbox\b/.test(h("content-security-policy")), `${link}: the Content-Security-Policy is ${JSON.stringify(h("content-security-policy"))}, without sandbox`);
+        assert(h("x-content-type-options") === "nosniff", `${link}: X-Content-Type-Options is ${JSON.stringify(h("x-content-type-options"))}`);
+        seen[h("content-type")] = { link, bytes, disposition: h("content-disposition") };
+      }
+      const jpeg = seen["image/jpeg"];
+      const pdf = seen["application/pdf"];
+      assert(jpeg && pdf, `the links serve ${JSON.stringify(Object.keys(seen))}, want image/jpeg and application/pdf`);
+      assert(/^attachment\b/.test(pdf.disposition), `the PDF is served with Content-Disposition ${JSON.stringify(pdf.disposition)}, not attachment`);
+      assert(pdf.bytes.equals(fs.readFileSync(SMALL_PDF)), "the PDF served is not the one sent, byte for byte");
+      assert(!jpeg.bytes.equals(fs.readFileSync(GPS_PHOTO)), "the photo is served as sent, not re-encoded");
+      photoLinks.push(jpeg.link);
+      // Only the signed link opens the file.
+      const unsigned = jpeg.link.replace(/\?.*$/, "");
+      const forged = jpeg.link.replace(/(token=)([^&])/, (_, k, c) => k + (c === "A" ? "B" : "A"));
+      for (const [what, url] of [["without its token", unsigned], ["with a changed token", forged]]) {
+        const res = await fetch(url);
+        assert(res.status >= 400 && res.status < 500, `the photo's link ${what} answered ${res.status}`);
+        assert(!(res.headers.get("content-type") || "").startsWith("image/"), `the photo's link ${what} still serves the photo`);
+      }
+    });
+
+    await check("Pillow reads the stored photo: it decodes, has no EXIF, GPS or orientation tag, and is the original turned upright", async () => {
+      assert(photoLinks.length, "no photo link to read");
+      const r = checkStoredPhoto(server.dir, Buffer.from(await (await fetch(photoLinks[0])).arrayBuffer()));
+      console.log(`       original ${r.original_size.join("×")} with orientation ${r.original_orientation} and GPS; stored ${r.size.join("×")}, EXIF tags ${r.exif_tags.length}, mean difference ${r.difference.toFixed(1)}`);
+    });
+
+    await check("the public status says the case has 2 files and shows none of them", async () => {
+      assert(withFiles, "no case with files was filed");
+      const { raw, body } = await fetchStatus(base, withFiles.tracking);
+      assert(body.files === 2, `the status gives files: ${JSON.stringify(body.files)}, want 2`);
+      for (const secret of ["/evidence/", "token", path.basename(GPS_PHOTO), path.basename(SMALL_PDF)]) {
+        assert(!raw.includes(secret), `the public status contains ${JSON.stringify(secret)}: ${raw}`);
+      }
+      const html = await (await fetch(`${base}/api/cases/${withFiles.tracking}?format=html&lang=en`)).text();
+      assert(!html.includes("/evidence/") && !html.includes(path.basename(GPS_PHOTO)), "the public status page links or names a file");
+    });
+
+    const evNoJs = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+    await check("without JavaScript: the same photo posts with the form, 303 to the thank-you page; the case has 1 clean file", async () => {
+      await onPage(evNoJs, "evidence-nojs", async () => {
+        await evNoJs.goto(`${base}/form/`);
+        assert(await evNoJs.getAttribute("#complaint-form", "enctype") === "multipart/form-data", "the plain form does not post multipart/form-data");
+        await fillForm(evNoJs, complaint("zh", "Liu"));
+        await evNoJs.setInputFiles("#evidence", [GPS_PHOTO]);
+        const landed = await postWithoutScript(evNoJs, "#complaint-form button[type=submit]");
+        const postStatus = (await landed.request().redirectedFrom()?.response())?.status();
+        const tracking = trackingAfterRedirect(evNoJs, landed, "/thanks/");
+        assert(postStatus === 303, `the post answered ${postStatus}, not 303`);
+        const { body } = await fetchStatus(base, tracking);
+        assert(body.files === 1, `the status gives files: ${JSON.stringify(body.files)}, want 1`);
+        const links = evidenceLinks(await departmentMail(server.outbox, tracking), tracking);
+        assert(links.length === 1, `the department's mail has ${links.length} evidence links, want 1`);
+        const res = await fetch(links[0]);
+        assert(res.status === 200 && res.headers.get("content-type") === "image/jpeg", `the link answered ${res.status} ${res.headers.get("content-type")}`);
+        checkStoredPhoto(server.dir, Buffer.from(await res.arrayBuffer()));
+        console.log(`       ${tracking}`);
+      });
+    });
+
+    // An ELF executable named .jpg: the page's own check goes by the name, the office by the bytes.
+    const refusedPage = await (await browser.newContext()).newPage();
+    await check("with JavaScript: an executable named .jpg is refused by the office with 422, the error in Chinese at the file field, nothing typed lost, no case, no file kept", async () => {
+      await onPage(refusedPage, "evidence-refused-js", async () => {
+        const mailsBefore = departmentMailCount(server.outbox);
+        const filesBefore = storedEvidence(server.dir).length;
+        await refusedPage.goto(`${base}/form/`);
+        const typed = complaint("zh", "Sun");
+        await fillForm(refusedPage, typed);
+        await refusedPage.setInputFiles("#evidence", [EXECUTABLE]);
+        const name = path.basename(EXECUTABLE);
+        const answered = refusedPage.waitForResponse((r) => r.request().method() === "POST" && new URL(r.url()).pathname === "/api/cases", { timeout: 20000 });
+        await refusedPage.click("#complaint-form button[type=submit]");
+        const res = await answered.catch(() => null);
+        const early = await refusedPage.locator("#evidence-error").textContent().catch(() => "");
+        assert(res, `the form sent nothing to the office (the page says ${JSON.stringify(early)})`);
+        assert(res.status() === 422, `the office answered ${res.status()}, not 422`);
+        const answer = await res.json();
+        assert((answer.errors || []).some((e) => e.field === "evidence"), `the answer has no error on the evidence field: ${JSON.stringify(answer)}`);
+        const error = refusedPage.locator("#evidence-error");
+        await error.waitFor({ state: "visible", timeout: 5000 });
+        const message = (await error.textContent()).trim();
+        assert(message.includes(name) && /[\u4e00-\u9fff]/.test(message), `the error at the file field does not name ${name} in Chinese: ${JSON.stringify(message)}`);
+        assert(await refusedPage.getAttribute("#evidence", "aria-invalid") === "true", "the file field is not marked invalid");
+        assert(((await refusedPage.getAttribute("#evidence", "aria-describedby")) || "").split(" ").includes("evidence-error"), "the file field is not described by its error");
+        const lost = sameValues(await formValues(refusedPage), typed);
+        assert(lost.length === 0, `fields changed:\n${lost.join("\n")}`);
+        assert(new URL(refusedPage.url()).pathname === "/form/", `the page moved to ${refusedPage.url()}`);
+        const chosen = await refusedPage.evaluate(() => document.getElementById("evidence").files.length);
+        assert(chosen === 1, `the field holds ${chosen} files after the refusal, want the 1 chosen`);
+        await sleep(1000);
+        assert(departmentMailCount(server.outbox) === mailsBefore, "a case was filed with the refused file");
+        assert(storedEvidence(server.dir).length === filesBefore, "the refused file was kept under .hotline/evidence");
+        console.log(`       says: ${message}`);
+      });
+    });
+
+    const refusedNoJs = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+    const typedNoJs = complaint("en", "Park");
+    await check("without JavaScript: the same file gets a 422 page in English with the error, every typed field kept, a field to choose files again, no case", async () => {
+      await onPage(refusedNoJs, "evidence-refused-nojs", async () => {
+        const mailsBefore = departmentMailCount(server.outbox);
+        const filesBefore = storedEvidence(server.dir).length;
+        await refusedNoJs.goto(`${base}/en/form/`);
+        await fillForm(refusedNoJs, typedNoJs);
+        await refusedNoJs.setInputFiles("#evidence", [EXECUTABLE]);
+        const landed = await postWithoutScript(refusedNoJs, "#complaint-form button[type=submit]");
+        assert(landed.status() === 422, `the post answered ${landed.status()} at ${refusedNoJs.url()}, not 422`);
+        const main = await refusedNoJs.textContent("main");
+        const name = path.basename(EXECUTABLE);
+        assert(main.includes(name), `the page does not name ${name}: ${main.slice(0, 400)}`);
+        assert(((await refusedNoJs.getAttribute("html", "lang")) || "").startsWith("en"), "the page shown again is not in English");
+        const said = (await refusedNoJs.locator("main li, main p").filter({ hasText: name }).allTextContents()).map((t) => t.trim());
+        assert(said.length > 0 && said.every((t) => !/[\u4e00-\u9fff]/.test(t)), `the error is not in English: ${JSON.stringify(said)}`);
+        console.log(`       says: ${said[said.length - 1]}`);
+        for (const f of TEXT_FIELDS) {
+          const field = refusedNoJs.locator(`form[method=post] [name=${f}]`);
+          assert(await field.count() === 1, `the page has no ${f} field`);
+          const value = await field.inputValue();
+          assert(value === typedNoJs[f], `${f}: typed ${JSON.stringify(typedNoJs[f])}, now ${JSON.stringify(value)}`);
+        }
+        const form = refusedNoJs.locator("form[method=post]").filter({ has: refusedNoJs.locator("[name=description]") });
+        assert(await form.getAttribute("enctype") === "multipart/form-data", "the form shown again cannot send files (not multipart/form-data)");
+        assert(await form.locator("input[type=file][name=evidence]").count() === 1, "the form shown again has no field to choose the files again");
+        await sleep(1000);
+        assert(departmentMailCount(server.outbox) === mailsBefore, "a case was filed with the refused file");
+        assert(storedEvidence(server.dir).length === filesBefore, "the refused file was kept under .hotline/evidence");
+      });
+    });
+
+    await check("without JavaScript: on the page shown again the visitor chooses the photo instead and files the case with 1 file", async () => {
+      await onPage(refusedNoJs, "evidence-nojs-again", async () => {
+        assert(new URL(refusedNoJs.url()).pathname.startsWith("/api/"), `not on the page shown again: ${refusedNoJs.url()}`);
+        await refusedNoJs.setInputFiles("form[method=post] input[type=file][name=evidence]", [GPS_PHOTO]);
+        const landed = await postWithoutScript(refusedNoJs, "form[method=post] button[type=submit]");
+        const tracking = trackingAfterRedirect(refusedNoJs, landed, "/en/thanks/");
+        const { body } = await fetchStatus(base, tracking);
+        assert(body.files === 1, `the status gives files: ${JSON.stringify(body.files)}, want 1`);
+        const mail = await departmentMail(server.outbox, tracking);
+        assert(mail.text.includes(typedNoJs.description), "the department's mail does not carry the description typed before the refusal");
+        console.log(`       ${tracking}`);
       });
     });
 

@@ -118,7 +118,9 @@ impl EvidenceFiles for MemoryEvidence {
             .files
             .lock()
             .map_err(|_| StoreError::Unavailable("evidence lock".into()))?;
-        files.entry(key.to_string()).or_insert_with(|| bytes.to_vec());
+        files
+            .entry(key.to_string())
+            .or_insert_with(|| bytes.to_vec());
         Ok(())
     }
 
@@ -156,7 +158,13 @@ mod tests {
         let files = DirEvidence::new(dir.path().join("evidence"));
         round_trip(&files);
         let key = fingerprint(b"not really a photo");
-        assert!(dir.path().join("evidence").join(&key[..2]).join(&key).is_file());
+        assert!(
+            dir.path()
+                .join("evidence")
+                .join(&key[..2])
+                .join(&key)
+                .is_file()
+        );
     }
 
     #[test]

@@ -9,8 +9,8 @@
 use crate::Lang;
 use crate::rules::{EvidenceRules, EvidenceType, format_bytes};
 use crate::submission::{ErrorCode, Field, FieldError};
-use crate::wording::say_both;
 use crate::tracking::TrackingNumber;
+use crate::wording::say_both;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -118,11 +118,13 @@ pub fn count_errors(rules: Option<&EvidenceRules>, sizes: &[u64]) -> Vec<FieldEr
 /// it (shown back to them only, to say which one).
 pub fn refused(rules: &EvidenceRules, file: &str, code: &str) -> FieldError {
     let key = match code {
-        "too_large" | "wrong_type" | "too_many_pixels" | "encrypted" | "active_content" => {
-            format!("api.evidence_{code}")
-        }
+        "too_large" => "api.evidence_too_large",
+        "wrong_type" => "api.evidence_wrong_type",
+        "too_many_pixels" => "api.evidence_too_many_pixels",
+        "encrypted" => "api.evidence_encrypted",
+        "active_content" => "api.evidence_active_content",
         // Damaged, or too slow to check: either way, send another copy.
-        _ => "api.evidence_damaged".to_string(),
+        _ => "api.evidence_damaged",
     };
     let types = rules
         .types
@@ -133,7 +135,7 @@ pub fn refused(rules: &EvidenceRules, file: &str, code: &str) -> FieldError {
     FieldError {
         field: Field::Evidence,
         code: ErrorCode::FileRefused,
-        message: say_both(&key, |_| {
+        message: say_both(key, |_| {
             vec![
                 ("file", file.to_string()),
                 ("max", format_bytes(rules.max_file_bytes)),
@@ -141,6 +143,16 @@ pub fn refused(rules: &EvidenceRules, file: &str, code: &str) -> FieldError {
                 ("megapixels", rules.max_megapixels().to_string()),
             ]
         }),
+    }
+}
+
+/// For a form shown again without JavaScript: the files passed, but a page
+/// cannot hold them, so they must be chosen again.
+pub fn choose_again() -> FieldError {
+    FieldError {
+        field: Field::Evidence,
+        code: ErrorCode::ChooseFilesAgain,
+        message: say_both("api.evidence_choose_again", |_| Vec::new()),
     }
 }
 
@@ -188,7 +200,10 @@ mod tests {
         let back: EvidenceItem = serde_json::from_str(&json).unwrap();
         assert_eq!(back, item);
         let name = item.file_name(&tracking);
-        assert!(name.starts_with(tracking.as_str()) && name.ends_with("-2.jpg"), "{name}");
+        assert!(
+            name.starts_with(tracking.as_str()) && name.ends_with("-2.jpg"),
+            "{name}"
+        );
         assert_eq!(next_number(&[item]), 3);
         assert_eq!(next_number(&[]), 1);
     }

@@ -232,6 +232,9 @@ pub enum ErrorCode {
     FilesTooLarge,
     /// Files were sent where the rulebook takes none.
     FilesNotTaken,
+    /// The files were fine but the form was not, and a page shown again
+    /// cannot hold files: they must be chosen again.
+    ChooseFilesAgain,
     /// The submission was refused as a whole (the honeypot was filled in).
     Rejected,
 }

@@ -147,6 +147,10 @@ pub async fn parse_multipart(
             pairs.push((name, text));
         }
     }
+    // A body with no part at all is not a form, whatever it says it is.
+    if pairs.is_empty() && uploads.is_empty() && !req.body().is_empty() {
+        return Err(BodyError::MalformedMultipart("no parts".into()));
+    }
     Ok((raw_from_pairs(pairs)?, uploads))
 }
 
@@ -377,7 +381,9 @@ mod tests {
         assert_eq!(kind_of(&req("text/plain")), Kind::Unsupported);
         assert_eq!(
             kind_of(&req("multipart/form-data; boundary=x")),
-            Kind::Unsupported
+            Kind::Multipart
         );
+        // Without a boundary it cannot be read.
+        assert_eq!(kind_of(&req("multipart/form-data")), Kind::Unsupported);
     }
 }

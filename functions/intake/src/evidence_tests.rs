@@ -43,8 +43,10 @@ fn multipart(files: &[(&str, &str, &[u8])], json: bool) -> Request<Bytes> {
     ];
     for (name, value) in fields {
         body.extend_from_slice(
-            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
-                .as_bytes(),
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
         );
     }
     for (file, content_type, bytes) in files {
@@ -84,7 +86,17 @@ fn evidence_link(tracking: &str, department: &str, number: u32) -> String {
 #[tokio::test]
 async fn a_photo_is_kept_without_its_location_and_only_its_department_opens_it() {
     let (api, files) = with_files();
-    let r = call(&api, multipart(&[("IMG_0001.jpg", "image/jpeg", PHOTO), ("letter.pdf", "application/pdf", PDF)], true)).await;
+    let r = call(
+        &api,
+        multipart(
+            &[
+                ("IMG_0001.jpg", "image/jpeg", PHOTO),
+                ("letter.pdf", "application/pdf", PDF),
+            ],
+            true,
+        ),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::CREATED, "{}", text(&r));
     let tracking = json(&r)["tracking"].as_str().expect("tracking").to_string();
     let cases = api.store().all_cases().await;
@@ -97,25 +109,43 @@ async fn a_photo_is_kept_without_its_location_and_only_its_department_opens_it()
     assert!(!photo.windows(4).any(|w| w == b"Exif"), "EXIF survived");
     assert_ne!(photo, PHOTO);
     // The PDF is kept byte for byte.
-    assert_eq!(files.get(&case.evidence[1].sha256).unwrap().as_deref(), Some(PDF));
+    assert_eq!(
+        files.get(&case.evidence[1].sha256).unwrap().as_deref(),
+        Some(PDF)
+    );
 
     // The department's mail lists both, with links for it; not the names
     // the visitor's device gave them.
     let mail = &api.mailer().sent()[0].1;
-    assert!(mail.text.contains(&format!("/cases/{tracking}/evidence/1?token=")), "{}", mail.text);
-    assert!(mail.text.contains(&format!("/cases/{tracking}/evidence/2?token=")));
+    assert!(
+        mail.text
+            .contains(&format!("/cases/{tracking}/evidence/1?token=")),
+        "{}",
+        mail.text
+    );
+    assert!(
+        mail.text
+            .contains(&format!("/cases/{tracking}/evidence/2?token="))
+    );
     assert!(!mail.text.contains("IMG_0001"));
 
     let r = call(&api, get(&evidence_link(&tracking, "water", 1))).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()[http::header::CONTENT_TYPE], "image/jpeg");
-    let csp = r.headers()[http::header::CONTENT_SECURITY_POLICY].to_str().unwrap();
-    assert!(csp.contains("sandbox") && csp.starts_with("default-src 'none'"), "{csp}");
+    let csp = r.headers()[http::header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("sandbox") && csp.starts_with("default-src 'none'"),
+        "{csp}"
+    );
     assert_eq!(r.headers()[http::header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     assert_eq!(r.body().as_ref(), photo.as_slice());
     let r = call(&api, get(&evidence_link(&tracking, "water", 2))).await;
     assert_eq!(r.status(), StatusCode::OK);
-    let disposition = r.headers()[http::header::CONTENT_DISPOSITION].to_str().unwrap();
+    let disposition = r.headers()[http::header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap();
     assert!(disposition.starts_with("attachment;"), "{disposition}");
 
     // Another department's link, a number the case lacks, a forged token.
@@ -135,7 +165,11 @@ async fn a_photo_is_kept_without_its_location_and_only_its_department_opens_it()
         Action::Accept,
         now() + chrono::TimeDelta::days(30),
     );
-    let r = call(&api, get(&casework::evidence::evidence_url("", &t, 1, &accept))).await;
+    let r = call(
+        &api,
+        get(&casework::evidence::evidence_url("", &t, 1, &accept)),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
     // The public status counts the files and shows none of them.
@@ -173,22 +207,41 @@ async fn refused_files_store_nothing_and_keep_what_was_typed() {
     for (what, bytes) in bad {
         let (api, files) = with_files();
         let r = call(&api, multipart(&[("photo.jpg", "image/png", bytes)], true)).await;
-        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{what}: {}", text(&r));
+        assert_eq!(
+            r.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{what}: {}",
+            text(&r)
+        );
         let errors = json(&r)["errors"].clone();
         assert!(
-            errors.as_array().unwrap().iter().any(|e| e["field"] == "evidence"),
+            errors
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["field"] == "evidence"),
             "{what}: {errors}"
         );
-        assert!(api.store().all_cases().await.is_empty(), "{what}: a case was stored");
+        assert!(
+            api.store().all_cases().await.is_empty(),
+            "{what}: a case was stored"
+        );
         assert!(files.is_empty(), "{what}: a file was kept");
     }
     // Without JavaScript the form comes back with what was typed.
     let (api, _files) = with_files();
-    let r = call(&api, multipart(&[("photo.jpg", "image/jpeg", EXECUTABLE)], false)).await;
+    let r = call(
+        &api,
+        multipart(&[("photo.jpg", "image/jpeg", EXECUTABLE)], false),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = text(&r);
     assert!(page.contains(DESCRIPTION), "the description was lost");
-    assert!(page.contains("photo.jpg"), "the message does not say which file");
+    assert!(
+        page.contains("photo.jpg"),
+        "the message does not say which file"
+    );
 }
 
 #[tokio::test]
@@ -198,14 +251,23 @@ async fn a_polyglots_tail_does_not_survive() {
     assert_eq!(r.status(), StatusCode::CREATED, "{}", text(&r));
     let case = &api.store().all_cases().await[0].case;
     let kept = files.get(&case.evidence[0].sha256).unwrap().unwrap();
-    assert!(!kept.windows(4).any(|w| w == b"PK\x03\x04"), "the ZIP survived");
+    assert!(
+        !kept.windows(4).any(|w| w == b"PK\x03\x04"),
+        "the ZIP survived"
+    );
 }
 
 #[tokio::test]
 async fn one_file_too_many_is_refused_and_where_files_cannot_be_kept_they_are_refused() {
     let (with, files) = with_files();
-    let max = rules().evidence.as_ref().expect("the sample takes files").max_files as usize;
-    let many: Vec<(&str, &str, &[u8])> = (0..=max).map(|_| ("p.pdf", "application/pdf", PDF)).collect();
+    let max = rules()
+        .evidence
+        .as_ref()
+        .expect("the sample takes files")
+        .max_files as usize;
+    let many: Vec<(&str, &str, &[u8])> = (0..=max)
+        .map(|_| ("p.pdf", "application/pdf", PDF))
+        .collect();
     let r = call(&with, multipart(&many, true)).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{}", text(&r));
     assert_eq!(json(&r)["errors"][0]["code"], "too_many_files");
@@ -213,7 +275,11 @@ async fn one_file_too_many_is_refused_and_where_files_cannot_be_kept_they_are_re
 
     // An API with nowhere to keep files (production, until its upload path).
     let without = api();
-    let r = call(&without, multipart(&[("p.pdf", "application/pdf", PDF)], true)).await;
+    let r = call(
+        &without,
+        multipart(&[("p.pdf", "application/pdf", PDF)], true),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{}", text(&r));
     assert_eq!(json(&r)["errors"][0]["code"], "files_not_taken");
     assert!(without.store().all_cases().await.is_empty());

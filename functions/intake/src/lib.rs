@@ -46,9 +46,9 @@ pub mod status;
 pub mod submit;
 
 #[cfg(test)]
-mod security_tests;
-#[cfg(test)]
 mod evidence_tests;
+#[cfg(test)]
+mod security_tests;
 #[cfg(test)]
 mod tests;
 // Lets the test support shared with `tests/` name this crate as they do.
@@ -274,7 +274,10 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 }
             }
             routes::Route::Evidence { tracking, number } => {
-                match self.guard_link(client_ip, origin.as_deref(), false, now).await {
+                match self
+                    .guard_link(client_ip, origin.as_deref(), false, now)
+                    .await
+                {
                     Err(f) => respond::failure(f, &Mode::Html, lang, &self.pages()),
                     Ok(()) => self.evidence_download(&req, &tracking, &number, now).await,
                 }

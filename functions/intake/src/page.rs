@@ -63,7 +63,13 @@ pub fn form_page(
         }
         page.push_str("</ul>\n</div>\n");
     }
-    page.push_str("<form method=\"post\" accept-charset=\"utf-8\">\n");
+    if errors.iter().any(|e| e.field == Field::Evidence) {
+        page.push_str(
+            "<form method=\"post\" accept-charset=\"utf-8\" enctype=\"multipart/form-data\">\n",
+        );
+    } else {
+        page.push_str("<form method=\"post\" accept-charset=\"utf-8\">\n");
+    }
     let text = |page: &mut String, field: Field, key: &str, value: &Option<String>, multi: bool| {
         let name = field.name();
         let label = w(lang, key);
@@ -180,6 +186,24 @@ pub fn form_page(
         &raw.description,
         true,
     );
+    // Files come back only as a field to choose them again, when the
+    // visitor sent some (the errors say so).
+    let file_errors: Vec<&FieldError> = errors
+        .iter()
+        .filter(|e| e.field == Field::Evidence)
+        .collect();
+    if !file_errors.is_empty() {
+        let messages: Vec<String> = file_errors
+            .iter()
+            .map(|e| escape(e.message.get(lang)))
+            .collect();
+        let _ = writeln!(
+            page,
+            "<label for=\"evidence\">{}</label>\n<p class=\"error\" id=\"evidence-error\">{}</p>\n<input type=\"file\" id=\"evidence\" name=\"evidence\" multiple aria-invalid=\"true\" aria-describedby=\"evidence-error\">",
+            escape(w(lang, "pages.field_evidence")),
+            messages.join(" ")
+        );
+    }
     text(
         &mut page,
         Field::DesiredOutcome,
@@ -419,6 +443,9 @@ mod tests {
             include_str!("shell.rs"),
             include_str!("actions.rs"),
             include_str!("submit.rs"),
+            include_str!("evidence.rs"),
+            // The visitor's messages about files are worded by the core.
+            include_str!("../../casework/src/evidence.rs"),
         ];
         if let Err(problem) = sections_match(&sources, &["pages", "api"]) {
             panic!("{problem}");

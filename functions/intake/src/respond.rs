@@ -217,6 +217,7 @@ fn code_name(code: ErrorCode) -> &'static str {
         ErrorCode::TooManyFiles => "too_many_files",
         ErrorCode::FilesTooLarge => "files_too_large",
         ErrorCode::FilesNotTaken => "files_not_taken",
+        ErrorCode::ChooseFilesAgain => "choose_files_again",
         ErrorCode::Rejected => "rejected",
     }
 }

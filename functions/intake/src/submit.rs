@@ -82,11 +82,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
         let rules: &Rulebook = &config.rules;
         // A form never sends more files than the rulebook takes; one that
         // does is told so, with a few to spare for the count's own message.
-        let most_files = rules
-            .evidence
-            .as_ref()
-            .map_or(0, |e| e.max_files as usize)
-            + 4;
+        let most_files = rules.evidence.as_ref().map_or(0, |e| e.max_files as usize) + 4;
         let (raw, uploads) = match kind {
             Kind::Form => (body::parse_form(req.body()), Vec::new()),
             Kind::Multipart => match body::parse_multipart(req, most_files).await {
@@ -128,7 +124,13 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 tracing::info!("submission refused: honeypot filled");
                 Failure::Rejected(e)
             }
-            FileError::Invalid(e) => {
+            FileError::Invalid(mut e) => {
+                // Without JavaScript the page shown again holds no files.
+                let no_script = matches!(mode, Mode::Form(_));
+                if no_script && !uploads.is_empty() && e.for_field(Field::Evidence).next().is_none()
+                {
+                    e.errors.push(casework::evidence::choose_again());
+                }
                 let fields: Vec<&str> = e.errors.iter().map(|e| e.field.name()).collect();
                 tracing::info!(?fields, "submission invalid");
                 Failure::Invalid(e)

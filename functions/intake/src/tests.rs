@@ -173,8 +173,12 @@ async fn malformed_requests_are_refused_and_nothing_is_stored() {
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ),
         (
-            post("multipart/form-data; boundary=x", "x"),
+            post("multipart/form-data", "x"),
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            post("multipart/form-data; boundary=x", "x"),
+            StatusCode::BAD_REQUEST,
         ),
         (
             post("application/json", &b"{\"name\":\"\xff\"}"[..]),
