@@ -229,6 +229,14 @@ impl Refusal {
     }
 }
 
+/// A checked PDF without its document information and XMP metadata, for
+/// cases whose sender's identity is withheld (an author field can name
+/// them). The result is a new file, not the one that arrived; it checks
+/// again as a PDF.
+pub fn pdf_without_document_info(bytes: &[u8]) -> Result<Vec<u8>, Refusal> {
+    pdf_check::without_document_info(bytes)
+}
+
 /// What the first bytes of a file say it is.
 ///
 /// Only accepted kinds are recognised; a few common others are named so a

@@ -77,6 +77,35 @@ pub(crate) fn check(bytes: &[u8], deadline: &Deadline) -> Result<Checked, Refusa
     })
 }
 
+/// `bytes` (a PDF that passed [`check`]) without its document information
+/// (the trailer's `/Info`: author, title, producer …) and the catalog's XMP
+/// `/Metadata`, written out anew. For a reporter whose identity is withheld:
+/// an author field can name them.
+pub(crate) fn without_document_info(bytes: &[u8]) -> Result<Vec<u8>, Refusal> {
+    let options = LoadOptions {
+        strict: true,
+        max_decompressed_size: Some(MAX_INFLATED_STREAM),
+        ..LoadOptions::default()
+    };
+    let mut document = Document::load_mem_with_options(bytes, options)
+        .map_err(|e| Refusal::damaged(format!("the PDF does not parse: {e}")))?;
+    if let Some(Object::Reference(id)) = document.trailer.remove(b"Info") {
+        document.objects.remove(&id);
+    }
+    let metadata = document
+        .catalog_mut()
+        .map_err(|_| Refusal::damaged("the PDF has no catalog"))?
+        .remove(b"Metadata");
+    if let Some(Object::Reference(id)) = metadata {
+        document.objects.remove(&id);
+    }
+    let mut out = Vec::new();
+    document
+        .save_to(&mut out)
+        .map_err(|e| Refusal::damaged(format!("the PDF could not be written again: {e}")))?;
+    Ok(out)
+}
+
 fn is_pdf_space(byte: u8) -> bool {
     matches!(byte, b' ' | b'\t' | b'\r' | b'\n' | b'\x0c' | b'\0')
 }

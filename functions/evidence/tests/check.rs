@@ -281,6 +281,29 @@ fn a_valid_pdf_is_kept_byte_for_byte() {
 }
 
 #[test]
+fn a_withheld_senders_pdf_loses_its_document_information_and_still_checks() {
+    let original = small_pdf();
+    assert!(contains(&original, b"Example Author"));
+    let stripped = evidence::pdf_without_document_info(&original).expect("written again");
+    assert!(
+        !contains(&stripped, b"Example Author"),
+        "the author survived"
+    );
+    assert!(
+        !contains(&stripped, b"/Info"),
+        "the trailer still points at an Info"
+    );
+    let again = check(&stripped, &limits()).expect("the stripped PDF checks again");
+    assert_eq!(again.kind, Kind::Pdf);
+    // The page is still there.
+    assert!(contains(&stripped, b"(hi) Tj"));
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
 fn a_pdf_that_opens_at_its_first_page_is_accepted() {
     let catalog = "<< /Type /Catalog /Pages 2 0 R /OpenAction [3 0 R /Fit] >>";
     assert!(check(&pdf(&[catalog, PAGES, PAGE, CONTENT]), &limits()).is_ok());

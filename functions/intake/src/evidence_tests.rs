@@ -31,9 +31,13 @@ fn with_files() -> (TestApi, Arc<MemoryEvidence>) {
 
 /// The sample form as multipart, with `files` as (name, content type, bytes).
 fn multipart(files: &[(&str, &str, &[u8])], json: bool) -> Request<Bytes> {
+    multipart_as("complaint", files, json)
+}
+
+fn multipart_as(case_type: &str, files: &[(&str, &str, &[u8])], json: bool) -> Request<Bytes> {
     let mut body = Vec::new();
     let fields = [
-        ("case_type", "complaint"),
+        ("case_type", case_type),
         ("category", "water-supply"),
         ("name", NAME),
         ("phone", PHONE),
@@ -286,4 +290,27 @@ async fn one_file_too_many_is_refused_and_where_files_cannot_be_kept_they_are_re
     // The form without files still files a case.
     let r = call(&without, multipart(&[], true)).await;
     assert_eq!(r.status(), StatusCode::CREATED, "{}", text(&r));
+}
+
+#[tokio::test]
+async fn a_reporters_pdf_reaches_the_department_without_its_author() {
+    let (api, files) = with_files();
+    assert!(
+        PDF.windows(6).any(|w| w == b"Author"),
+        "the corpus PDF has document information to strip"
+    );
+    let r = call(
+        &api,
+        multipart_as("report", &[("r.pdf", "application/pdf", PDF)], true),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", text(&r));
+    let case = &api.store().all_cases().await[0].case;
+    let kept = files.get(&case.evidence[0].sha256).unwrap().expect("kept");
+    assert!(
+        !kept.windows(6).any(|w| w == b"Author"),
+        "the author reached the department"
+    );
+    assert_ne!(kept.as_slice(), PDF);
+    // A complaint's PDF is kept as it came (see the first test).
 }

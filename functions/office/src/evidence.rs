@@ -5,7 +5,9 @@
 //! images re-encoded upright without their metadata, PDFs checked. Only
 //! when the form and every file pass are the checked copies kept (by their
 //! fingerprint, in the [`EvidenceFiles`] given) and the case filed with
-//! their descriptions, so its department's mail lists them. A refused file
+//! their descriptions, so its department's mail lists them. For a type
+//! whose sender's identity is withheld (reports), PDFs are kept without
+//! their document information, which can name the author. A refused file
 //! is an error on the form like any other, with everything typed kept.
 //!
 //! Not here: reading the files out of a request (the HTTP adapter), where
@@ -31,6 +33,9 @@ pub struct Upload {
     pub name: String,
     pub bytes: Vec<u8>,
 }
+
+/// A checked file: its description and the copy to keep.
+pub type CheckedFile = (EvidenceItem, Vec<u8>);
 
 /// The longest side an image may have, whatever its pixel count: a bound
 /// of the decoder's work, not a rule an office sets.
@@ -75,7 +80,7 @@ pub fn check_uploads(
     uploads: &[Upload],
     first_number: u32,
     now: DateTime<Utc>,
-) -> Result<Vec<(EvidenceItem, Vec<u8>)>, Vec<casework::submission::FieldError>> {
+) -> Result<Vec<CheckedFile>, Vec<casework::submission::FieldError>> {
     let sizes: Vec<u64> = uploads.iter().map(|u| u.bytes.len() as u64).collect();
     let mut errors = count_errors(rules.evidence.as_ref(), &sizes);
     let Some(evidence_rules) = rules.evidence.as_ref() else {
@@ -145,6 +150,26 @@ pub async fn file_case_with_evidence<S: Store>(
             }));
         }
     };
+    let withheld = rules
+        .case_type(submission.case_type.as_str())
+        .is_none_or(|t| t.identity_withheld);
+    let checked = if withheld {
+        match without_document_info(checked) {
+            Ok(c) => c,
+            Err((name_at, code)) => {
+                let evidence_rules = rules.evidence.as_ref();
+                let errors = evidence_rules
+                    .map(|r| vec![refused(r, &uploads[name_at].name, code)])
+                    .unwrap_or_default();
+                return Err(FileError::Invalid(ValidationErrors {
+                    errors,
+                    cleaned: Box::new(clean(raw)),
+                }));
+            }
+        }
+    } else {
+        checked
+    };
     for (item, bytes) in &checked {
         files.put(&item.sha256, bytes).map_err(FileError::Store)?;
     }
@@ -167,4 +192,28 @@ pub fn files_not_taken(rules: &Rulebook, raw: &RawSubmission, now: DateTime<Utc>
             cleaned: Box::new(clean(raw)),
         }),
     }
+}
+
+/// For a sender whose identity is withheld: every PDF without its document
+/// information (an author field can name them), described anew; images hold
+/// only pixels already. On a failure, the file's place and refusal code.
+fn without_document_info(
+    checked: Vec<CheckedFile>,
+) -> Result<Vec<CheckedFile>, (usize, &'static str)> {
+    checked
+        .into_iter()
+        .enumerate()
+        .map(|(i, (item, bytes))| {
+            if item.kind != EvidenceType::Pdf {
+                return Ok((item, bytes));
+            }
+            let bytes = evidence::pdf_without_document_info(&bytes).map_err(|r| (i, r.code()))?;
+            let item = EvidenceItem {
+                bytes: bytes.len() as u64,
+                sha256: fingerprint(&bytes),
+                ..item
+            };
+            Ok((item, bytes))
+        })
+        .collect()
 }
