@@ -13,9 +13,7 @@
 //! which includes making the input and the allocator's retained pages. A
 //! Lambda's memory must hold the second with margin.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use evidence::{Kind, Limits, check};
@@ -26,26 +24,9 @@ use image::{DynamicImage, Rgb, RgbImage};
 
 const RUNS: usize = 7;
 
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let pointer = unsafe { System.alloc(layout) };
-        if !pointer.is_null() {
-            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(live, Ordering::Relaxed);
-        }
-        pointer
-    }
-
-    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(pointer, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-}
+#[path = "../tests/support/counting.rs"]
+mod counting;
+use counting::{Counting, peak_of};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
@@ -86,12 +67,10 @@ fn measure(name: &str, input: &[u8], limits: &Limits, upright: (u32, u32)) {
     let mut peaks = Vec::new();
     let mut stored = 0;
     for _ in 0..RUNS {
-        let before = LIVE.load(Ordering::Relaxed);
-        PEAK.store(before, Ordering::Relaxed);
         let started = Instant::now();
-        let checked = check(input, limits).expect("the photo is accepted");
+        let (checked, peak) = peak_of(|| check(input, limits).expect("the photo is accepted"));
         times.push(started.elapsed());
-        peaks.push(PEAK.load(Ordering::Relaxed) - before);
+        peaks.push(peak);
         stored = checked.bytes.len();
         assert_eq!(checked.dimensions(), Some(upright));
     }

@@ -5,40 +5,12 @@
 
 mod support;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let pointer = unsafe { System.alloc(layout) };
-        if !pointer.is_null() {
-            let live = LIVE.fetch_add(layout.size(), Ordering::SeqCst) + layout.size();
-            PEAK.fetch_max(live, Ordering::SeqCst);
-        }
-        pointer
-    }
-
-    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(pointer, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::SeqCst);
-    }
-}
+#[path = "support/counting.rs"]
+mod counting;
+use counting::{Counting, peak_of};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-/// The most `f` had allocated at once beyond what was live before it.
-fn peak_of(f: impl FnOnce()) -> usize {
-    let before = LIVE.load(Ordering::SeqCst);
-    PEAK.store(before, Ordering::SeqCst);
-    f();
-    PEAK.load(Ordering::SeqCst) - before
-}
 
 #[test]
 fn bombs_are_refused_without_allocating_their_pixels() {
@@ -47,13 +19,13 @@ fn bombs_are_refused_without_allocating_their_pixels() {
     let jpeg_bomb = support::jpeg_header_says(60_000, 60_000);
     let photo = support::jpeg(1000, 1000);
 
-    let png_peak = peak_of(|| {
+    let (_, png_peak) = peak_of(|| {
         assert_eq!(
             evidence::check(&png_bomb, &limits).unwrap_err().code(),
             "too_many_pixels"
         );
     });
-    let jpeg_peak = peak_of(|| {
+    let (_, jpeg_peak) = peak_of(|| {
         assert_eq!(
             evidence::check(&jpeg_bomb, &limits).unwrap_err().code(),
             "too_many_pixels"
@@ -61,7 +33,7 @@ fn bombs_are_refused_without_allocating_their_pixels() {
     });
     // The measurement itself is checked: a real decode of a million pixels
     // (3 MB of RGB) shows up.
-    let photo_peak = peak_of(|| {
+    let (_, photo_peak) = peak_of(|| {
         evidence::check(&photo, &limits).unwrap();
     });
     // 20,000 × 20,000 grey would be 400 MB; the header costs kilobytes.

@@ -3,7 +3,6 @@
 
 use crate::tests::support::*;
 
-use crate::Api;
 use bytes::Bytes;
 use casestore::prelude::*;
 use casework::action_token::{self, Action, ActionToken, Holder};
@@ -46,7 +45,7 @@ async fn from(api: &TestApi, req: Request<Bytes>, ip: &str) -> http::Response<By
 
 #[tokio::test]
 async fn addresses_of_one_ipv6_slash_64_share_one_limit() {
-    let api = Api::with_default_form(config(2), TestStore::default(), FakeMailer::default());
+    let api = api_with(config(2));
     for ip in ["2001:db8:5:6::1", "2001:db8:5:6::2"] {
         let r = from(&api, post_json(&json_submission(None)), ip).await;
         assert_eq!(r.status(), StatusCode::CREATED, "{}", text(&r));
@@ -68,7 +67,7 @@ async fn addresses_of_one_ipv6_slash_64_share_one_limit() {
 async fn the_prefix_counted_as_one_client_is_configurable() {
     let mut config = config(1);
     config.ipv6_prefix = 48;
-    let api = Api::with_default_form(config, TestStore::default(), FakeMailer::default());
+    let api = api_with(config);
     let r = from(&api, post_json(&json_submission(None)), "2001:db8:5:6::1").await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let r = from(&api, post_json(&json_submission(None)), "2001:db8:5:7::1").await;
@@ -79,7 +78,7 @@ async fn the_prefix_counted_as_one_client_is_configurable() {
 async fn the_signed_links_pages_are_rate_limited_on_their_own_counter() {
     let mut config = config(100);
     config.link_rate_limit.per_window = 3;
-    let api = Api::with_default_form(config, TestStore::default(), FakeMailer::default());
+    let api = api_with(config);
     let tracking = submitted(&api).await;
     let t = TrackingNumber::parse(&tracking).expect("tracking");
     let accept = signed(
@@ -170,7 +169,7 @@ async fn a_forged_link_gets_one_answer_whether_or_not_its_case_exists() {
 
 #[tokio::test]
 async fn every_answer_carries_the_one_set_of_security_headers() {
-    let api = Api::with_default_form(config(1), TestStore::default(), FakeMailer::default());
+    let api = api_with(config(1));
     let tracking = submitted(&api).await;
     let t = TrackingNumber::parse(&tracking).expect("tracking");
     let preflight = Request::builder()

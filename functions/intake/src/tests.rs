@@ -8,7 +8,6 @@ pub(crate) mod support;
 
 use support::*;
 
-use crate::Api;
 use bytes::Bytes;
 use casestore::NotificationStatus;
 use casework::tracking::TrackingNumber;
@@ -340,8 +339,7 @@ async fn a_failing_mailer_leaves_the_case_stored_and_the_mail_pending() {
 // ------------------------------------------------------------ mail in the background
 
 fn background_api(capacity: usize) -> (Arc<TestApi>, impl std::future::Future<Output = ()>) {
-    Api::with_default_form(config(100), TestStore::default(), FakeMailer::default())
-        .with_background_delivery(capacity)
+    api_with(config(100)).with_background_delivery(capacity)
 }
 
 async fn until_sent(api: &TestApi) {
@@ -534,7 +532,7 @@ async fn cors_and_origin_checks() {
 
 #[tokio::test]
 async fn too_many_requests_from_one_address_get_429() {
-    let api = Api::with_default_form(config(2), TestStore::default(), FakeMailer::default());
+    let api = api_with(config(2));
     for _ in 0..2 {
         assert_eq!(
             call(&api, post_json(&json_submission(None))).await.status(),
@@ -1248,7 +1246,7 @@ async fn pages_wear_the_site_shell() {
         zh: "<html lang=\"zh-CN\"><title><!--hotline:title--> · 示例</title><nav>站点导航</nav><main><!--hotline:main--></main></html>".into(),
         en: "<html lang=\"en\"><title><!--hotline:title--> · Sample</title><nav>Site nav</nav><main><!--hotline:main--></main></html>".into(),
     };
-    let api = Api::with_default_form(config, TestStore::default(), FakeMailer::default());
+    let api = api_with(config);
     let body = format!(
         "case_type=complaint&category=nowhere&name={}&phone={PHONE}&description={}&language=en",
         enc("<i>王</i>"),

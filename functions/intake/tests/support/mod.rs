@@ -128,7 +128,12 @@ pub fn config(per_window: u32) -> ApiConfig {
 }
 
 pub fn api() -> TestApi {
-    Api::with_default_form(config(100), TestStore::default(), FakeMailer::default())
+    api_with(config(100))
+}
+
+/// An API on a fresh memory store and fake mailer, configured by `config`.
+pub fn api_with(config: ApiConfig) -> TestApi {
+    Api::with_default_form(config, TestStore::default(), FakeMailer::default())
 }
 
 pub fn json_submission(key: Option<&str>) -> serde_json::Value {
