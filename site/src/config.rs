@@ -1,5 +1,5 @@
 //! `content/site.toml`: the site's title, description, base URL and the
-//! addresses the form and the status lookup talk to. Unknown keys are errors.
+//! addresses the form, the status lookup and the case page talk to. Unknown keys are errors.
 
 use casework::diagnostic::{Severity, SourceFile};
 use casework::{Diagnostic, Lang};
@@ -15,6 +15,7 @@ const KEYS: &[&str] = &[
     "base_url",
     "intake_url",
     "status_url",
+    "case_page_url",
 ];
 
 /// Text in both languages; English falls back to Chinese.
@@ -43,6 +44,8 @@ pub struct SiteConfig {
     pub intake_url: String,
     /// Where the status lookup asks, as `{status_url}/{tracking}`.
     pub status_url: String,
+    /// The complainant's case page (tracking number and receipt code).
+    pub case_page_url: String,
 }
 
 impl Default for SiteConfig {
@@ -53,6 +56,7 @@ impl Default for SiteConfig {
             base_url: String::new(),
             intake_url: "/api/cases".into(),
             status_url: "/api/cases".into(),
+            case_page_url: "/api/case".into(),
         }
     }
 }
@@ -85,22 +89,25 @@ pub fn parse(path: &Path, text: &str) -> Result<SiteConfig, Vec<Diagnostic>> {
                 Ok(t) => config.description = t,
                 Err(d) => errors.extend(d),
             },
-            "base_url" | "intake_url" | "status_url" => match value.get_ref().as_str() {
-                Some(s) => {
-                    let s = s.trim_end_matches('/').to_string();
-                    match name {
-                        "base_url" => config.base_url = s,
-                        "intake_url" => config.intake_url = s,
-                        _ => config.status_url = s,
+            "base_url" | "intake_url" | "status_url" | "case_page_url" => {
+                match value.get_ref().as_str() {
+                    Some(s) => {
+                        let s = s.trim_end_matches('/').to_string();
+                        match name {
+                            "base_url" => config.base_url = s,
+                            "intake_url" => config.intake_url = s,
+                            "status_url" => config.status_url = s,
+                            _ => config.case_page_url = s,
+                        }
                     }
+                    None => errors.push(file.diagnostic(
+                        Severity::Error,
+                        at,
+                        format!("`{name}` must be text"),
+                        Some(format!("{name} = \"https://…\"")),
+                    )),
                 }
-                None => errors.push(file.diagnostic(
-                    Severity::Error,
-                    at,
-                    format!("`{name}` must be text"),
-                    Some(format!("{name} = \"https://…\"")),
-                )),
-            },
+            }
             _ => errors.push(file.diagnostic(
                 Severity::Error,
                 key.span().start,

@@ -252,6 +252,8 @@ function mails(outbox) {
 // The Chinese sample rules: complaints about property management go to the
 // housing bureau, whose inbox is this.
 const HOUSING_INBOX = "housing@example.org";
+// Reports go to the department's integrity inbox, not its everyday one.
+const INTEGRITY_INBOX = "housing-integrity@example.org";
 
 function daysAgo(n) {
   // The office's calendar (UTC+8), as the server checks dates by it.
@@ -320,6 +322,12 @@ async function submitWithScript(page, thanksPath) {
   const number = (await shown.textContent()).trim();
   assert(TRACKING.test(number), `the thank-you page shows ${JSON.stringify(number)}, not a tracking number`);
   assert(number === fromUrl, `the page shows ${number} but the address says ${fromUrl}`);
+  const code = page.locator("[data-receipt-code]");
+  await code.waitFor({ state: "visible", timeout: 5000 });
+  const shownCode = (await code.textContent()).trim();
+  assert(RECEIPT.test(shownCode), `the thank-you page shows ${JSON.stringify(shownCode)}, not a receipt code`);
+  assert(!page.url().includes(shownCode), `the address holds the code: ${page.url()}`);
+  page.lastReceiptCode = shownCode;
   return number;
 }
 
@@ -438,15 +446,26 @@ async function postWithoutScript(page, button) {
   return landed;
 }
 
-function trackingAfterRedirect(page, landed, thanksPath) {
-  const post = landed.request().redirectedFrom();
-  assert(post && post.method() === "POST", `the form did not post and redirect; landed on ${page.url()} (${landed.status()})`);
-  const url = new URL(page.url());
-  assert(url.pathname === thanksPath, `the post led to ${url.pathname}, not ${thanksPath}`);
-  assert(landed.status() === 200, `the thank-you page answered ${landed.status()}`);
-  const tracking = url.searchParams.get("tracking") || "";
-  assert(TRACKING.test(tracking), `no tracking number in ${page.url()}`);
-  return tracking;
+const RECEIPT = /^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$/;
+
+// A form posted without JavaScript is answered by the receipt page itself (200, no redirect):
+// the tracking number and the receipt code, which no address holds.
+async function receiptAfterPost(page, landed) {
+  assert(landed.request().method() === "POST", `the form did not post; landed on ${page.url()} (${landed.status()})`);
+  assert(landed.request().redirectedFrom() === null, "the post was redirected: the receipt page must be the post's own answer");
+  assert(landed.status() === 200, `the post answered ${landed.status()}, not 200`);
+  const tracking = ((await page.textContent("[data-tracking-number]")) || "").trim();
+  const code = ((await page.textContent("[data-receipt-code]")) || "").trim();
+  assert(TRACKING.test(tracking), `the receipt page shows ${JSON.stringify(tracking)}, not a tracking number`);
+  assert(RECEIPT.test(code), `the receipt page shows ${JSON.stringify(code)}, not a receipt code`);
+  assert(!page.url().includes(code) && !page.url().includes(code.replace(/-/g, "")), `the address holds the code: ${page.url()}`);
+  const hrefs = await page.$$eval("a[href]", (as) => as.map((a) => a.href));
+  assert(hrefs.every((h) => !h.includes(code.replace(/-/g, "")) && !h.includes(code)), "a link on the receipt page holds the code");
+  return { tracking, code };
+}
+
+async function trackingAfterRedirect(page, landed) {
+  return (await receiptAfterPost(page, landed)).tracking;
 }
 
 async function main() {
@@ -511,30 +530,20 @@ async function main() {
       });
     });
 
-    // Without JavaScript, in Chinese: the plain form posts and the API answers 303.
+    // Without JavaScript, in Chinese: the plain form posts and the API answers with the receipt page.
     const noJsContext = await browser.newContext({ javaScriptEnabled: false });
     const noJs = await noJsContext.newPage();
-    await check("without JavaScript: a Chinese visitor's form posts, 303 to the thank-you page with the tracking number", async () => {
+    await check("without JavaScript: a Chinese visitor's form posts and the answer shows the tracking number and the receipt code, in no address", async () => {
       await onPage(noJs, "submit-nojs", async () => {
         const data = complaint("zh", "Wang");
         await noJs.goto(`${base}/form/`);
         await fillForm(noJs, data);
-        const [landed] = await Promise.all([
-          noJs.waitForNavigation({ timeout: 20000 }),
-          noJs.click("#complaint-form button[type=submit]"),
-        ]);
-        const post = landed.request().redirectedFrom();
-        assert(post && post.method() === "POST", `the form did not post and redirect; landed on ${noJs.url()} (${landed.status()})`);
-        const postStatus = (await post.response()).status();
-        assert(postStatus === 303, `the post answered ${postStatus}, not 303`);
-        const url = new URL(noJs.url());
-        assert(url.pathname === "/thanks/", `303 led to ${url.pathname}, not /thanks/`);
-        assert(landed.status() === 200, `the thank-you page answered ${landed.status()}`);
-        const tracking = url.searchParams.get("tracking") || "";
-        assert(TRACKING.test(tracking), `no tracking number in ${noJs.url()}`);
-        // Without scripts the page cannot print the number: it points to the address bar.
+        const landed = await postWithoutScript(noJs, "#complaint-form button[type=submit]");
+        const { tracking } = await receiptAfterPost(noJs, landed);
         const main = await noJs.textContent("main");
-        assert(main.includes("tracking="), "the page does not say where the tracking number is");
+        assert(main.includes("只在这里显示一次"), "the page does not say the code is shown once");
+        const next = await noJs.getAttribute("a[href*='/thanks/']", "href");
+        assert(next && next.includes(`tracking=${tracking}`), `no link to the thank-you page's next steps: ${next}`);
         cases.push({ tracking, email: data.email, how: "no JS, zh", statusPath: "/status/" });
         console.log(`       ${tracking}`);
       });
@@ -815,16 +824,14 @@ async function main() {
     });
 
     const evNoJs = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
-    await check("without JavaScript: the same photo posts with the form, 303 to the thank-you page; the case has 1 clean file", async () => {
+    await check("without JavaScript: the same photo posts with the form, answered by the receipt page; the case has 1 clean file", async () => {
       await onPage(evNoJs, "evidence-nojs", async () => {
         await evNoJs.goto(`${base}/form/`);
         assert(await evNoJs.getAttribute("#complaint-form", "enctype") === "multipart/form-data", "the plain form does not post multipart/form-data");
         await fillForm(evNoJs, complaint("zh", "Liu"));
         await evNoJs.setInputFiles("#evidence", [GPS_PHOTO]);
         const landed = await postWithoutScript(evNoJs, "#complaint-form button[type=submit]");
-        const postStatus = (await landed.request().redirectedFrom()?.response())?.status();
-        const tracking = trackingAfterRedirect(evNoJs, landed, "/thanks/");
-        assert(postStatus === 303, `the post answered ${postStatus}, not 303`);
+        const tracking = await trackingAfterRedirect(evNoJs, landed);
         const { body } = await fetchStatus(base, tracking);
         assert(body.files === 1, `the status gives files: ${JSON.stringify(body.files)}, want 1`);
         const links = evidenceLinks(await departmentMail(server.outbox, tracking), tracking);
@@ -911,12 +918,119 @@ async function main() {
         assert(new URL(refusedNoJs.url()).pathname.startsWith("/api/"), `not on the page shown again: ${refusedNoJs.url()}`);
         await refusedNoJs.setInputFiles("form[method=post] input[type=file][name=evidence]", [GPS_PHOTO]);
         const landed = await postWithoutScript(refusedNoJs, "form[method=post] button[type=submit]");
-        const tracking = trackingAfterRedirect(refusedNoJs, landed, "/en/thanks/");
+        const tracking = await trackingAfterRedirect(refusedNoJs, landed);
         const { body } = await fetchStatus(base, tracking);
         assert(body.files === 1, `the status gives files: ${JSON.stringify(body.files)}, want 1`);
         const mail = await departmentMail(server.outbox, tracking);
         assert(mail.text.includes(typedNoJs.description), "the department's mail does not carry the description typed before the refusal");
         console.log(`       ${tracking}`);
+      });
+    });
+
+    // An anonymous whistle-blower with no contact at all follows the case with the receipt code alone.
+    const wb = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+    const whistle = {};
+    const linkIn = (mail, tracking, action) => {
+      const m = mail.text.match(new RegExp(`https?://[^\\s"<>]+/cases/${tracking}/actions/${action}\\?[^\\s"<>]+`));
+      assert(m, `no ${action} link in the department's mail`);
+      return m[0].replace(/&amp;/g, "&");
+    };
+    const departmentActs = async (url, field, text) => {
+      const shown = await wb.goto(url);
+      assert(shown.status() === 200, `${url} answered ${shown.status()}`);
+      if (field) await wb.fill(`form[method=post] [name=${field}]`, text);
+      const done = await postWithoutScript(wb, "form[method=post] button[type=submit]");
+      assert(done.status() === 200, `the department's form answered ${done.status()}: ${(await wb.textContent("main")).slice(0, 200)}`);
+    };
+    const openCasePage = async () => {
+      await wb.goto(`${base}/api/case?lang=zh`);
+      await wb.fill("#tracking", whistle.tracking.toLowerCase());
+      await wb.fill("#code", whistle.code.toLowerCase().replace(/-/g, " "));
+      const landed = await postWithoutScript(wb, "form[method=post] button[type=submit]");
+      assert(landed.status() === 200, `the case page answered ${landed.status()}`);
+      return wb.textContent("main");
+    };
+    await check("without JavaScript: an anonymous report with no contact is filed and its receipt code opens the case page", async () => {
+      await onPage(wb, "whistle-file", async () => {
+        await wb.goto(`${base}/form/`);
+        await wb.check("#type-report");
+        await wb.selectOption("#category", "housing-property");
+        await wb.check("#anonymous");
+        await wb.fill("#description", "物业管理处长期把公共维修基金挪作他用，账目从不公示，业主多次询问均被搪塞。");
+        const landed = await postWithoutScript(wb, "#complaint-form button[type=submit]");
+        Object.assign(whistle, await receiptAfterPost(wb, landed));
+        const main = await openCasePage();
+        assert(main.includes(whistle.tracking) && main.includes("我们收到了您的诉求"), `the case page does not show the case: ${main.slice(0, 300)}`);
+        assert(!main.includes(whistle.code), "the case page echoes the receipt code");
+        console.log(`       ${whistle.tracking}`);
+      });
+    });
+    await check("a wrong receipt code and another case's number are refused with one answer", async () => {
+      const other = cases[0] && cases[0].tracking;
+      assert(other, "no other case to try");
+      const post = async (tracking, code) => {
+        const res = await fetch(`${base}/api/case`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `tracking=${tracking}&code=${encodeURIComponent(code)}&lang=en` });
+        return { status: res.status, body: (await res.text()).replaceAll(tracking, "N") };
+      };
+      const wrong = whistle.code.slice(0, -1) + (whistle.code.endsWith("0") ? "1" : "0");
+      const a = await post(whistle.tracking, wrong);
+      const b = await post(other, whistle.code);
+      assert(a.status === 404 && b.status === 404, `answered ${a.status} and ${b.status}, not 404`);
+      assert(a.body === b.body, "a wrong code and another case's number are answered differently");
+    });
+    await check("the department asks through its mail link; the reporter answers on the case page; the department's mail has no identity", async () => {
+      await onPage(wb, "whistle-ask", async () => {
+        const isIt = (m) => m.all.includes(whistle.tracking) && (m.headers.to || "").includes(INTEGRITY_INBOX);
+        const mail = (await mailsWhen(server.outbox, (all) => all.some(isIt))).find(isIt);
+        assert(mail, `no mail to ${INTEGRITY_INBOX} for ${whistle.tracking}`);
+        for (const action of ["ask", "accept", "reply", "close"]) whistle[action] = linkIn(mail, whistle.tracking, action);
+        await departmentActs(whistle.ask, "text", "请问挪用的是哪一年的维修基金？有没有收据或公告照片？");
+        let main = await openCasePage();
+        assert(main.includes("请问挪用的是哪一年的维修基金") && main.includes("待您回答"), `the question is not on the case page: ${main.slice(0, 400)}`);
+        const answer = "2025 年的维修基金，公告栏照片可以补充。";
+        await wb.fill("form[method=post] [name=text]", answer);
+        const sent = await postWithoutScript(wb, "form[method=post] button[type=submit]");
+        assert(sent.status() === 200, `the answer was answered ${sent.status()}`);
+        main = await wb.textContent("main");
+        assert(main.includes("已转交承办部门"), "the page does not say the answer went to the department");
+        const isAnswer = (m) => m.text.includes(answer) && (m.headers.to || "").includes(INTEGRITY_INBOX);
+        const got = (await mailsWhen(server.outbox, (all) => all.some(isAnswer))).filter(isAnswer);
+        assert(got.length === 1, `${got.length} mails carry the answer to the department, want 1`);
+        assert(!got[0].all.includes(whistle.code) && !got[0].all.includes(whistle.code.replace(/-/g, "")), "the department's mail holds the receipt code");
+        assert(/\/actions\/reply\?token=/.test(got[0].text), "the department's mail lacks its usual links");
+        assert(mails(server.outbox).every((m) => !m.all.includes(whistle.code)), "some mail holds the receipt code");
+      });
+    });
+    await check("the department replies and closes; the reporter reads the result on the case page and rates it", async () => {
+      await onPage(wb, "whistle-close", async () => {
+        await departmentActs(whistle.accept);
+        await departmentActs(whistle.reply, "text", "经核查，已责令物业公示近三年维修基金账目。");
+        await departmentActs(whistle.close, "outcome", "已责令整改并公示账目。");
+        const main = await openCasePage();
+        assert(main.includes("已责令物业公示近三年维修基金账目") && main.includes("已责令整改并公示账目"), `the result is not on the case page: ${main.slice(0, 500)}`);
+        const survey = await wb.getAttribute("a[href*='/survey?token=']", "href");
+        assert(survey, "the closed case's page offers no survey");
+        await wb.goto(survey);
+        await wb.check("form[method=post] input[name=rating][value=satisfied]");
+        const rated = await postWithoutScript(wb, "form[method=post] button[type=submit]");
+        assert(rated.status() === 200, `the survey answered ${rated.status()}`);
+        const after = await openCasePage();
+        assert(after.includes("您评价了办理结果"), "the rating is not on the case page");
+        assert(!(await wb.$("a[href*='/survey?token=']")), "the survey is still offered after rating");
+      });
+    });
+    await check("with JavaScript: the thank-you page shows the receipt code, and it opens the case page", async () => {
+      await onPage(page, "receipt-js", async () => {
+        await page.goto(`${base}/en/form/`);
+        await fillForm(page, complaint("en", "Zhou"));
+        const tracking = await submitWithScript(page, "/en/thanks/");
+        const code = page.lastReceiptCode;
+        await page.click("[data-receipt] a");
+        await page.fill("#tracking", tracking);
+        await page.fill("#code", code);
+        const [landed] = await Promise.all([page.waitForNavigation({ timeout: 10000 }), page.click("form[method=post] button[type=submit]")]);
+        assert(landed.status() === 200, `the case page answered ${landed.status()}`);
+        assert((await page.textContent("main")).includes("We received your case"), "the English case page does not show the case");
       });
     });
 

@@ -37,7 +37,8 @@ macro_rules! store_contract {
             duplicate_notification_writes_nothing, pending_notifications_by_time,
             claims_and_deliveries, concurrent_claims_one_winner, due_cases_only_due,
             count_request_per_key_and_window, cases_received_between_bounds,
-            queued_notifications_once, jobs_run_once, replay_keys_bind_content_and_expire);
+            queued_notifications_once, jobs_run_once, replay_keys_bind_content_and_expire,
+            conversation_and_receipt_hash_kept);
     };
     (@tests $make:expr; $($name:ident),*) => {
         $(
@@ -72,6 +73,7 @@ where
     queued_notifications_once(make().await).await;
     jobs_run_once(make().await).await;
     replay_keys_bind_content_and_expire(make().await).await;
+    conversation_and_receipt_hash_kept(make().await).await;
 }
 
 // ── test data ───────────────────────────────────────────────────────────
@@ -369,6 +371,72 @@ pub async fn update_is_conditional_on_version<S: Store>(store: S) {
         Err(StoreError::NotFound(t)) => assert_eq!(t, unknown.tracking),
         other => panic!("updating an unknown case must be NotFound, got {other:?}"),
     }
+}
+
+/// The complainant's side of a case: the receipt code's hash, and the
+/// conversation (a question from the department, the complainant's
+/// answer) with the mails it queued, read back exactly as written.
+pub async fn conversation_and_receipt_hash_kept<S: Store>(store: S) {
+    use casework::lifecycle::{Actor, Command, apply};
+    use casework::rules::DepartmentId;
+    let mut new = new_case(Some("key-conversation"), t0());
+    new.case.receipt = Some(
+        casework::receipt::ReceiptCode::parse("K7QM-3XPA-9D2F-HT6W")
+            .expect("a code")
+            .hash([9u8; 16]),
+    );
+    let tracking = new.case.tracking.clone();
+    store.create_case(new.clone()).await.expect("create");
+    let record = store.case(&tracking).await.expect("read").expect("stored");
+    assert_eq!(record.case.receipt, new.case.receipt);
+
+    let department = Actor::Department(DepartmentId::new(new.case.department.as_str()));
+    let asked = apply(
+        &record.case,
+        Command::Ask {
+            question: "请问是哪个单元？".into(),
+        },
+        department,
+        hours(1),
+        rules(),
+    )
+    .expect("staff may ask");
+    let question = notification(&tracking, "question/2", hours(1));
+    store
+        .update_case(&asked, 1, None, vec![question.clone()])
+        .await
+        .expect("update");
+    let answered = apply(
+        &asked,
+        Command::ComplainantMessage {
+            text: "3 号楼 2 单元。".into(),
+        },
+        Actor::Complainant,
+        hours(2),
+        rules(),
+    )
+    .expect("the complainant may answer");
+    let answer = notification(&tracking, "complainant-wrote/3", hours(2));
+    store
+        .update_case(&answered, 2, None, vec![answer.clone()])
+        .await
+        .expect("update");
+    let record = store.case(&tracking).await.expect("read").expect("stored");
+    assert_eq!(record.version, 3);
+    assert_eq!(record.case, answered);
+    let notes: Vec<_> = record
+        .case
+        .events
+        .iter()
+        .filter_map(|e| e.note.clone())
+        .collect();
+    assert!(notes.contains(&"请问是哪个单元？".to_string()), "{notes:?}");
+    assert!(notes.contains(&"3 号楼 2 单元。".to_string()), "{notes:?}");
+    let pending = pending_ids(&store, far_future()).await;
+    assert!(
+        pending.contains(&question.id) && pending.contains(&answer.id),
+        "{pending:?}"
+    );
 }
 
 /// Queueing a notification id twice is a conflict, and writes nothing.

@@ -118,13 +118,19 @@ pub enum Action {
     /// A department downloads the case's evidence (one token for every
     /// item; the item's number is in the path).
     Evidence,
+    /// Staff ask the complainant a question.
+    Ask,
+    /// The complainant's case page, opened with the receipt code: a short
+    /// session, so its forms need not carry the code itself.
+    CasePage,
 }
 
 impl Action {
     /// The department's actions, in the order the mail lists them.
-    pub const DEPARTMENT: [Action; 7] = [
+    pub const DEPARTMENT: [Action; 8] = [
         Action::Accept,
         Action::SendBack,
+        Action::Ask,
         Action::Reply,
         Action::Extend,
         Action::Close,
@@ -144,13 +150,15 @@ impl Action {
             Action::RaiseSeverity => "raise-severity",
             Action::Survey => "survey",
             Action::Evidence => "evidence",
+            Action::Ask => "ask",
+            Action::CasePage => "case",
         }
     }
 
     pub fn from_slug(slug: &str) -> Option<Action> {
         Action::DEPARTMENT
             .into_iter()
-            .chain([Action::Survey, Action::Evidence])
+            .chain([Action::Survey, Action::Evidence, Action::CasePage])
             .find(|a| a.slug() == slug)
     }
 }
@@ -379,6 +387,7 @@ pub fn department_links(
     ActionLinks {
         accept: link(Action::Accept),
         send_back: link(Action::SendBack),
+        ask: link(Action::Ask),
         reply: link(Action::Reply),
         extend: link(Action::Extend),
         close: link(Action::Close),

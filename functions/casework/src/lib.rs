@@ -27,6 +27,7 @@
 pub mod action_token;
 pub mod calendar;
 pub mod channel;
+pub mod conversation;
 pub mod diagnostic;
 pub mod due;
 pub mod evidence;
@@ -38,6 +39,7 @@ pub mod messages;
 pub mod notice;
 pub mod notices;
 pub mod outgoing;
+pub mod receipt;
 pub mod rules;
 pub mod stats;
 mod stored_forms;

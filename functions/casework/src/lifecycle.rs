@@ -24,6 +24,8 @@
 //! | raise severity | any but closed, rejected | (same) | staff |
 //! | record satisfaction | closed | closed, or accepted (see below) | the complainant |
 //! | reopen | closed | accepted | the office; the complainant if unsatisfied |
+//! | ask the complainant | received, accepted, replied | (same) | staff |
+//! | complainant's message | any but closed, rejected | (same) | the complainant |
 //!
 //! Dissatisfaction: under `when_unsatisfied = "reopen"` a rating is only
 //! recorded, and the complainant may then reopen the case by command; under
@@ -187,6 +189,12 @@ pub enum ActionKind {
     Reopen,
     /// A reminder, escalation or survey went out (see [`crate::due`]).
     SendNotice,
+    /// Staff ask the complainant a question (the note), shown on the
+    /// complainant's case page and mailed to them.
+    Ask,
+    /// The complainant adds to their case (the note): an answer to a
+    /// question, or something more; it goes to the department.
+    ComplainantMessage,
 }
 
 impl fmt::Display for ActionKind {
@@ -208,6 +216,8 @@ impl fmt::Display for ActionKind {
             ActionKind::RecordSatisfaction => "record satisfaction on",
             ActionKind::Reopen => "reopen",
             ActionKind::SendNotice => "send a notice for",
+            ActionKind::Ask => "ask the complainant about",
+            ActionKind::ComplainantMessage => "add a message to",
         })
     }
 }
@@ -305,6 +315,10 @@ pub struct Case {
     /// the evidence store.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<crate::evidence::EvidenceItem>,
+    /// The Argon2id hash of the complainant's receipt code
+    /// (`crate::receipt`); absent from cases filed before codes were given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<String>,
 }
 
 /// What someone asks to do to a case.
@@ -356,6 +370,14 @@ pub enum Command {
     Reopen {
         reason: String,
     },
+    /// Staff ask the complainant something.
+    Ask {
+        question: String,
+    },
+    /// The complainant writes to the office about their case.
+    ComplainantMessage {
+        text: String,
+    },
 }
 
 impl Command {
@@ -375,6 +397,8 @@ impl Command {
             Command::RaiseSeverity { .. } => ActionKind::RaiseSeverity,
             Command::RecordSatisfaction { .. } => ActionKind::RecordSatisfaction,
             Command::Reopen { .. } => ActionKind::Reopen,
+            Command::Ask { .. } => ActionKind::Ask,
+            Command::ComplainantMessage { .. } => ActionKind::ComplainantMessage,
         }
     }
 }
@@ -507,6 +531,7 @@ impl Case {
             can_follow_up,
             sent: BTreeSet::new(),
             evidence: Vec::new(),
+            receipt: None,
             events: vec![Event {
                 at: received_at,
                 actor: match channel {
@@ -895,6 +920,27 @@ pub fn apply(
             }
             note = Some(required(reason, LifecycleError::ReasonRequired)?);
             reopen(&mut next, rules, type_rules, at);
+        }
+        Command::Ask { question } => {
+            if !is_staff {
+                return Err(not_allowed());
+            }
+            if !from.is_with_department() {
+                return Err(illegal());
+            }
+            note = Some(required(
+                question,
+                LifecycleError::TextRequired("question"),
+            )?);
+        }
+        Command::ComplainantMessage { text } => {
+            if actor != Actor::Complainant {
+                return Err(not_allowed());
+            }
+            if from.is_terminal() {
+                return Err(illegal());
+            }
+            note = Some(required(text, LifecycleError::TextRequired("message"))?);
         }
     }
     next.events.push(Event {

@@ -9,6 +9,8 @@
 pub struct ActionLinks {
     pub accept: Option<String>,
     pub send_back: Option<String>,
+    /// Ask the complainant a question (answered on their case page).
+    pub ask: Option<String>,
     pub reply: Option<String>,
     pub extend: Option<String>,
     pub close: Option<String>,

@@ -415,6 +415,75 @@ pub fn reopened_to_department(
     addressed(to, doc.render(&subject))
 }
 
+/// The complainant's mail when staff ask them something: the question,
+/// and where to answer (their case page, opened with the tracking number
+/// and the receipt code); `None` when they left no e-mail.
+pub fn complainant_question(
+    rules: &Rulebook,
+    case: &Case,
+    submission: &Submission,
+    question: &str,
+    case_page_url: &str,
+) -> Option<Message> {
+    let email = submission.contact.email.as_ref()?;
+    let lang = submission.language;
+    let args = [("type", type_in_sentence(rules, case, lang))];
+    let mut doc = Letter::new(lang);
+    let heading = say_with("mail.question_heading", lang, &args);
+    doc.heading(heading.clone());
+    doc.field(
+        say("mail.tracking_number").get(lang).to_string(),
+        case.tracking.as_str().to_string(),
+    );
+    doc.field(
+        say("mail.question").get(lang).to_string(),
+        question.to_string(),
+    );
+    doc.para(say("mail.question_answer_where").get(lang).to_string());
+    doc.link(
+        say("mail.open_case_page").get(lang).to_string(),
+        case_page_url.to_string(),
+    );
+    doc.footer(rules, Reader::Complainant);
+    let subject = format!("[{}] {heading}", case.tracking.as_str());
+    Some(addressed(
+        vec![email.as_str().to_string()],
+        doc.render(&subject),
+    ))
+}
+
+/// To the department: the complainant wrote on their case page (an answer
+/// to a question, or more about the case), with the usual links. Nothing
+/// of who they are is in it: only what they wrote.
+pub fn complainant_wrote(
+    rules: &Rulebook,
+    case: &Case,
+    text: &str,
+    links: &ActionLinks,
+    lang: Lang,
+) -> Message {
+    let mut doc = Letter::new(lang);
+    let title = say("mail.complainant_wrote");
+    doc.heading(titled(title, lang, case));
+    doc.para(both(say("mail.complainant_wrote_intro"), lang));
+    case_fields(&mut doc, rules, case);
+    doc.field(
+        both(say("mail.complainant_message"), lang),
+        text.to_string(),
+    );
+    if let Some(d) = case.deadline(DeadlineKind::Complete) {
+        doc.field(
+            both(&deadline_label(d.kind), lang),
+            local_time(rules, d.due_at),
+        );
+    }
+    evidence_links(&mut doc, links);
+    action_links(&mut doc, links);
+    doc.footer(rules, Reader::Staff);
+    let subject = format!("[{}] {}", case.tracking.as_str(), both(title, lang));
+    addressed(department_inboxes(rules, case), doc.render(&subject))
+}
+
 /// The "Evidence" section: one download link per file, named by number,
 /// kind and size only (never the name the visitor's device gave it).
 fn evidence_links(doc: &mut Letter, links: &ActionLinks) {
@@ -442,6 +511,7 @@ fn action_links(doc: &mut Letter, links: &ActionLinks) {
     let actions = [
         ("mail.action_accept", &links.accept),
         ("mail.action_send_back", &links.send_back),
+        ("mail.action_ask", &links.ask),
         ("mail.action_reply", &links.reply),
         ("mail.action_extend", &links.extend),
         ("mail.action_close", &links.close),
@@ -698,6 +768,7 @@ mod tests {
             reject: Some("https://h.example.org/r".into()),
             raise_severity: None,
             evidence: Vec::new(),
+            ask: None,
         }
     }
 

@@ -444,8 +444,11 @@ impl<S: Store, M: Mailer> Api<S, M> {
     ) -> Result<(), LifecycleError> {
         let probe = match action {
             // A download changes nothing; it is never routed here.
-            Action::Evidence => return Ok(()),
+            Action::Evidence | Action::CasePage => return Ok(()),
             Action::Accept => Command::Accept,
+            Action::Ask => Command::Ask {
+                question: "-".into(),
+            },
             Action::SendBack => Command::SendBack { reason: "-".into() },
             Action::Reply => Command::Reply { text: "-".into() },
             Action::Extend => lifecycle::extension_command(
@@ -492,8 +495,11 @@ impl<S: Store, M: Mailer> Api<S, M> {
         lang: Lang,
     ) -> Result<Command, (Option<&'static str>, String)> {
         Ok(match action {
-            Action::Evidence => return Err((None, String::new())),
+            Action::Evidence | Action::CasePage => return Err((None, String::new())),
             Action::Accept => Command::Accept,
+            Action::Ask => Command::Ask {
+                question: input.text.clone(),
+            },
             Action::SendBack => Command::SendBack {
                 reason: input.reason.clone(),
             },
@@ -771,6 +777,10 @@ fn form_problem(
             Some("text"),
             say("pages.link_write_reply").get(lang).to_string(),
         ),
+        LifecycleError::TextRequired("question") => (
+            Some("text"),
+            say("pages.link_write_question").get(lang).to_string(),
+        ),
         LifecycleError::TextRequired(_) => (
             Some("outcome"),
             say("pages.link_describe_outcome").get(lang).to_string(),
@@ -797,6 +807,7 @@ fn done_message(action: Action, case: &Case, rules: &casework::Rulebook, lang: L
             .get(lang)
             .to_string(),
         Action::Reply => say("pages.link_reply_saved_shown_on").get(lang).to_string(),
+        Action::Ask => say("pages.link_question_sent").get(lang).to_string(),
         Action::Extend => match &case.extension_request {
             // Asked, not granted: the approver decides.
             Some(request) => {
@@ -841,6 +852,6 @@ fn done_message(action: Action, case: &Case, rules: &casework::Rulebook, lang: L
                 &[("severity", severity)],
             )
         }
-        Action::Survey | Action::Evidence => String::new(),
+        Action::Survey | Action::Evidence | Action::CasePage => String::new(),
     }
 }

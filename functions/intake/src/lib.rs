@@ -35,6 +35,7 @@
 pub mod actions;
 mod background;
 pub mod body;
+mod case_page;
 mod evidence;
 pub mod headers;
 pub mod limit;
@@ -45,6 +46,8 @@ pub mod shell;
 pub mod status;
 pub mod submit;
 
+#[cfg(test)]
+mod case_page_tests;
 #[cfg(test)]
 mod evidence_tests;
 #[cfg(test)]
@@ -282,6 +285,18 @@ impl<S: Store, M: Mailer> Api<S, M> {
                     Ok(()) => self.evidence_download(&req, &tracking, &number, now).await,
                 }
             }
+            routes::Route::CaseEntry => self.case_entry(lang),
+            routes::Route::CaseOpen => match self.check_origin(origin.as_deref()) {
+                Err(f) => respond::failure(f, &Mode::Html, lang, &self.pages()),
+                Ok(()) => self.case_open(&req, client_ip, now).await,
+            },
+            routes::Route::CaseReply => match self
+                .guard_link(client_ip, origin.as_deref(), true, now)
+                .await
+            {
+                Err(f) => respond::failure(f, &Mode::Html, lang, &self.pages()),
+                Ok(()) => self.case_reply(&req, now).await,
+            },
             routes::Route::CaseStatus(tracking) => {
                 let html = status::wants_html(&req);
                 let mode = if html { Mode::Html } else { Mode::Json };
@@ -397,6 +412,10 @@ impl<S: Store, M: Mailer> Api<S, M> {
         let allowed = match scope {
             limit::Scope::Public => config.rate_limit,
             limit::Scope::Links => config.link_rate_limit,
+            limit::Scope::Receipt => RateLimit {
+                per_window: case_page::RECEIPT_TRIES_PER_CLIENT,
+                window: config.rate_limit.window,
+            },
         };
         let key = limit::client_key(&config.ip_hash_secret, ip, config.ipv6_prefix, scope);
         let window = limit::Window::containing(now, allowed.window);

@@ -28,6 +28,8 @@ pub const DEFAULT_IPV6_PREFIX: u8 = 64;
 pub enum Scope {
     Public,
     Links,
+    /// Attempts to open a complainant's case page with a receipt code.
+    Receipt,
 }
 
 impl Scope {
@@ -35,6 +37,7 @@ impl Scope {
         match self {
             Scope::Public => "public",
             Scope::Links => "links",
+            Scope::Receipt => "receipt",
         }
     }
 }

@@ -304,6 +304,43 @@ pub fn status_page(
     shells.wrap(lang, &format!("{title} {}", status.tracking), &page)
 }
 
+/// The answer to a form posted without JavaScript: the tracking number,
+/// the receipt code (shown here and in no URL), and where to go next.
+pub fn receipt_page(
+    shells: &PageShells,
+    lang: Lang,
+    tracking: &str,
+    code: &str,
+    next_steps_url: &str,
+    case_page_url: &str,
+) -> String {
+    let title = w(lang, "pages.received_title");
+    let mut page = String::new();
+    let _ = writeln!(page, "<h1>{}</h1>", escape(title));
+    let _ = writeln!(
+        page,
+        "<dl class=\"receipt\">\n<dt>{}</dt><dd><strong data-tracking-number>{}</strong></dd>\n<dt>{}</dt><dd><strong data-receipt-code>{}</strong></dd>\n</dl>",
+        escape(w(lang, "pages.tracking_number")),
+        escape(tracking),
+        escape(w(lang, "pages.receipt_code")),
+        escape(code)
+    );
+    let _ = writeln!(
+        page,
+        "<p>{}</p>",
+        escape(w(lang, "pages.receipt_code_once"))
+    );
+    let _ = writeln!(
+        page,
+        "<p><a href=\"{}\">{}</a></p>\n<p><a href=\"{}\">{}</a></p>",
+        escape(case_page_url),
+        escape(w(lang, "pages.case_page_title")),
+        escape(next_steps_url),
+        escape(w(lang, "pages.what_happens_next"))
+    );
+    shells.wrap(lang, title, &page)
+}
+
 /// A short page with one or more messages (errors on the status page).
 pub fn message_page(
     shells: &PageShells,
@@ -444,6 +481,7 @@ mod tests {
             include_str!("actions.rs"),
             include_str!("submit.rs"),
             include_str!("evidence.rs"),
+            include_str!("case_page.rs"),
             // The visitor's messages about files are worded by the core.
             include_str!("../../casework/src/evidence.rs"),
         ];

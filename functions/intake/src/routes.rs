@@ -29,6 +29,11 @@ pub enum Route {
         tracking: String,
         number: String,
     },
+    /// The complainant's case page: its form (`GET /case`), the page
+    /// (`POST /case`), a message from it (`POST /case/reply`).
+    CaseEntry,
+    CaseOpen,
+    CaseReply,
     /// `OPTIONS` on a path; the methods it has.
     Preflight(&'static str),
     /// A known path with a method it does not have; the `Allow` value.
@@ -42,6 +47,11 @@ impl Route {
         let path = path.strip_suffix('/').unwrap_or(path);
         let segments: Vec<&str> = path.split('/').skip(1).collect();
         match (segments.as_slice(), method) {
+            (["case"], &Method::GET) => Route::CaseEntry,
+            (["case"], &Method::POST) => Route::CaseOpen,
+            (["case"], _) => Route::NotAllowed("GET, POST"),
+            (["case", "reply"], &Method::POST) => Route::CaseReply,
+            (["case", "reply"], _) => Route::NotAllowed("POST"),
             (["cases"], &Method::POST) => Route::SubmitCase,
             (["cases"], &Method::GET) => Route::Lookup,
             (["cases"], &Method::OPTIONS) => Route::Preflight("GET, POST, OPTIONS"),
@@ -111,9 +121,20 @@ pub const ROUTES: &[(&str, &str, &[u16])] = &[
     (
         "post",
         "/cases",
-        &[200, 201, 303, 400, 403, 405, 413, 415, 422, 429, 500, 503],
+        &[200, 201, 400, 403, 405, 413, 415, 422, 429, 500, 503],
     ),
     ("get", "/cases", &[200, 303, 400, 404, 429, 500, 503]),
+    ("get", "/case", &[200]),
+    (
+        "post",
+        "/case",
+        &[200, 400, 403, 404, 413, 415, 429, 500, 503],
+    ),
+    (
+        "post",
+        "/case/reply",
+        &[200, 400, 403, 413, 415, 422, 429, 500, 503],
+    ),
     ("options", "/cases", &[204, 403]),
     (
         "get",

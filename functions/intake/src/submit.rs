@@ -35,6 +35,10 @@ pub struct CreatedBody {
     /// The site's page for people.
     pub status_page: String,
     pub deadlines: Vec<PublicDeadline>,
+    /// The complainant's receipt code (`casework::receipt`), grouped: with
+    /// the tracking number it opens their case page. Given only here, to
+    /// the sender of this very submission.
+    pub receipt_code: String,
 }
 
 impl<S: Store, M: Mailer> Api<S, M> {
@@ -165,11 +169,33 @@ impl<S: Store, M: Mailer> Api<S, M> {
             }
         };
 
+        let receipt = office::complainant::receipt_code(&links, &tracking);
         Ok(match mode {
-            Mode::Form(_) => respond::see_other(&with_query(
-                &in_language(&self.config().thanks_url, *lang),
-                &format!("tracking={tracking}&lang={lang}"),
-            )),
+            // Not a redirect: the code must not sit in a URL, so the
+            // answer to the post itself shows it (sent again, the same
+            // submission is a replay and shows the same code).
+            Mode::Form(_) => {
+                let next_steps = with_query(
+                    &in_language(&self.config().thanks_url, *lang),
+                    &format!("tracking={tracking}&lang={lang}"),
+                );
+                let mut response = respond::html(
+                    Response::builder().status(StatusCode::OK),
+                    crate::page::receipt_page(
+                        &self.pages().shells,
+                        *lang,
+                        tracking.as_str(),
+                        &receipt.grouped(),
+                        &next_steps,
+                        &links.case_page_url(*lang),
+                    ),
+                );
+                response.headers_mut().insert(
+                    http::header::CACHE_CONTROL,
+                    http::HeaderValue::from_static("no-store"),
+                );
+                response
+            }
             _ => {
                 let status = match filed {
                     Filed::New(_) => StatusCode::CREATED,
@@ -183,6 +209,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
                         &format!("tracking={tracking}"),
                     ),
                     deadlines,
+                    receipt_code: receipt.grouped(),
                 };
                 let builder = Response::builder()
                     .status(status)

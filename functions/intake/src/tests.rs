@@ -73,36 +73,49 @@ async fn a_report_sends_the_identity_copy_to_the_office() {
 }
 
 #[tokio::test]
-async fn a_zh_form_submission_redirects_to_the_chinese_thanks_page() {
+async fn a_zh_form_submission_answers_with_the_chinese_receipt_page() {
     let api = api();
     let body = form_submission().replace("language=en", "language=zh");
     let r = call(&api, post("application/x-www-form-urlencoded", body)).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", text(&r));
-    let location = header(&r, "location");
-    assert!(
-        location.starts_with("/thanks/?tracking=") && location.ends_with("&lang=zh"),
-        "{location}"
-    );
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    let page = text(&r);
+    assert!(page.contains("我们已收到您的诉求"), "{page}");
+    assert!(page.contains("/thanks/?tracking=SL-2611-"), "{page}");
+    assert!(page.contains("&amp;lang=zh"), "{page}");
 }
 
 #[tokio::test]
-async fn a_form_submission_redirects_303_to_the_thanks_page() {
+async fn a_form_submission_answers_200_with_the_number_and_the_receipt_code_in_no_url() {
     let api = api();
     let r = call(
         &api,
         post("application/x-www-form-urlencoded", form_submission()),
     )
     .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", text(&r));
-    let location = header(&r, "location");
-    let tracking = location
-        .strip_prefix("/en/thanks/?tracking=")
-        .and_then(|rest| rest.strip_suffix("&lang=en"))
-        .expect("the English thanks page, with tracking and lang");
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    assert_eq!(header(&r, "cache-control"), "no-store");
+    assert!(r.headers().get("location").is_none());
+    let page = text(&r);
     let cases = api.store().all_cases().await;
     assert_eq!(cases.len(), 1);
-    assert_eq!(cases[0].case.tracking.as_str(), tracking);
+    let tracking = cases[0].case.tracking.as_str().to_string();
+    assert!(page.contains(&tracking), "{page}");
     assert_eq!(cases[0].submission.description, DESCRIPTION);
+    let code = between(&page, "data-receipt-code>", "<");
+    let parsed = casework::receipt::ReceiptCode::parse(&code).expect("a receipt code on the page");
+    let stored = cases[0].case.receipt.clone().expect("a stored hash");
+    assert!(stored.starts_with("$argon2id$"));
+    assert!(!stored.contains(parsed.as_str()));
+    assert!(parsed.matches(&stored));
+    // The links on the page hold neither the code nor any part of it.
+    for href in page.split("href=\"").skip(1) {
+        let href = &href[..href.find('"').unwrap_or(0)];
+        assert!(
+            !href.contains(parsed.as_str()) && !href.contains(&code),
+            "{href}"
+        );
+    }
+    assert!(page.contains("/en/thanks/?tracking="), "{page}");
 }
 
 #[tokio::test]
@@ -113,7 +126,7 @@ async fn anonymous_on_means_anonymous() {
         enc(DESCRIPTION)
     );
     let r = call(&api, post("application/x-www-form-urlencoded", body)).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", text(&r));
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
     assert!(api.store().all_cases().await[0].submission.anonymous);
 }
 
@@ -248,7 +261,7 @@ async fn a_double_submit_makes_one_case_and_one_set_of_mails() {
     assert_eq!(api.store().all_cases().await.len(), 1);
     assert_eq!(api.mailer().sent().len(), 2);
 
-    // The form path replays to the same thanks page.
+    // The form path replays to the same receipt page: the same number and code.
     let a = call(
         &api,
         post("application/x-www-form-urlencoded", form_submission()),
@@ -259,8 +272,9 @@ async fn a_double_submit_makes_one_case_and_one_set_of_mails() {
         post("application/x-www-form-urlencoded", form_submission()),
     )
     .await;
-    assert_eq!(a.status(), StatusCode::SEE_OTHER);
-    assert_eq!(header(&a, "location"), header(&b, "location"));
+    assert_eq!(a.status(), StatusCode::OK);
+    assert_eq!(text(&a), text(&b));
+    assert!(text(&a).contains("data-receipt-code"));
     assert_eq!(api.store().all_cases().await.len(), 2);
 }
 
@@ -325,7 +339,7 @@ async fn a_failing_mailer_leaves_the_case_stored_and_the_mail_pending() {
         post("application/x-www-form-urlencoded", form_submission()),
     )
     .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(api.store().all_cases().await.len(), 2);
     let notifications = api.store().notifications();
     assert_eq!(notifications.len(), 4);
@@ -663,7 +677,7 @@ async fn the_department_mail_carries_links_that_open_the_action_pages() {
             // A new case can be accepted, sent back, raised or rejected.
             let allowed = matches!(
                 action,
-                Action::SendBack | Action::RaiseSeverity | Action::Reject
+                Action::SendBack | Action::Ask | Action::RaiseSeverity | Action::Reject
             );
             assert_eq!(r.status().is_success(), allowed, "{action}: {}", text(&r));
         }

@@ -41,8 +41,10 @@ enum Expect {
     Refused,
     #[serde(rename = "201")]
     Created,
-    #[serde(rename = "303")]
-    Redirected,
+    /// A form case is filed: the receipt page (200), not a redirect, so
+    /// the receipt code sits in no URL.
+    #[serde(rename = "200")]
+    Filed,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -295,7 +297,7 @@ fn status_problems(entry: &Entry, r: &Response<Bytes>) -> Vec<String> {
     let ok = match entry.expect {
         Expect::Refused => got.is_client_error(),
         Expect::Created => got == StatusCode::CREATED,
-        Expect::Redirected => got == StatusCode::SEE_OTHER,
+        Expect::Filed => got == StatusCode::OK,
     } && entry.status.is_none_or(|s| s == got.as_u16());
     if ok {
         Vec::new()
@@ -348,15 +350,14 @@ async fn run(entry: Entry, body: Vec<u8>) -> Vec<String> {
                 problems.extend(refusal_problems(&r));
             } else if r.status() == StatusCode::CREATED {
                 problems.extend(json_problems(&r));
-            } else if r.status() == StatusCode::SEE_OTHER {
-                let location = header(&r, "location");
-                let plain = location.bytes().all(|b| {
-                    b.is_ascii_alphanumeric() || matches!(b, b'/' | b'?' | b'=' | b'&' | b'-')
-                });
-                let thanks = location.starts_with("/thanks/?tracking=")
-                    || location.starts_with("/en/thanks/?tracking=");
-                if !thanks || !plain {
-                    problems.push(format!("redirected to {location:?}"));
+            } else if r.status() == StatusCode::OK {
+                // The receipt page: the number and the code, and no script.
+                let page = String::from_utf8_lossy(r.body()).into_owned();
+                if !page.contains("data-tracking-number") || !page.contains("data-receipt-code") {
+                    problems.push("the receipt page lacks the number or the code".into());
+                }
+                if page.contains("<script") {
+                    problems.push("the receipt page holds a script".into());
                 }
             }
         }

@@ -210,6 +210,28 @@ fn mails(
             }
             return mails;
         }
+        ActionKind::Ask => {
+            let question = next.events.last().and_then(|e| e.note.clone());
+            let url = links.case_page_url(record.submission.language);
+            question
+                .and_then(|q| {
+                    messages::complainant_question(rules, next, &record.submission, &q, &url)
+                })
+                .and_then(|m| pending(next, &format!("question/{n}"), m, now))
+        }
+        ActionKind::ComplainantMessage => {
+            let text = next.events.last().and_then(|e| e.note.clone());
+            text.and_then(|text| {
+                let mail = messages::complainant_wrote(
+                    rules,
+                    next,
+                    &text,
+                    &links.department_links(rules, next, now),
+                    Lang::Zh,
+                );
+                pending(next, &format!("complainant-wrote/{n}"), mail, now)
+            })
+        }
         ActionKind::Close => to_complainant(Update::Closure, "closed"),
         ActionKind::Reject => to_complainant(Update::Rejection, "rejected"),
         ActionKind::Reroute => {

@@ -16,6 +16,7 @@ use casework::channel::Channel;
 use casework::evidence::EvidenceItem;
 use casework::lifecycle::{Case, LifecycleError};
 use casework::messages::{self, ActionLinks, Message};
+use casework::receipt::ReceiptCode;
 use casework::submission::{RawSubmission, Submission, ValidationErrors, validate};
 use casework::tracking::TrackingNumber;
 use casework::{Lang, Rulebook};
@@ -163,7 +164,15 @@ pub fn new_case_with_evidence(
     )
     .map_err(FileError::Open)?
     .needed_by(rules, submission.needed_by);
-    let case = Case { evidence, ..case };
+    // Only the slow hash is kept; the code itself is derived again
+    // whenever it is shown (`casework::receipt`).
+    let salt: [u8; 16] = rand::random();
+    let receipt = Some(ReceiptCode::for_case(links.action_secret, &case.tracking).hash(salt));
+    let case = Case {
+        evidence,
+        receipt,
+        ..case
+    };
     let notifications = first_notifications(
         rules,
         &case,

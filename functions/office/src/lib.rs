@@ -16,6 +16,8 @@
 //!   (each checked, the checked copies kept);
 //! - [`acting`]: act on a case (a department's and the office's commands,
 //!   the complainant's survey, re-routing);
+//! - [`complainant`]: the receipt code checked, and the complainant's
+//!   message from their case page;
 //! - [`delivery`]: deliver what is pending, with the one claim → send →
 //!   record policy (lease, time-out, back-off, giving up);
 //! - [`planning`], [`monthly`], [`outbox`]: what a scheduled run does (the
@@ -26,6 +28,7 @@
 //!   and `.hotline/`, and their tracing set-up.
 
 pub mod acting;
+pub mod complainant;
 pub mod delivery;
 pub mod evidence;
 pub mod filing;

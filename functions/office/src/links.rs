@@ -49,6 +49,16 @@ impl Links<'_> {
         links
     }
 
+    /// The complainant's case page (tracking number and receipt code), in
+    /// `lang`: where a mail about a question or a reply sends them. The
+    /// link holds neither the number nor the code; they type both.
+    pub fn case_page_url(&self, lang: Lang) -> String {
+        // Always explicit: the page's language is the mail's, whatever
+        // language the browser asks for.
+        let url = format!("{}/case", self.public_base_url.trim_end_matches('/'));
+        with_query(&url, &format!("lang={lang}"))
+    }
+
     /// The status page a person follows from a mail.
     pub fn people_status_url(&self, tracking: &TrackingNumber, lang: Lang) -> String {
         people_status_url(self.status_page_url, self.public_base_url, tracking, lang)

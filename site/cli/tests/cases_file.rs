@@ -98,6 +98,13 @@ fn a_phone_case_is_filed_routed_mailed_and_counted_by_its_channel() {
     let stdout = text(&out.stdout);
     let tracking = stdout.lines().next().expect("the tracking number").trim();
     assert!(stdout.contains("channel      phone"), "{stdout}");
+    // The caller is given the receipt code for their case page, once.
+    let code = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("receipt code "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(casework::receipt::ReceiptCode::parse)
+        .unwrap_or_else(|| panic!("no receipt code in {stdout}"));
     assert!(
         text(&out.stderr).contains("2 mail(s) sent"),
         "{}",
@@ -110,6 +117,8 @@ fn a_phone_case_is_filed_routed_mailed_and_counted_by_its_channel() {
         store.cases_received_between(now - TimeDelta::hours(1), now + TimeDelta::hours(1)),
     )
     .expect("cases");
+    let kept = cases[0].case.receipt.as_deref().expect("a stored hash");
+    assert!(code.matches(kept) && !kept.contains(code.as_str()));
     assert_eq!(cases.len(), 1);
     let record = &cases[0];
     let case = &record.case;

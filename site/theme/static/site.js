@@ -221,6 +221,8 @@
           localStorage.removeItem(store);
           try { sessionStorage.removeItem(keyStore); } catch (e) { /* disabled */ }
           var tracking = body.tracking_number || body.tracking || "";
+          // The code never goes into a URL: the thank-you page reads it from this tab's storage.
+          if (body.receipt_code) { try { sessionStorage.setItem("hotline-receipt:" + tracking, body.receipt_code); } catch (e) { /* disabled */ } }
           location.href = body.redirect || (form.getAttribute("data-thanks") || (zh ? "/thanks/" : "/en/thanks/")) + "?tracking=" + encodeURIComponent(tracking);
         })
         .catch(function () { status(form, text.network, true); })
@@ -288,5 +290,12 @@
   if (thanks) {
     var number = new URLSearchParams(location.search).get("tracking");
     if (isTracking(number)) { thanks.querySelector("[data-tracking-number]").textContent = number; thanks.hidden = false; }
+    var receipt = document.querySelector("[data-receipt]");
+    var code = null;
+    try { code = isTracking(number) && sessionStorage.getItem("hotline-receipt:" + number); } catch (e) { /* disabled */ }
+    if (receipt && code && /^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/.test(code)) {
+      receipt.querySelector("[data-receipt-code]").textContent = code;
+      receipt.hidden = false;
+    }
   }
 })();

@@ -63,6 +63,8 @@ pub fn action_title(lang: Lang, action: Action) -> &'static str {
         Action::RaiseSeverity => w(lang, "pages.title_raise_severity"),
         Action::Survey => w(lang, "pages.title_survey"),
         Action::Evidence => w(lang, "pages.files"),
+        Action::Ask => w(lang, "pages.title_ask"),
+        Action::CasePage => w(lang, "pages.case_page_title"),
     }
 }
 
@@ -235,8 +237,17 @@ pub fn action_form_page(shells: &PageShells, lang: Lang, form: &ActionForm) -> S
             &input.reason,
             form.problems,
         ),
-        // Files are downloaded, never acted on through a form.
-        Action::Evidence => {}
+        Action::Ask => textarea(
+            &mut page,
+            "text",
+            w(lang, "pages.ask_question"),
+            Some(w(lang, "pages.ask_hint")),
+            &input.text,
+            form.problems,
+        ),
+        // Files are downloaded, never acted on through a form; the case
+        // page is its own page.
+        Action::Evidence | Action::CasePage => {}
         Action::RaiseSeverity => {
             let invalid = form.problems.iter().any(|(f, _)| *f == Some("severity"));
             let _ = writeln!(
@@ -320,7 +331,8 @@ pub fn action_form_page(shells: &PageShells, lang: Lang, form: &ActionForm) -> S
         Action::Close => w(lang, "pages.button_close"),
         Action::Reject => w(lang, "pages.button_reject"),
         Action::RaiseSeverity => w(lang, "pages.button_raise_severity"),
-        Action::Survey | Action::Evidence => w(lang, "pages.button_survey"),
+        Action::Ask => w(lang, "pages.button_ask"),
+        Action::Survey | Action::Evidence | Action::CasePage => w(lang, "pages.button_survey"),
     };
     let _ = writeln!(
         page,

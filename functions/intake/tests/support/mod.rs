@@ -211,3 +211,13 @@ pub fn header<'a>(r: &'a Response<Bytes>, name: &str) -> &'a str {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
 }
+
+/// The text of `haystack` between the first `start` and the next `end`
+/// after it (empty when either is missing).
+pub fn between(haystack: &str, start: &str, end: &str) -> String {
+    let Some(i) = haystack.find(start) else {
+        return String::new();
+    };
+    let rest = &haystack[i + start.len()..];
+    rest[..rest.find(end).unwrap_or(0)].to_string()
+}

@@ -476,6 +476,12 @@ fn file(root: &Path, rules: &Rulebook, args: FileArgs) -> anyhow::Result<ExitCod
         match filed {
             Ok(Filed::New(new)) => {
                 print_filed(rules, &new.case);
+                // Read out to the caller once, for their case page; only
+                // its hash is kept.
+                println!(
+                    "  receipt code {}  (read it to the caller; it is not shown again)",
+                    office::complainant::receipt_code(&links.links(), &new.case.tracking)
+                );
                 send_now(root, args.store.store, rules, &store, new.notifications).await?;
                 Ok(ExitCode::SUCCESS)
             }
