@@ -187,6 +187,12 @@ pub enum ActionKind {
     Reopen,
     /// A reminder, escalation or survey went out (see [`crate::due`]).
     SendNotice,
+    /// A file sent after filing (through the evidence bucket) was checked
+    /// and attached; the case's state does not change.
+    AddEvidence,
+    /// A file sent after filing was refused; the note is the checker's
+    /// refusal code, never the file's name or content.
+    RefuseEvidence,
 }
 
 impl fmt::Display for ActionKind {
@@ -208,6 +214,8 @@ impl fmt::Display for ActionKind {
             ActionKind::RecordSatisfaction => "record satisfaction on",
             ActionKind::Reopen => "reopen",
             ActionKind::SendNotice => "send a notice for",
+            ActionKind::AddEvidence => "add a file to",
+            ActionKind::RefuseEvidence => "refuse a file for",
         })
     }
 }
