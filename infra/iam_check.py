@@ -160,6 +160,20 @@ SPECIAL_ACTIONS = {
     ("s3", "head_object"): ["s3:GetObject"],
     ("s3", "list_objects_v2"): ["s3:ListBucket"],
 }
+# A GetObject of a missing key is answered 403 instead of 404 unless the
+# role may also list the bucket; code that tells "missing" apart
+# (`is_no_such_key`) needs s3:ListBucket with its s3:GetObject.
+S3_MISSING_KEY = re.compile(r"\bis_no_such_key\s*\(")
+# Requests the code signs by hand rather than sends through an SDK: the
+# presigned POSTs and GETs of office::upload_grant act with the signer's
+# rights, so calling them needs the action they sign for. Only calls
+# qualified by the module count (its own body and tests do not).
+SIGNED_REQUESTS = {
+    "upload_grants": "s3:PutObject",
+    "grant_for_key": "s3:PutObject",
+    "presigned_get": "s3:GetObject",
+}
+SIGNED_CALL = re.compile(r"\bupload_grant\s*::\s*(" + "|".join(SIGNED_REQUESTS) + r")\s*\(")
 UNSUPPORTED = {
     ("dynamodb", "execute_statement"), ("dynamodb", "batch_execute_statement"),
     ("dynamodb", "execute_transaction"),
@@ -701,10 +715,16 @@ def code_actions(function_dir: Path, binary: str | None, repo: Path, excluded=No
                             problems.append(f"{where}: cannot tell what content the mail has "
                                             "(raw, simple or template)")
                         actions = sorted({a for k in kinds for a in SES_CONTENT_ACTIONS[k]})
+                    if key == ("s3", "get_object") and S3_MISSING_KEY.search(sf.masked):
+                        actions = actions + ["s3:ListBucket"]
                     for action in actions:
                         calls.append(Call(action, where))
                     if key == ("dynamodb", "query") and re.search(r"\.\s*index_name\s*\(", sf.masked):
                         index_query = True
+            for m in SIGNED_CALL.finditer(sf.masked):
+                fn = sf.enclosing_fn(m.start())
+                where = f"{rel}:{sf.line(m.start())} ({fn or 'top level'}: signs {m.group(1)})"
+                calls.append(Call(SIGNED_REQUESTS[m.group(1)], where))
             if "dynamodb" in sf.masked and re.search(r"\baws_sdk_dynamodb\b", sf.masked):
                 for m in re.finditer(r"\b(Put|Update|Delete|ConditionCheck)\s*::\s*builder\s*\(", sf.masked):
                     fn = sf.enclosing_fn(m.start())
@@ -893,6 +913,16 @@ def self_test() -> bool:
         files_patch={"store/Cargo.toml": FIXTURE_FILES["store/Cargo.toml"] + 'aws-sdk-sqs = "1"\n'},
         expect_text=["aws-sdk-sqs is used"])
     run("a wildcard action fails", exact + ["dynamodb:*"], expect_text=["wildcard"])
+    run("signing an upload grant by hand needs the s3:PutObject it grants", exact,
+        files_patch={"app/src/main.rs": 'fn main() { let g = office::upload_grant::upload_grants(a, b); }\n'},
+        expect_text=["MISSING s3:PutObject", "app/src/main.rs:1"])
+    run("a GetObject that tells a missing key apart needs s3:ListBucket too",
+        exact + ["s3:GetObject"],
+        files_patch={"store/Cargo.toml": FIXTURE_FILES["store/Cargo.toml"] + 'aws-sdk-s3 = "1"\n',
+                     "store/src/lib.rs": FIXTURE_FILES["store/src/lib.rs"] + "pub mod files;\n",
+                     "store/src/files.rs": "pub async fn get(c: &aws_sdk_s3::Client) {\n"
+                     "    match c.get_object().send().await { Err(e) if e.is_no_such_key() => {}, _ => {} }\n}\n"},
+        expect_text=["MISSING s3:ListBucket", "store/src/files.rs:2"])
 
     # The real template, mutated: one grant removed, one added.
     here = Path(__file__).resolve().parent
@@ -903,6 +933,13 @@ def self_test() -> bool:
         ("real template without intake's dynamodb:UpdateItem fails",
          "Action: [dynamodb:GetItem, dynamodb:PutItem, dynamodb:UpdateItem]",
          "Action: [dynamodb:GetItem, dynamodb:PutItem]", "MISSING dynamodb:UpdateItem"),
+        ("real template without process's s3:DeleteObject fails",
+         "Action: [s3:GetObject, s3:DeleteObject]",
+         "Action: [s3:GetObject]", "MISSING s3:DeleteObject"),
+        ("real template without intake's s3:PutObject on the quarantine fails",
+         "Sid: EvidenceUploads\n                Effect: Allow\n                Action: [s3:PutObject]",
+         "Sid: EvidenceUploads\n                Effect: Allow\n                Action: [s3:GetObject]",
+         "MISSING s3:PutObject"),
         ("real template granting dynamodb:Scan too fails",
          "Action: [dynamodb:GetItem, dynamodb:PutItem, dynamodb:UpdateItem]",
          "Action: [dynamodb:GetItem, dynamodb:PutItem, dynamodb:UpdateItem, dynamodb:Scan]",

@@ -69,6 +69,10 @@ pub fn entries(case: &Case, rules: &Rulebook, lang: Lang) -> Vec<Entry> {
             ActionKind::RecordSatisfaction => (Speaker::You, "rated", None),
             ActionKind::Ask => (Speaker::Office, "asked", e.note.clone()),
             ActionKind::ComplainantMessage => (Speaker::You, "you_wrote", e.note.clone()),
+            // Files sent after filing: checked and kept, or refused (the
+            // note is a refusal code, not words for people).
+            ActionKind::AddEvidence => (Speaker::Office, "file_added", None),
+            ActionKind::RefuseEvidence => (Speaker::Office, "file_refused", None),
             // Internal steps: routing, reminders, the approver's work.
             ActionKind::Forward
             | ActionKind::SendBack

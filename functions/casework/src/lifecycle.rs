@@ -195,6 +195,12 @@ pub enum ActionKind {
     /// The complainant adds to their case (the note): an answer to a
     /// question, or something more; it goes to the department.
     ComplainantMessage,
+    /// A file sent after filing (through the evidence bucket) was checked
+    /// and attached; the case's state does not change.
+    AddEvidence,
+    /// A file sent after filing was refused; the note is the checker's
+    /// refusal code, never the file's name or content.
+    RefuseEvidence,
 }
 
 impl fmt::Display for ActionKind {
@@ -218,6 +224,8 @@ impl fmt::Display for ActionKind {
             ActionKind::SendNotice => "send a notice for",
             ActionKind::Ask => "ask the complainant about",
             ActionKind::ComplainantMessage => "add a message to",
+            ActionKind::AddEvidence => "add a file to",
+            ActionKind::RefuseEvidence => "refuse a file for",
         })
     }
 }

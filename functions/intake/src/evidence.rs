@@ -62,6 +62,17 @@ impl<S: Store, M: Mailer> Api<S, M> {
         let Some(item) = item else {
             return not_found();
         };
+        if let Some(answer) = self.bucket_download(case, item, now).await {
+            return answer.unwrap_or_else(|e| {
+                tracing::error!(error = %e, "no credentials to sign an evidence link");
+                respond::failure(
+                    Failure::Unavailable,
+                    &crate::body::Mode::Html,
+                    lang,
+                    &self.pages(),
+                )
+            });
+        }
         let Some(files) = &self.evidence_files else {
             tracing::error!(tracking = %case.tracking, "evidence asked for, but no evidence files are configured");
             return respond::failure(

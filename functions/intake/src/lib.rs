@@ -24,6 +24,8 @@
 //! - [`headers`]: the one set of security headers on every answer;
 //! - [`page`]: the HTML pages (the no-JS form again, status, actions, survey);
 //! - [`respond`]: every failure and the one place it becomes an HTTP status;
+//! - [`uploads`]: the evidence bucket in production (upload grants in the
+//!   answer to a filed case, downloads sent on to a presigned GET);
 //! - [`routes`]: the table of routes and statuses, checked against
 //!   `openapi.yaml` by a test.
 //!
@@ -45,6 +47,7 @@ pub mod routes;
 pub mod shell;
 pub mod status;
 pub mod submit;
+pub mod uploads;
 
 #[cfg(test)]
 mod case_page_tests;
@@ -54,6 +57,8 @@ mod evidence_tests;
 mod security_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod uploads_tests;
 // Lets the test support shared with `tests/` name this crate as they do.
 #[cfg(test)]
 extern crate self as intake;
@@ -147,6 +152,9 @@ pub struct Api<S: Store, M: Mailer> {
     /// store); without it, files sent with a form are refused with a
     /// message and nothing typed is lost.
     evidence_files: Option<Arc<dyn casestore::evidence::EvidenceFiles>>,
+    /// The evidence bucket (production): set by
+    /// [`Api::with_evidence_bucket`].
+    evidence_bucket: Option<Arc<uploads::EvidenceBucket>>,
 }
 
 impl<S: Store, M: Mailer> Api<S, M> {
@@ -170,6 +178,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
             custom_form,
             background: None,
             evidence_files: None,
+            evidence_bucket: None,
         }
     }
 

@@ -23,6 +23,11 @@
 //!   `X-Origin-Verify`; with it, a request carrying it counts against the
 //!   visitor's address from `CloudFront-Viewer-Address` instead of the
 //!   edge server's (see `intake::limit::client_address`);
+//! - `HOTLINE_EVIDENCE_BUCKET` (optional): the evidence bucket; with it,
+//!   the answer to a filed case carries upload grants into its quarantine
+//!   and a department's download is sent on to the bucket
+//!   (`intake::uploads`); `HOTLINE_EVIDENCE_UPLOAD_REDIRECT` (optional) is
+//!   where S3 sends a browser after an upload without JavaScript;
 //! - `HOTLINE_PAGE_SHELLS` (optional): a folder holding the site build's
 //!   `_shell/index.html` and `en/_shell/index.html`, so the API's pages
 //!   wear the site's look; without it (or them) a plain built-in page is
@@ -51,7 +56,11 @@ async fn main() -> Result<(), Error> {
     let store = casestore::dynamodb::DynamoStore::from_env(deployment.table.clone()).await;
     let config = config_from_env(deployment)?;
     let store = store.with_retention_years(config.rules.retention.years);
-    let api = Arc::new(Api::with_default_form(config, store, mailer));
+    let mut api = Api::with_default_form(config, store, mailer);
+    if let Some(bucket) = evidence_bucket_from_env().await {
+        api = api.with_evidence_bucket(bucket);
+    }
+    let api = Arc::new(api);
     let origin_secret: Arc<Option<String>> = Arc::new(settings::env_opt(var::ORIGIN_SECRET));
 
     lambda_http::run(service_fn(move |event: Request| {
@@ -117,6 +126,58 @@ fn strip_prefix(uri: &http::Uri, prefix: &str) -> http::Uri {
         None => rest.to_string(),
     };
     rebuilt.parse().unwrap_or_else(|_| uri.clone())
+}
+
+/// The evidence bucket, when `HOTLINE_EVIDENCE_BUCKET` is set, signed for
+/// with the role's credentials as the SDK provides them.
+async fn evidence_bucket_from_env() -> Option<intake::uploads::EvidenceBucket> {
+    let name = settings::env_opt(var::EVIDENCE_BUCKET)?;
+    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    let region = shared.region().map(|r| r.to_string()).unwrap_or_default();
+    let provider = shared.credentials_provider()?;
+    Some(intake::uploads::EvidenceBucket {
+        grants: office::upload_grant::GrantSettings {
+            bucket: office::upload_grant::Bucket {
+                name,
+                region,
+                endpoint: settings::env_opt("AWS_ENDPOINT_URL"),
+            },
+            lifetime: office::upload_grant::MAX_GRANT_LIFETIME,
+            redirect: settings::env_opt(var::EVIDENCE_UPLOAD_REDIRECT),
+        },
+        credentials: Arc::new(SdkCredentials(provider)),
+    })
+}
+
+/// The SDK's credentials provider (cached, refreshed before expiry).
+struct SdkCredentials(aws_credential_types::provider::SharedCredentialsProvider);
+
+impl intake::uploads::CredentialSource for SdkCredentials {
+    fn credentials(
+        &self,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = Result<office::upload_grant::Credentials, String>>
+                + Send
+                + '_,
+        >,
+    > {
+        use aws_credential_types::provider::ProvideCredentials;
+        Box::pin(async move {
+            let c = self
+                .0
+                .provide_credentials()
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(office::upload_grant::Credentials {
+                access_key_id: c.access_key_id().to_string(),
+                secret_access_key: c.secret_access_key().to_string(),
+                session_token: c.session_token().map(str::to_string),
+            })
+        })
+    }
 }
 
 fn config_from_env(deployment: Deployment) -> anyhow::Result<ApiConfig> {

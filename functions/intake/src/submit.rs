@@ -39,6 +39,11 @@ pub struct CreatedBody {
     /// the tracking number it opens their case page. Given only here, to
     /// the sender of this very submission.
     pub receipt_code: String,
+    /// Where the evidence bucket is configured (production) and the
+    /// rulebook takes files: one grant per file the case may still take,
+    /// for the browser to send each file straight to the bucket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uploads: Option<Vec<office::upload_grant::Grant>>,
 }
 
 impl<S: Store, M: Mailer> Api<S, M> {
@@ -148,20 +153,24 @@ impl<S: Store, M: Mailer> Api<S, M> {
         // What was typed now passed validation; later failures show the
         // cleaned text rather than the raw one, which is the same to a person.
         let tracking = filed.tracking().clone();
-        let deadlines = match filed {
+        let (deadlines, uploads) = match filed {
             Filed::New(ref opened) => {
                 tracing::info!(tracking = %tracking, case_type = %opened.case.case_type, "case received");
                 let notifications = self.hold_back_acknowledgment(opened, now).await;
                 self.deliver(&notifications, now).await;
-                status::deadlines(&opened.case, rules, *lang)
+                let uploads = self.upload_grants(&opened.case, now).await;
+                (status::deadlines(&opened.case, rules, *lang), uploads)
             }
             Filed::Replayed(_) => {
                 tracing::info!(tracking = %tracking, "submission replayed");
                 match mode {
                     // The form only needs the number.
-                    Mode::Form(_) => Vec::new(),
+                    Mode::Form(_) => (Vec::new(), None),
                     _ => match self.store.case(&tracking).await {
-                        Ok(Some(record)) => status::deadlines(&record.case, rules, *lang),
+                        Ok(Some(record)) => (
+                            status::deadlines(&record.case, rules, *lang),
+                            self.upload_grants(&record.case, now).await,
+                        ),
                         Ok(None) => return Err(Failure::Internal),
                         Err(e) => return Err(store_failure(&e)),
                     },
@@ -210,6 +219,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
                     ),
                     deadlines,
                     receipt_code: receipt.grouped(),
+                    uploads,
                 };
                 let builder = Response::builder()
                     .status(status)

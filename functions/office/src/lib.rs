@@ -14,6 +14,8 @@
 //!   tracking-number retry, the first mails);
 //! - [`evidence`]: file a case with the photos and documents sent with it
 //!   (each checked, the checked copies kept);
+//! - [`attaching`]: add a checked file to a case already filed (the
+//!   processing function's), or put a refused one on its trail;
 //! - [`acting`]: act on a case (a department's and the office's commands,
 //!   the complainant's survey, re-routing);
 //! - [`complainant`]: the receipt code checked, and the complainant's
@@ -23,11 +25,14 @@
 //! - [`planning`], [`monthly`], [`outbox`]: what a scheduled run does (the
 //!   notices that are due, the monthly statistics, the outbox pass), with
 //!   [`schedule`]'s options and report;
+//! - [`upload_grant`]: presigned POSTs into the evidence bucket's
+//!   quarantine and presigned GETs of its checked copies (SigV4, pure);
 //! - [`links`]: where the links in mails point, and the key that signs them;
 //! - [`settings`]: the configuration the binaries read from the environment
 //!   and `.hotline/`, and their tracing set-up.
 
 pub mod acting;
+pub mod attaching;
 pub mod complainant;
 pub mod delivery;
 pub mod evidence;
@@ -38,6 +43,7 @@ pub mod outbox;
 pub mod planning;
 pub mod schedule;
 pub mod settings;
+pub mod upload_grant;
 
 pub use acting::{ActError, Acted, act, answer_survey, reroute};
 pub use delivery::deliver;

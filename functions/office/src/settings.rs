@@ -69,6 +69,12 @@ pub mod var {
     pub const REMIND_BUDGET_SECS: &str = "HOTLINE_REMIND_BUDGET_SECS";
     /// What a reminder pass leaves of the invocation's time, in seconds.
     pub const REMIND_MARGIN_SECS: &str = "HOTLINE_REMIND_MARGIN_SECS";
+    /// The evidence bucket (production): intake grants uploads into its
+    /// quarantine and links its checked copies; the processing function
+    /// moves files from one to the other.
+    pub const EVIDENCE_BUCKET: &str = "HOTLINE_EVIDENCE_BUCKET";
+    /// Where S3 sends a browser after an upload without JavaScript.
+    pub const EVIDENCE_UPLOAD_REDIRECT: &str = "HOTLINE_EVIDENCE_UPLOAD_REDIRECT";
 }
 
 /// What every production binary needs, read once: where the cases are,

@@ -1,0 +1,139 @@
+//! The evidence bucket in production, over the memory store: upload grants
+//! in the answer to a filed case, and a department's download sent on to a
+//! presigned GET of the checked copy. (The grants' policy is tested in
+//! `office::upload_grant`; the bucket itself in `functions/process`.)
+
+use crate::tests::support::*;
+use crate::uploads::{EvidenceBucket, FixedCredentials};
+use casestore::prelude::*;
+use casework::action_token::{Action, ActionToken, Holder};
+use casework::evidence::EvidenceItem;
+use casework::rules::{DepartmentId, EvidenceType};
+use casework::tracking::TrackingNumber;
+use http::StatusCode;
+use office::upload_grant::{Bucket, Credentials, GrantSettings, MAX_GRANT_LIFETIME};
+use std::sync::Arc;
+
+fn bucket() -> EvidenceBucket {
+    EvidenceBucket {
+        grants: GrantSettings {
+            bucket: Bucket {
+                name: "hotline-evidence".into(),
+                region: "ap-southeast-1".into(),
+                endpoint: None,
+            },
+            lifetime: MAX_GRANT_LIFETIME,
+            redirect: None,
+        },
+        credentials: Arc::new(FixedCredentials(Credentials {
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: "not a real secret".into(),
+            session_token: Some("role-session-token".into()),
+        })),
+    }
+}
+
+#[tokio::test]
+async fn a_filed_case_is_answered_with_one_grant_per_file_it_may_take() {
+    let api = api().with_evidence_bucket(bucket());
+    let r = call(&api, post_json(&json_submission(Some("grant-key-0001")))).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", text(&r));
+    let body = json(&r);
+    let tracking = body["tracking"].as_str().expect("tracking").to_string();
+    let uploads = body["uploads"].as_array().expect("uploads");
+    let rules = rules()
+        .evidence
+        .clone()
+        .expect("the sample rulebook takes files");
+    assert_eq!(uploads.len() as u32, rules.max_files);
+    let prefix = format!("quarantine/{tracking}/");
+    for grant in uploads {
+        let key = grant["key"].as_str().expect("key");
+        assert!(key.starts_with(&prefix), "{key}");
+        assert_eq!(grant["fields"]["key"], grant["key"]);
+        assert_eq!(
+            grant["fields"]["x-amz-security-token"], "role-session-token",
+            "role credentials sign their token in"
+        );
+        assert_eq!(
+            grant["url"],
+            "https://hotline-evidence.s3.ap-southeast-1.amazonaws.com/"
+        );
+        let types: Vec<&str> = grant["types"]
+            .as_object()
+            .expect("types")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut wanted: Vec<&str> = rules.types.iter().map(|t| t.content_type()).collect();
+        wanted.sort();
+        assert_eq!(types, wanted);
+    }
+    let keys: std::collections::BTreeSet<&str> =
+        uploads.iter().filter_map(|g| g["key"].as_str()).collect();
+    assert_eq!(keys.len(), uploads.len(), "every grant its own key");
+
+    // A replay (the script trying again) gets grants too.
+    let r = call(&api, post_json(&json_submission(Some("grant-key-0001")))).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        json(&r)["uploads"].as_array().map(Vec::len),
+        Some(uploads.len())
+    );
+    // Without a bucket (hotline serve) the answer has no grants.
+    let r = call(&api_with(config(100)), post_json(&json_submission(None))).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert!(json(&r).get("uploads").is_none(), "{}", text(&r));
+}
+
+#[tokio::test]
+async fn a_departments_download_is_sent_on_to_a_short_lived_link_to_the_copy() {
+    let api = api().with_evidence_bucket(bucket());
+    let r = call(&api, post_json(&json_submission(None))).await;
+    let tracking = json(&r)["tracking"].as_str().expect("tracking").to_string();
+    let t = TrackingNumber::parse(&tracking).expect("tracking");
+    // As the processing function leaves it: a checked PDF on the case.
+    let mut record = api.store().case(&t).await.unwrap().unwrap();
+    let sha256 = "ab".repeat(32);
+    record.case.evidence.push(EvidenceItem {
+        number: 1,
+        kind: EvidenceType::Pdf,
+        bytes: 1000,
+        sha256: sha256.clone(),
+        added_at: now(),
+    });
+    api.store()
+        .update_case(&record.case, record.version, None, Vec::new())
+        .await
+        .unwrap();
+    let link = |department: &str| {
+        let token = ActionToken::sign(
+            &config(100).action_secret,
+            &t,
+            &Holder::Department(DepartmentId::new(department)),
+            Action::Evidence,
+            now() + chrono::TimeDelta::days(30),
+        );
+        casework::evidence::evidence_url("", &t, 1, &token)
+    };
+    let r = call(&api, get(&link("water"))).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", text(&r));
+    let location = header(&r, "location");
+    assert!(
+        location.starts_with(&format!(
+            "https://hotline-evidence.s3.ap-southeast-1.amazonaws.com/evidence/{sha256}?"
+        )),
+        "{location}"
+    );
+    assert!(location.contains("X-Amz-Expires=300"), "{location}");
+    assert!(location.contains("response-content-type=application%2Fpdf"));
+    assert!(location.contains(&format!(
+        "response-content-disposition=attachment%3B%20filename%3D%22{tracking}-1.pdf%22"
+    )));
+    assert!(location.contains("X-Amz-Signature="));
+    assert_eq!(header(&r, "cache-control"), "private, no-store");
+    // Still only for the case's department: no link is signed for another.
+    let r = call(&api, get(&link("housing"))).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.headers().get("location").is_none());
+}
