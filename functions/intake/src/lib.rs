@@ -294,7 +294,13 @@ impl<S: Store, M: Mailer> Api<S, M> {
                     Ok(()) => self.evidence_download(&req, &tracking, &number, now).await,
                 }
             }
-            routes::Route::CaseEntry => self.case_entry(lang),
+            // Counted like the status lookup: every public page is.
+            routes::Route::CaseEntry => {
+                match self.rate_limit(client_ip, limit::Scope::Public, now).await {
+                    Err(f) => respond::failure(f, &Mode::Html, lang, &self.pages()),
+                    Ok(()) => self.case_entry(lang),
+                }
+            }
             routes::Route::CaseOpen => match self.check_origin(origin.as_deref()) {
                 Err(f) => respond::failure(f, &Mode::Html, lang, &self.pages()),
                 Ok(()) => self.case_open(&req, client_ip, now).await,
@@ -427,14 +433,26 @@ impl<S: Store, M: Mailer> Api<S, M> {
             },
         };
         let key = limit::client_key(&config.ip_hash_secret, ip, config.ipv6_prefix, scope);
+        self.count_against(&key, allowed, now).await
+    }
+
+    /// Counts one request on the counter `key` (a keyed hash, never an
+    /// address or a number) and refuses it past `allowed`. A counter that
+    /// cannot be reached lets it through, as [`Api::rate_limit`] says why.
+    pub(crate) async fn count_against(
+        &self,
+        key: &str,
+        allowed: RateLimit,
+        now: DateTime<Utc>,
+    ) -> Result<(), Failure> {
         let window = limit::Window::containing(now, allowed.window);
         match self
             .store
-            .count_request(&key, window.start, window.expires_at)
+            .count_request(key, window.start, window.expires_at)
             .await
         {
             Ok(count) if count > u64::from(allowed.per_window) => {
-                tracing::warn!(client = %&key[..12], "rate limit reached");
+                tracing::warn!(counter = %&key[..key.len().min(12)], "rate limit reached");
                 Err(Failure::TooManyRequests {
                     retry_after_secs: window.seconds_left(now),
                 })
