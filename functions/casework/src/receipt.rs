@@ -52,6 +52,11 @@ pub const ARGON2_LANES: u32 = 1;
 /// refusing an unknown number takes as long as refusing a wrong code.
 pub const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
+/// Where a queued mail takes the complainant's code: the code is written
+/// in only as the mail leaves (`office::receipt_mail`), so no stored mail
+/// holds it.
+pub const CODE_PLACEHOLDER: &str = "[[receipt-code]]";
+
 /// A receipt code, as given to the complainant. Its `Debug` never shows
 /// it, so it cannot reach a log line by accident.
 #[derive(Clone, PartialEq, Eq)]

@@ -301,10 +301,12 @@ impl<S: Store, M: Mailer> Api<S, M> {
     /// everything else stays pending.
     pub(crate) async fn deliver_now(&self, notifications: &[Notification], now: DateTime<Utc>) {
         let config = self.config();
+        // The acknowledgment's receipt code is written in as it leaves.
+        let mailer = office::WithReceiptCodes::new(&self.mailer, config.action_secret.clone());
         office::deliver(
             &config.rules,
             &self.store,
-            &self.mailer,
+            &mailer,
             notifications.to_vec(),
             now,
         )

@@ -27,6 +27,8 @@
 //!   [`schedule`]'s options and report;
 //! - [`upload_grant`]: presigned POSTs into the evidence bucket's
 //!   quarantine and presigned GETs of its checked copies (SigV4, pure);
+//! - [`receipt_mail`]: the receipt code written into the acknowledgment
+//!   as it leaves (no stored mail holds it);
 //! - [`links`]: where the links in mails point, and the key that signs them;
 //! - [`settings`]: the configuration the binaries read from the environment
 //!   and `.hotline/`, and their tracing set-up.
@@ -41,6 +43,7 @@ pub mod links;
 pub mod monthly;
 pub mod outbox;
 pub mod planning;
+pub mod receipt_mail;
 pub mod schedule;
 pub mod settings;
 pub mod upload_grant;
@@ -49,6 +52,7 @@ pub use acting::{ActError, Acted, act, answer_survey, reroute};
 pub use delivery::deliver;
 pub use filing::{FileError, Filed, TRACKING_ATTEMPTS, file_case, file_submission};
 pub use links::Links;
+pub use receipt_mail::WithReceiptCodes;
 pub use schedule::{Options, Preview, Report};
 
 #[cfg(test)]

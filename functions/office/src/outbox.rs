@@ -60,6 +60,8 @@ pub async fn send_outbox_until<S: Store, M: Mailer>(
     report: &mut Report,
     stop_at: Instant,
 ) {
+    // The acknowledgment's receipt code is written in as it leaves.
+    let mailer = &crate::WithReceiptCodes::new(mailer, options.action_secret.clone());
     let batch = options.batch.max(1);
     // Counted afresh: the last stage's count is the run's.
     report.outbox_left = 0;

@@ -504,7 +504,12 @@ async fn send_now(
     notifications: Vec<casestore::Notification>,
 ) -> anyhow::Result<()> {
     let queued = notifications.len();
-    let mailer = stores::open_mailer(root, kind).await?;
+    // The acknowledgment's receipt code is written in as it leaves.
+    let secret = stores::StaffLinks::for_store(root, kind)?
+        .links()
+        .action_secret
+        .clone();
+    let mailer = office::WithReceiptCodes::new(stores::open_mailer(root, kind).await?, secret);
     let tally = stores::with_store!(store, s => office::deliver(rules, s, &mailer, notifications, Utc::now()).await);
     let left = queued.saturating_sub(tally.entries_sent);
     eprintln!("{} mail(s) sent", tally.entries_sent);
