@@ -37,6 +37,7 @@ pub const PATHS: &[&str] = &[
     "case_types.ID.name",
     "case_types.ID.accept (forward, reply, complete)",
     "case_types.ID.max_extension",
+    "case_types.ID.answer_wait",
     "severities",
     "severities.ID.name",
     "severities.ID.forward (accept, reply, complete)",
@@ -457,6 +458,13 @@ pub fn resolve(rules: &Rulebook, path: &str, lang: Lang) -> Result<Value, RefErr
                 ["name"] => text(t.name.get(lang)),
                 ["description"] => text(t.description.get(lang)),
                 ["max_extension"] => limit(rules.max_extension(t), lang),
+                ["answer_wait"] => match t.answer_wait {
+                    Some(l) => limit(l, lang),
+                    None => Err(error(
+                        format!("the case type `{id}` sets no `answer_wait`"),
+                        "add `answer_wait = \"10 working days\"` to it in content/rules.toml",
+                    )),
+                },
                 // "30 calendar days ... major": when and to what.
                 ["raise_unresolved"] => match &t.raise_unresolved {
                     Some(r) => {
@@ -492,7 +500,7 @@ pub fn resolve(rules: &Rulebook, path: &str, lang: Lang) -> Result<Value, RefErr
                 _ => Err(error(
                     format!("`case_types.{id}` has no `{}`", rest.join(".")),
                     format!(
-                        "write `case_types.{id}.` and one of `name`, `description`, `max_extension`, {}",
+                        "write `case_types.{id}.` and one of `name`, `description`, `max_extension`, `answer_wait`, {}",
                         steps()
                     ),
                 )),

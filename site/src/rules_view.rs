@@ -87,6 +87,9 @@ pub struct CaseTypeView {
     pub contact_required: bool,
     pub anonymous_allowed: bool,
     pub identity_withheld: bool,
+    /// How long the completion clock waits on the complainant's answer
+    /// (`answer_wait`), worded; `None` when asking stops no clock.
+    pub answer_wait: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -194,6 +197,7 @@ impl RulesView {
                     contact_required: t.contact_required,
                     anonymous_allowed: t.anonymous_allowed,
                     identity_withheld: t.identity_withheld,
+                    answer_wait: t.answer_wait.map(|l| l.localized(lang)),
                 })
                 .collect(),
             severities: rules

@@ -424,6 +424,12 @@ pub fn rule_values(rules: &Rulebook) -> Vec<(String, TypedValue)> {
                 TypedValue::Limit(l),
             ));
         }
+        if let Some(l) = t.answer_wait {
+            out.push((
+                format!("case_types.{}.answer_wait", t.id),
+                TypedValue::Limit(l),
+            ));
+        }
     }
     for s in &rules.severities {
         for kind in DeadlineKind::ALL {

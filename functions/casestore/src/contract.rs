@@ -38,7 +38,7 @@ macro_rules! store_contract {
             claims_and_deliveries, concurrent_claims_one_winner, due_cases_only_due,
             count_request_per_key_and_window, cases_received_between_bounds,
             queued_notifications_once, jobs_run_once, replay_keys_bind_content_and_expire,
-            conversation_and_receipt_hash_kept);
+            conversation_and_receipt_hash_kept, clock_pause_moves_the_deadline_across_a_holiday);
     };
     (@tests $make:expr; $($name:ident),*) => {
         $(
@@ -74,6 +74,7 @@ where
     jobs_run_once(make().await).await;
     replay_keys_bind_content_and_expire(make().await).await;
     conversation_and_receipt_hash_kept(make().await).await;
+    clock_pause_moves_the_deadline_across_a_holiday(make().await).await;
 }
 
 // ── test data ───────────────────────────────────────────────────────────
@@ -437,6 +438,85 @@ pub async fn conversation_and_receipt_hash_kept<S: Store>(store: S) {
         pending.contains(&question.id) && pending.contains(&answer.id),
         "{pending:?}"
     );
+}
+
+/// A question stops a complaint's completion clock (the rulebook's
+/// `answer_wait`): the wait is kept, the case is due when the wait runs
+/// out, and the answer moves the deadline by exactly the working days
+/// waited, across the 2026 Mid-Autumn holiday.
+pub async fn clock_pause_moves_the_deadline_across_a_holiday<S: Store>(store: S) {
+    use casework::due::{next_due, unanswered_close};
+    use casework::lifecycle::{Actor, Command, apply};
+    use casework::rules::{DeadlineKind, DepartmentId};
+    // Beijing time is UTC+8: 10:00 there is 02:00Z.
+    let beijing = |d: u32, m: u32, h: u32| Utc.with_ymd_and_hms(2026, m, d, h - 8, 0, 0).unwrap();
+    let complete_due = |case: &Case| case.deadline(DeadlineKind::Complete).unwrap().due_at;
+    // Received Monday 21 September; 15 working days skip the Mid-Autumn
+    // Friday (25 September) and National Day (1 to 7 October) and count
+    // the make-up Saturday 10 October: due Monday 19 October, 18:00.
+    let mut new = new_case(Some("key-pause"), beijing(21, 9, 10));
+    new.case = Case::open(
+        new.case.tracking.clone(),
+        CaseTypeId::new("complaint"),
+        CategoryId::new("housing-property"),
+        rules(),
+        beijing(21, 9, 10),
+        true,
+    )
+    .expect("opens");
+    assert_eq!(complete_due(&new.case), beijing(19, 10, 18));
+    let tracking = new.case.tracking.clone();
+    store.create_case(new.clone()).await.expect("create");
+    let department = Actor::Department(DepartmentId::new(new.case.department.as_str()));
+    let mut case = new.case.clone();
+    let mut version = 1;
+    let mut step = async |case: &mut Case, command, actor, at| {
+        *case = apply(case, command, actor, at, rules()).expect("allowed");
+        version = store
+            .update_case(case, version, next_due(case, rules()), vec![])
+            .await
+            .expect("update");
+    };
+    step(
+        &mut case,
+        Command::Accept,
+        department.clone(),
+        beijing(21, 9, 11),
+    )
+    .await;
+    // Asked on Thursday 24 September, 15:00.
+    let question = Command::Ask {
+        question: "请问是哪个单元？".into(),
+    };
+    step(&mut case, question, department.clone(), beijing(24, 9, 15)).await;
+    assert_eq!(case.waiting_since(), Some(beijing(24, 9, 15)));
+    // Unanswered, it closes 10 working days on (the make-up Saturday
+    // counts): Thursday 15 October, 18:00.
+    let close_at = unanswered_close(&case, rules()).expect("waits");
+    assert_eq!(close_at, beijing(15, 10, 18));
+    assert_eq!(next_due(&case, rules()), Some(close_at));
+    let due = |at| store.due_cases(at, 10);
+    let ids = |records: Vec<crate::CaseRecord>| {
+        records
+            .into_iter()
+            .map(|r| r.case.tracking)
+            .collect::<Vec<_>>()
+    };
+    assert!(!ids(due(close_at - Duration::seconds(1)).await.expect("due")).contains(&tracking));
+    assert!(ids(due(close_at).await.expect("due")).contains(&tracking));
+    // Answered on Monday 28 September: one working day waited (the
+    // holiday Friday and the weekend are not), so due a day later.
+    let answer = Command::ComplainantMessage {
+        text: "3 号楼 2 单元。".into(),
+    };
+    step(&mut case, answer, Actor::Complainant, beijing(28, 9, 10)).await;
+    assert_eq!(case.waiting_since(), None);
+    assert_eq!(case.waits.len(), 1);
+    assert_eq!(case.waits[0].working_days, 1);
+    assert_eq!(complete_due(&case), beijing(20, 10, 18));
+    let record = store.case(&tracking).await.expect("read").expect("stored");
+    assert_eq!(record.case, case);
+    assert_eq!(record.version, 4);
 }
 
 /// Queueing a notification id twice is a conflict, and writes nothing.

@@ -240,6 +240,22 @@ impl Calendar {
         }
     }
 
+    /// `t` moved `n` working days later: the working day `n` working days
+    /// after `t`'s local date, at `t`'s local time of day (a deadline at
+    /// closing time stays at closing time). What a stopped clock adds to a
+    /// deadline; `t` itself when the calendar runs out.
+    pub fn working_days_later(&self, t: DateTime<Utc>, n: u32) -> DateTime<Utc> {
+        if n == 0 {
+            return t;
+        }
+        self.local_naive(t)
+            .and_then(|local| {
+                let day = self.advance(local.date(), u64::from(n))?;
+                self.instant(day.and_time(local.time()))
+            })
+            .map_or(t, |later| later.max(t))
+    }
+
     // ---- counting units -------------------------------------------------
 
     fn working_days_after(&self, start: DateTime<Utc>, n: u32) -> Option<DateTime<Utc>> {

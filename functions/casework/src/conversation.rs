@@ -11,7 +11,7 @@
 use crate::Rulebook;
 use crate::lifecycle::{ActionKind, Actor, Case};
 use crate::localized::Lang;
-use crate::wording::say;
+use crate::wording::{say, say_with};
 use chrono::{DateTime, Utc};
 
 /// Who an entry is from, as the complainant sees it.
@@ -39,15 +39,44 @@ pub struct Entry {
 
 /// The entries of `case` a complainant may read, oldest first, in `lang`.
 pub fn entries(case: &Case, rules: &Rulebook, lang: Lang) -> Vec<Entry> {
-    let _ = rules;
     let word = |key: &str| say(&format!("conversation.{key}")).get(lang).to_string();
+    let wait = rules
+        .case_type(case.case_type.as_str())
+        .and_then(|t| t.answer_wait)
+        .map(|l| l.localized(lang))
+        .unwrap_or_default();
+    // The n-th restart of the clock ended the n-th wait.
+    let mut ended_waits = case.waits.iter().filter(|w| w.until.is_some());
     let mut out: Vec<Entry> = Vec::new();
+    let mut last_ask = None;
     let last_reply_event = case
         .events
         .iter()
         .rposition(|e| e.action == ActionKind::Reply);
     for (i, e) in case.events.iter().enumerate() {
+        let worded = match e.action {
+            ActionKind::PauseClock => Some(say_with(
+                "conversation.clock_paused",
+                lang,
+                &[("wait", wait.clone())],
+            )),
+            ActionKind::ResumeClock => {
+                let days = ended_waits.next().map_or(0, |w| w.working_days);
+                // A wait that cost no working day moved nothing: not news.
+                if days == 0 {
+                    continue;
+                }
+                Some(say_with(
+                    "conversation.clock_resumed",
+                    lang,
+                    &[("days", days.to_string())],
+                ))
+            }
+            _ => None,
+        };
         let (speaker, key, text) = match e.action {
+            ActionKind::PauseClock | ActionKind::ResumeClock => (Speaker::Office, "", None),
+            ActionKind::CloseUnanswered => (Speaker::Office, "closed_unanswered", None),
             ActionKind::Receive => (Speaker::Office, "received", None),
             ActionKind::Accept => (Speaker::Office, "accepted", None),
             // Replies before a reopen are not kept apart; the latest one is.
@@ -89,17 +118,20 @@ pub fn entries(case: &Case, rules: &Rulebook, lang: Lang) -> Vec<Entry> {
             (_, Speaker::You) => Speaker::You,
             _ => Speaker::Office,
         };
+        if e.action == ActionKind::Ask {
+            last_ask = Some(out.len());
+        }
         out.push(Entry {
             at: e.at,
             speaker,
-            what: word(key),
+            what: worded.unwrap_or_else(|| word(key)),
             text,
             awaits_answer: false,
         });
     }
     // A question waits while nothing of the complainant's follows it.
     if !case.state.is_terminal()
-        && let Some(last_ask) = out.iter().rposition(|e| e.what == word("asked"))
+        && let Some(last_ask) = last_ask
         && !out[last_ask..].iter().any(|e| e.speaker == Speaker::You)
     {
         out[last_ask].awaits_answer = true;

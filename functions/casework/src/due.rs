@@ -24,7 +24,7 @@
 use crate::lifecycle::{ActionKind, Actor, Case, CaseState, Event, office_level};
 // Kept here for the callers that name it `due::Notice`.
 pub use crate::notice::Notice;
-use crate::rules::{DepartmentId, Rulebook, SeverityId};
+use crate::rules::{DeadlineKind, DepartmentId, Rulebook, SeverityId};
 use crate::time_limit::TimeLimit;
 use chrono::{DateTime, Utc};
 
@@ -130,7 +130,19 @@ pub fn next_due(case: &Case, rules: &Rulebook) -> Option<DateTime<Utc>> {
         .into_iter()
         .map(|p| p.action.at)
         .chain(raise)
+        .chain(unanswered_close(case, rules))
         .min()
+}
+
+/// When a case waiting on the complainant's answer closes as unanswered:
+/// its type's `answer_wait` after the question, while it still waits.
+pub fn unanswered_close(case: &Case, rules: &Rulebook) -> Option<DateTime<Utc>> {
+    if !case.state.is_with_department() {
+        return None;
+    }
+    let since = case.waiting_since()?;
+    let wait = rules.case_type(case.case_type.as_str())?.answer_wait?;
+    Some(rules.calendar.deadline(since, wait))
 }
 
 /// The severity the rulebook raises this case to for being left
@@ -213,7 +225,15 @@ fn plan(case: &Case, rules: &Rulebook) -> Vec<Planned> {
             let top = office_level(rules, department);
             let first = (case.escalation_level + 1).min(top);
             let before = rules.reminders.before;
-            for d in case.deadlines.iter().filter(|d| d.met_at.is_none()) {
+            // A stopped completion clock neither reminds nor escalates: its
+            // deadline moves when the wait ends.
+            let waiting = case.waiting_since().is_some();
+            for d in case
+                .deadlines
+                .iter()
+                .filter(|d| d.met_at.is_none())
+                .filter(|d| !(waiting && d.kind == DeadlineKind::Complete))
+            {
                 let first_escalation = Notice::Escalation {
                     kind: d.kind,
                     level: first,

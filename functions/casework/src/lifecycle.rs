@@ -201,6 +201,16 @@ pub enum ActionKind {
     /// A file sent after filing was refused; the note is the checker's
     /// refusal code, never the file's name or content.
     RefuseEvidence,
+    /// The system stopped the completion clock: staff asked the
+    /// complainant something and the case type's `answer_wait` says the
+    /// clock waits for the answer.
+    PauseClock,
+    /// The wait ended (the answer came, or staff moved on) and the
+    /// completion deadline moved by the working days waited (the note).
+    ResumeClock,
+    /// The system closed the case: the complainant did not answer within
+    /// the case type's `answer_wait`.
+    CloseUnanswered,
 }
 
 impl fmt::Display for ActionKind {
@@ -226,6 +236,9 @@ impl fmt::Display for ActionKind {
             ActionKind::ComplainantMessage => "add a message to",
             ActionKind::AddEvidence => "add a file to",
             ActionKind::RefuseEvidence => "refuse a file for",
+            ActionKind::PauseClock => "stop the completion clock of",
+            ActionKind::ResumeClock => "restart the completion clock of",
+            ActionKind::CloseUnanswered => "close for want of an answer",
         })
     }
 }
@@ -259,6 +272,21 @@ pub struct Deadline {
     /// and pages do not put the rule's limit beside it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub complainants_date: Option<NaiveDate>,
+}
+
+/// A stretch of time the case waited on the complainant's answer to a
+/// question, with its completion clock stopped (the case type's
+/// `answer_wait`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Wait {
+    /// When the question was asked and the clock stopped.
+    pub from: DateTime<Utc>,
+    /// When the wait ended; `None` while the case still waits.
+    pub until: Option<DateTime<Utc>>,
+    /// The working days waited, by which the completion deadline moved:
+    /// from the day after the question up to and including the day the
+    /// wait ended, as limits in working days count.
+    pub working_days: u32,
 }
 
 /// The one extension of the completion deadline a case may get.
@@ -327,6 +355,11 @@ pub struct Case {
     /// (`crate::receipt`); absent from cases filed before codes were given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receipt: Option<String>,
+    /// Each time the completion clock stopped for the complainant's
+    /// answer, oldest first; the last one is still running when its
+    /// `until` is `None`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waits: Vec<Wait>,
 }
 
 /// What someone asks to do to a case.
@@ -386,6 +419,9 @@ pub enum Command {
     ComplainantMessage {
         text: String,
     },
+    /// The system closes a case whose wait for the complainant's answer
+    /// ran out (see [`crate::due::unanswered_close`]).
+    CloseUnanswered,
 }
 
 impl Command {
@@ -407,6 +443,7 @@ impl Command {
             Command::Reopen { .. } => ActionKind::Reopen,
             Command::Ask { .. } => ActionKind::Ask,
             Command::ComplainantMessage { .. } => ActionKind::ComplainantMessage,
+            Command::CloseUnanswered => ActionKind::CloseUnanswered,
         }
     }
 }
@@ -540,6 +577,7 @@ impl Case {
             sent: BTreeSet::new(),
             evidence: Vec::new(),
             receipt: None,
+            waits: Vec::new(),
             events: vec![Event {
                 at: received_at,
                 actor: match channel {
@@ -612,6 +650,15 @@ impl Case {
             .retain(|n| n.deadline_kind().is_none_or(|k| !kinds.contains(&k)));
     }
 
+    /// When the case started waiting on the complainant's answer, while
+    /// its completion clock is stopped.
+    pub fn waiting_since(&self) -> Option<DateTime<Utc>> {
+        self.waits
+            .last()
+            .filter(|w| w.until.is_none())
+            .map(|w| w.from)
+    }
+
     /// When the case was last sent back, if ever.
     pub fn sent_back_at(&self) -> Option<DateTime<Utc>> {
         self.last_event(ActionKind::SendBack)
@@ -682,6 +729,11 @@ pub fn apply(
 
     let mut next = case.clone();
     let mut note = None;
+    // The answer came, or staff moved on without it: the stopped clock
+    // runs again first, so the command acts on the moved deadline.
+    if ends_wait(action) {
+        end_wait(&mut next, rules, at);
+    }
     match command {
         Command::Forward => {
             if !matches!(actor, Actor::System | Actor::Office) {
@@ -950,6 +1002,23 @@ pub fn apply(
             }
             note = Some(required(text, LifecycleError::TextRequired("message"))?);
         }
+        Command::CloseUnanswered => {
+            if actor != Actor::System {
+                return Err(not_allowed());
+            }
+            let ran_out = case
+                .waiting_since()
+                .zip(type_rules.answer_wait)
+                .is_some_and(|(since, wait)| rules.calendar.deadline(since, wait) <= at);
+            if !from.is_with_department() || !ran_out {
+                return Err(illegal());
+            }
+            next.closed_at = Some(at);
+            for kind in DeadlineKind::ALL {
+                next.meet(kind, at);
+            }
+            next.state = Closed;
+        }
     }
     next.events.push(Event {
         at,
@@ -959,7 +1028,87 @@ pub fn apply(
         from,
         to: next.state,
     });
+    if action == ActionKind::Ask {
+        start_wait(&mut next, type_rules, at);
+    }
     Ok(next)
+}
+
+/// Whether `action` ends a wait for the complainant's answer: their
+/// answer, or staff answering, deciding or handing the case on without it.
+fn ends_wait(action: ActionKind) -> bool {
+    matches!(
+        action,
+        ActionKind::ComplainantMessage
+            | ActionKind::Reply
+            | ActionKind::Close
+            | ActionKind::SendBack
+            | ActionKind::Reroute
+            | ActionKind::Reject
+            | ActionKind::Reopen
+            | ActionKind::CloseUnanswered
+    )
+}
+
+/// Stops the completion clock after a question, where the case type's
+/// `answer_wait` says so and the completion deadline still runs; a
+/// second question while waiting keeps the first wait.
+fn start_wait(case: &mut Case, type_rules: &CaseType, at: DateTime<Utc>) {
+    let runs = case
+        .deadline(DeadlineKind::Complete)
+        .is_some_and(|d| d.met_at.is_none());
+    if type_rules.answer_wait.is_none() || !runs || case.waiting_since().is_some() {
+        return;
+    }
+    case.waits.push(Wait {
+        from: at,
+        until: None,
+        working_days: 0,
+    });
+    let state = case.state;
+    case.events.push(Event {
+        at,
+        actor: Actor::System,
+        action: ActionKind::PauseClock,
+        note: None,
+        from: state,
+        to: state,
+    });
+}
+
+/// Restarts a stopped completion clock at `at`: the completion deadline
+/// moves by the working days waited (from the day after the question up
+/// to and including today, as limits in working days count), its
+/// reminders and escalation with it; the trail says by how much.
+fn end_wait(case: &mut Case, rules: &Rulebook, at: DateTime<Utc>) {
+    let Some(since) = case.waiting_since() else {
+        return;
+    };
+    let calendar = &rules.calendar;
+    let days = u32::try_from(calendar.working_days_between(since, at).max(0)).unwrap_or(u32::MAX);
+    let mut note = format!("waited {days} working days");
+    if let Some(d) = case.deadline_mut(DeadlineKind::Complete)
+        && d.met_at.is_none()
+        && days > 0
+    {
+        let before = d.due_at;
+        d.due_at = calendar.working_days_later(before, days);
+        note = format!("{note}; completion due {before} now {}", d.due_at);
+        case.forget_notices(&[DeadlineKind::Complete]);
+    }
+    if let Some(w) = case.waits.last_mut() {
+        w.until = Some(at);
+        w.working_days = days;
+    }
+    let state = case.state;
+    case.events.push(Event {
+        at,
+        actor: Actor::System,
+        action: ActionKind::ResumeClock,
+        note: Some(note),
+        from: state,
+        to: state,
+    });
 }
 
 /// What "extend" means for `actor` on `case`: the extension itself, or,
@@ -1164,6 +1313,7 @@ pub(crate) mod fixtures {
             max_extension: None,
             severity_shortens_completion: true,
             raise_unresolved: None,
+            answer_wait: None,
         }
     }
 

@@ -167,6 +167,15 @@ pub fn acknowledgment(
         say("mail.tracking_number").get(lang).to_string(),
         case.tracking.as_str().to_string(),
     );
+    // The code itself is written in as the mail leaves: see
+    // `crate::receipt::CODE_PLACEHOLDER`.
+    if case.receipt.is_some() {
+        doc.field(
+            say("mail.receipt_code").get(lang).to_string(),
+            crate::receipt::CODE_PLACEHOLDER.to_string(),
+        );
+        doc.para(say("mail.receipt_code_note").get(lang).to_string());
+    }
     if !case.deadlines.is_empty() {
         doc.heading(say("mail.our_time_limits").get(lang).to_string());
         for deadline in &case.deadlines {
@@ -257,7 +266,7 @@ pub fn complainant_update(
             );
         }
         Update::Closure => {
-            doc.field(text("mail.outcome"), case.outcome.clone()?);
+            doc.field(text("mail.outcome"), outcome(case, lang)?);
             if case.can_follow_up {
                 doc.para(text("mail.survey_coming"));
             }
@@ -283,6 +292,17 @@ pub fn complainant_update(
 
 /// To the complaint office: a department sent the case back as not its
 /// own, with its reason; the office re-routes it.
+/// What a closed case's outcome says: the department's words, or, for a
+/// case the system closed for want of the complainant's answer, that.
+pub fn outcome(case: &Case, lang: Lang) -> Option<String> {
+    case.outcome.clone().or_else(|| {
+        (case
+            .last_event(crate::lifecycle::ActionKind::CloseUnanswered)
+            .is_some())
+        .then(|| say("mail.closed_unanswered").get(lang).to_string())
+    })
+}
+
 pub fn sent_back_to_office(rules: &Rulebook, case: &Case, reason: &str, lang: Lang) -> Message {
     let mut doc = Letter::new(lang);
     let title = say("mail.sent_back");

@@ -161,6 +161,12 @@ pub struct Figures {
     pub recurring: Vec<(String, usize)>,
     /// Cases that came with files (photos, documents).
     pub with_evidence: usize,
+    /// Cases whose completion clock stopped to wait on the complainant's
+    /// answer, the working days they waited in all (the deadlines moved
+    /// by as much), and those closed because no answer came.
+    pub waited_on_complainant: usize,
+    pub working_days_waited: u64,
+    pub closed_unanswered: usize,
 }
 
 /// The figures of `cases` (those received in `month`), as of `now`.
@@ -184,6 +190,22 @@ pub fn figures(rules: &Rulebook, month: Month, cases: &[&Case], now: DateTime<Ut
         *f.by_state.entry(case.state.to_string()).or_default() += 1;
         if !case.evidence.is_empty() {
             f.with_evidence += 1;
+        }
+        if !case.waits.is_empty() {
+            f.waited_on_complainant += 1;
+            f.working_days_waited += case
+                .waits
+                .iter()
+                .map(|w| u64::from(w.working_days))
+                .sum::<u64>();
+        }
+        if case.state == CaseState::Closed
+            && case
+                .events
+                .iter()
+                .any(|e| e.action == crate::lifecycle::ActionKind::CloseUnanswered)
+        {
+            f.closed_unanswered += 1;
         }
         on_time(case, DeadlineKind::Accept, now, &mut f.accepted_on_time);
         on_time(case, DeadlineKind::Complete, now, &mut f.completed_on_time);
@@ -345,6 +367,16 @@ pub fn report(rules: &Rulebook, f: &Figures, to: Vec<String>) -> Message {
     line("stats.followed_up", f.followed_up.show());
     line("stats.satisfied", f.satisfied.show());
     line("stats.with_evidence", f.with_evidence.to_string());
+    line(
+        "stats.waited_on_complainant",
+        format!(
+            "{} ({} {})",
+            f.waited_on_complainant,
+            f.working_days_waited,
+            side_by_side(say("stats.working_days"))
+        ),
+    );
+    line("stats.closed_unanswered", f.closed_unanswered.to_string());
     let names = |map: &BTreeMap<String, usize>, name: &dyn Fn(&str) -> Option<String>| {
         map.iter()
             .map(|(id, n)| format!("{} {n}", name(id).unwrap_or_else(|| id.clone())))

@@ -1111,6 +1111,7 @@ pub(crate) fn sample_rulebook() -> Rulebook {
         max_extension: None,
         severity_shortens_completion: true,
         raise_unresolved: None,
+        answer_wait: None,
     };
     let category = |id: &str, department: &str| Category {
         id: CategoryId::new(id),

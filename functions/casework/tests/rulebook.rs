@@ -874,3 +874,29 @@ fn a_broken_evidence_section_reports_every_mistake_at_its_place() {
         assert!(message.contains(want), "{message} should name {want}");
     }
 }
+
+#[test]
+fn a_clock_pause_on_a_type_without_a_completion_limit_is_an_error_at_its_line() {
+    // The suggestion type sets only a reply limit: nothing to pause.
+    let anchor = "reply = \"15 working days\"\n";
+    assert!(SAMPLE.contains(anchor));
+    let broken = SAMPLE.replacen(
+        anchor,
+        "reply = \"15 working days\"\nanswer_wait = \"5 working days\"\n",
+        1,
+    );
+    let at = broken
+        .find("reply = \"15 working days\"\nanswer_wait")
+        .unwrap()
+        + anchor.len();
+    let line = broken[..at].matches('\n').count() + 1;
+    let diagnostics = parse_rules(Path::new("content/rules.toml"), &broken)
+        .expect_err("the pause has nothing to stop");
+    let found = errors(&diagnostics);
+    assert!(
+        found
+            .iter()
+            .any(|e| e.starts_with(&format!("{line}:")) && e.contains("sets no `complete` limit")),
+        "{found:?}"
+    );
+}

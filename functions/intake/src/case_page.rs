@@ -251,24 +251,11 @@ impl<S: Store, M: Mailer> Api<S, M> {
             .map(|t| t.as_str().to_string())
             .unwrap_or_else(|_| typed.trim().to_uppercase());
         let key = case_key(&config.ip_hash_secret, &number);
-        let window = crate::limit::Window::containing(now, std::time::Duration::from_secs(3600));
-        match self
-            .store
-            .count_request(&key, window.start, window.expires_at)
-            .await
-        {
-            Ok(count) if count > u64::from(RECEIPT_TRIES_PER_CASE) => {
-                tracing::warn!("receipt-code attempts on one number reached the limit");
-                Err(Failure::TooManyRequests {
-                    retry_after_secs: window.seconds_left(now),
-                })
-            }
-            Ok(_) => Ok(()),
-            Err(e) => {
-                tracing::warn!(error = e.kind(), "rate-limit counter unavailable");
-                Ok(())
-            }
-        }
+        let per_case = crate::RateLimit {
+            per_window: RECEIPT_TRIES_PER_CASE,
+            window: std::time::Duration::from_secs(3600),
+        };
+        self.count_against(&key, per_case, now).await
     }
 
     fn entry_page(
@@ -364,8 +351,17 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 escape(w(lang, "pages.due_by")),
                 escape(w(lang, "pages.done"))
             );
+            // Only here, not on the public status: that the clock waits
+            // says the office asked the complainant something.
+            let waiting = case.waiting_since().is_some();
             for d in &public.deadlines {
-                let done = if d.met { "pages.yes" } else { "pages.no" };
+                let done = if d.met {
+                    "pages.yes"
+                } else if waiting && d.kind == "complete" {
+                    "pages.paused"
+                } else {
+                    "pages.no"
+                };
                 let _ = writeln!(
                     page,
                     "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",

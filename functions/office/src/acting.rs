@@ -232,7 +232,9 @@ fn mails(
                 pending(next, &format!("complainant-wrote/{n}"), mail, now)
             })
         }
-        ActionKind::Close => to_complainant(Update::Closure, "closed"),
+        ActionKind::Close | ActionKind::CloseUnanswered => {
+            to_complainant(Update::Closure, "closed")
+        }
         ActionKind::Reject => to_complainant(Update::Rejection, "rejected"),
         ActionKind::Reroute => {
             let mail = messages::department_new_case(

@@ -55,8 +55,37 @@ pub fn plan_case(
             }
         }
     }
-    let due = due_actions(&case, rules, now);
     let mut notifications = Vec::new();
+    // A wait for the complainant's answer that ran out closes the case;
+    // the complainant hears of it as of any closure.
+    if casework::due::unanswered_close(&case, rules).is_some_and(|at| at <= now) {
+        match lifecycle::apply(&case, Command::CloseUnanswered, Actor::System, now, rules) {
+            Ok(closed) => {
+                case = closed;
+                let url = crate::links::people_status_url(
+                    "",
+                    &options.public_base_url,
+                    &case.tracking,
+                    record.submission.language,
+                );
+                let n = case.events.len();
+                notifications.extend(
+                    casework::messages::complainant_update(
+                        rules,
+                        &case,
+                        &record.submission,
+                        casework::messages::Update::Closure,
+                        &url,
+                    )
+                    .and_then(|m| pending(&case, format!("closed/{n}"), m, now)),
+                );
+            }
+            Err(e) => {
+                tracing::warn!(case = %case.tracking, error = %e, "could not close an unanswered case")
+            }
+        }
+    }
+    let due = due_actions(&case, rules, now);
     let mut notices = Vec::new();
     for action in &due {
         notifications.extend(render(rules, record, action, now, options));

@@ -552,3 +552,87 @@ async fn a_valid_complaint_left_unresolved_for_a_month_becomes_major() {
     );
     assert!(casework::due::severity_raise(&plan.case, rules()).is_none());
 }
+
+#[tokio::test]
+async fn a_question_left_unanswered_closes_the_case_and_tells_the_complainant() {
+    let store = MemoryStore::new();
+    let secret = secret();
+    let record = filed(&store, &secret).await;
+    let department = Actor::Department(record.case.department.clone());
+    let asked = crate::act(
+        rules(),
+        &store,
+        &links(&secret),
+        &record,
+        record.version,
+        Command::Ask {
+            question: "请问是哪个单元？".into(),
+        },
+        department,
+        t0() + TimeDelta::hours(1),
+    )
+    .await
+    .expect("asked");
+    assert!(asked.case.waiting_since().is_some());
+    let record = store.case(&asked.case.tracking).await.unwrap().unwrap();
+    let close_at = casework::due::unanswered_close(&record.case, rules()).expect("it waits");
+    let options = crate::Options::new("https://12345.example.org/api", secret.clone());
+    let before =
+        crate::planning::plan_case(rules(), &record, close_at - TimeDelta::minutes(1), &options);
+    assert_eq!(before.case.state, CaseState::Received);
+    let plan = crate::planning::plan_case(rules(), &record, close_at, &options);
+    assert_eq!(plan.case.state, CaseState::Closed);
+    let last = plan
+        .case
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.action == casework::lifecycle::ActionKind::CloseUnanswered);
+    assert_eq!(last.map(|e| e.actor.clone()), Some(Actor::System));
+    let closed_mail = plan
+        .notifications
+        .iter()
+        .find(|n| n.id.contains("/closed/"))
+        .expect("the complainant is told");
+    assert_eq!(closed_mail.message.to, ["resident@example.org"]);
+    assert!(
+        closed_mail.message.text.contains("未答复"),
+        "{}",
+        closed_mail.message.text
+    );
+}
+
+#[tokio::test]
+async fn the_acknowledgment_leaves_with_the_receipt_code_that_the_outbox_never_holds() {
+    let store = MemoryStore::new();
+    let secret = secret();
+    let record = filed(&store, &secret).await;
+    let code = crate::complainant::receipt_code(&links(&secret), &record.case.tracking).grouped();
+    let queued = store.notifications().expect("outbox");
+    let ack = queued
+        .iter()
+        .find(|n| n.id.ends_with("/ack"))
+        .expect("an acknowledgment");
+    assert!(
+        ack.message
+            .text
+            .contains(casework::receipt::CODE_PLACEHOLDER)
+    );
+    assert!(!ack.message.text.contains(&code));
+    let mailer = FakeMailer::default();
+    let options = crate::Options::new("https://12345.example.org/api", secret.clone());
+    let mut report = crate::Report::default();
+    crate::outbox::send_outbox(rules(), &store, &mailer, t0(), &options, &mut report).await;
+    let sent = mailer.sent.lock().unwrap().clone();
+    let (_, mail) = sent
+        .iter()
+        .find(|(id, _)| id.ends_with("/ack"))
+        .expect("the acknowledgment went out");
+    assert!(mail.text.contains(&code) && mail.html.contains(&code));
+    assert!(!mail.text.contains(casework::receipt::CODE_PLACEHOLDER));
+    // What the outbox keeps of the sent mail still holds no code.
+    let kept = store.notifications().expect("outbox");
+    let ack = kept.iter().find(|n| n.id.ends_with("/ack")).unwrap();
+    assert_eq!(ack.status, NotificationStatus::Sent);
+    assert!(!ack.message.text.contains(&code) && !ack.message.html.contains(&code));
+}

@@ -191,6 +191,11 @@ pub struct CaseType {
     /// A valid case of this type (accepted, not yet closed) still open
     /// this long after it was received is raised to this severity.
     pub raise_unresolved: Option<RaiseUnresolved>,
+    /// While a case of this type waits on the complainant's answer to a
+    /// question staff asked, its completion clock stops, for at most this
+    /// long; with no answer by then the case closes as unanswered. `None`:
+    /// asking stops no clock.
+    pub answer_wait: Option<TimeLimit>,
 }
 
 /// The rulebook's "left unresolved too long becomes more severe".

@@ -431,6 +431,7 @@ fn read_case_type(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option
     let severity_shortens_completion = t
         .boolean(report, "severity_shortens_completion")
         .unwrap_or(true);
+    let answer_wait = t.time_limit(report, "answer_wait");
     let mut raise_span = Span::default();
     let raise_unresolved = t.table(report, "raise_unresolved").and_then(|mut r| {
         let to = r.required_string(report, "to", "name the severity, e.g. `to = \"major\"`");
@@ -468,9 +469,22 @@ fn read_case_type(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option
             "max_extension",
             "severity_shortens_completion",
             "raise_unresolved",
+            "answer_wait",
         ],
     );
     let (id, id_span) = id?;
+    // The wait stops the completion clock: without one it would promise
+    // the complainant a pause of nothing.
+    if let Some((_, span)) = &answer_wait
+        && limits.complete.is_none()
+    {
+        report.error(
+            span,
+            format!("case type `{id}` pauses its completion clock but sets no `complete` limit"),
+            "add a `complete` limit to the case type, or remove `answer_wait`",
+        );
+    }
+    let answer_wait = answer_wait.map(|(l, _)| l);
     if identity_withheld && !contact_required && !anonymous_allowed {
         report.warning(
             &id_span,
@@ -490,6 +504,7 @@ fn read_case_type(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option
             max_extension,
             severity_shortens_completion,
             raise_unresolved,
+            answer_wait,
         },
         Refs {
             id: id_span,
