@@ -222,6 +222,30 @@ fn plan(case: &Case, rules: &Rulebook) -> Vec<Planned> {
                     None,
                 );
             }
+            // Files sent after filing (the case page, the bucket) go to
+            // the department in one mail per batch, once they are all in.
+            let told = case
+                .sent
+                .iter()
+                .filter_map(|n| match n {
+                    Notice::FilesAdded { upto } => Some(*upto),
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(0);
+            let later = case
+                .evidence
+                .iter()
+                .filter(|i| i.added_at > case.received_at && i.number > told);
+            if let Some(last) = later.max_by_key(|i| (i.added_at, i.number)) {
+                let upto = case.evidence.iter().map(|i| i.number).max().unwrap_or(0);
+                add(
+                    Notice::FilesAdded { upto },
+                    last.added_at,
+                    Recipients::at_level(rules, case, case.escalation_level),
+                    None,
+                );
+            }
             let top = office_level(rules, department);
             let first = (case.escalation_level + 1).min(top);
             let before = rules.reminders.before;

@@ -504,6 +504,22 @@ pub fn complainant_wrote(
     addressed(department_inboxes(rules, case), doc.render(&subject))
 }
 
+/// The department's mail about files the complainant sent after filing:
+/// every file of the case with its signed link (the new ones last), and
+/// the usual action links. Nothing about who sent them.
+pub fn files_added(rules: &Rulebook, case: &Case, links: &ActionLinks, lang: Lang) -> Message {
+    let mut doc = Letter::new(lang);
+    let title = say("mail.files_added");
+    doc.heading(titled(title, lang, case));
+    doc.para(both(say("mail.files_added_intro"), lang));
+    case_fields(&mut doc, rules, case);
+    evidence_links(&mut doc, links);
+    action_links(&mut doc, links);
+    doc.footer(rules, Reader::Staff);
+    let subject = format!("[{}] {}", case.tracking.as_str(), both(title, lang));
+    addressed(department_inboxes(rules, case), doc.render(&subject))
+}
+
 /// The "Evidence" section: one download link per file, named by number,
 /// kind and size only (never the name the visitor's device gave it).
 fn evidence_links(doc: &mut Letter, links: &ActionLinks) {

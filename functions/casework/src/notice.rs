@@ -28,6 +28,9 @@ pub enum Notice {
     RerouteOverdue,
     /// The satisfaction survey to the complainant after closure.
     FollowUpSurvey,
+    /// The complainant sent files after filing, up to evidence number
+    /// `upto`: the department gets them with signed links.
+    FilesAdded { upto: u32 },
 }
 
 impl Notice {
@@ -49,6 +52,7 @@ impl Notice {
             Notice::Escalation { kind, level } => format!("escalation-{}-{level}", kind.key()),
             Notice::RerouteOverdue => "reroute-overdue".into(),
             Notice::FollowUpSurvey => "follow-up-survey".into(),
+            Notice::FilesAdded { upto } => format!("files-added-{upto}"),
         }
     }
 }
@@ -65,6 +69,7 @@ impl fmt::Display for Notice {
             ),
             Notice::RerouteOverdue => f.write_str("re-routing overdue"),
             Notice::FollowUpSurvey => f.write_str("follow-up survey"),
+            Notice::FilesAdded { upto } => write!(f, "files added, up to number {upto}"),
         }
     }
 }

@@ -111,6 +111,36 @@ pub async fn parse_multipart(
     req: &Request<Bytes>,
     max_files: usize,
 ) -> Result<(RawSubmission, Vec<office::evidence::Upload>), BodyError> {
+    let (pairs, uploads) = parse_multipart_parts(req, max_files).await?;
+    Ok((raw_from_pairs(pairs)?, uploads))
+}
+
+/// A form with files as [`parse_multipart`] reads it, its text fields as
+/// (name, value) pairs checked against `known` (each name at most once),
+/// for the forms that are not a submission (the case page's).
+pub async fn parse_multipart_pairs(
+    req: &Request<Bytes>,
+    max_files: usize,
+    known: &[&str],
+) -> Result<(Vec<(String, String)>, Vec<office::evidence::Upload>), BodyError> {
+    let (pairs, uploads) = parse_multipart_parts(req, max_files).await?;
+    let mut seen: Vec<&str> = Vec::new();
+    for (name, _) in &pairs {
+        if !known.contains(&name.as_str()) {
+            return Err(BodyError::UnknownField(name.clone()));
+        }
+        if seen.contains(&name.as_str()) {
+            return Err(BodyError::Repeated(name.clone()));
+        }
+        seen.push(name);
+    }
+    Ok((pairs, uploads))
+}
+
+async fn parse_multipart_parts(
+    req: &Request<Bytes>,
+    max_files: usize,
+) -> Result<(Vec<(String, String)>, Vec<office::evidence::Upload>), BodyError> {
     let content_type = req
         .headers()
         .get(http::header::CONTENT_TYPE)
@@ -151,7 +181,7 @@ pub async fn parse_multipart(
     if pairs.is_empty() && uploads.is_empty() && !req.body().is_empty() {
         return Err(BodyError::MalformedMultipart("no parts".into()));
     }
-    Ok((raw_from_pairs(pairs)?, uploads))
+    Ok((pairs, uploads))
 }
 
 /// A file's name as the visitor's device gave it, cut to what an error

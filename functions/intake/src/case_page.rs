@@ -109,8 +109,8 @@ impl<S: Store, M: Mailer> Api<S, M> {
 
     /// `POST /case/reply`: the complainant's message, from the page.
     pub(crate) async fn case_reply(&self, req: &Request<Bytes>, now: DateTime<Utc>) -> Page {
-        let fields = match self.read_fields(req) {
-            Ok(f) => f,
+        let (fields, uploads) = match self.read_fields_and_files(req).await {
+            Ok(read) => read,
             Err(page) => return page,
         };
         let lang = fields.lang(req);
@@ -142,6 +142,14 @@ impl<S: Store, M: Mailer> Api<S, M> {
             return expired();
         }
         let text = fields.get("text");
+        if !uploads.is_empty() {
+            match self.add_files(&tracking, &uploads, lang, &text, now).await {
+                // Files only: the page again, saying they arrived.
+                Ok(view) if text.trim().is_empty() => return view,
+                Ok(_) => {}
+                Err(page) => return page,
+            }
+        }
         let links = self.links(&config);
         // A message adds to the case and conflicts with nothing: read
         // again and retry once if someone changed the case meanwhile.
@@ -208,6 +216,120 @@ impl<S: Store, M: Mailer> Api<S, M> {
             }
         }
         respond::failure(Failure::Unavailable, &Mode::Html, lang, &self.pages())
+    }
+
+    /// Keeps and attaches files sent from the page (where this API keeps
+    /// evidence itself, as `hotline serve` does): the page saying they
+    /// arrived, or the page with the visitor's errors and their text kept.
+    #[allow(clippy::result_large_err)]
+    async fn add_files(
+        &self,
+        tracking: &TrackingNumber,
+        uploads: &[office::evidence::Upload],
+        lang: Lang,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Page, Page> {
+        let config = self.config();
+        let unavailable = |e: &casestore::StoreError| {
+            respond::failure(
+                crate::submit::store_failure(e),
+                &Mode::Html,
+                lang,
+                &self.pages(),
+            )
+        };
+        let record = match self.store.case(tracking).await {
+            Ok(Some(r)) => r,
+            Ok(None) => {
+                return Err(self.entry_page(
+                    StatusCode::FORBIDDEN,
+                    lang,
+                    tracking.as_str(),
+                    Some(w(lang, "pages.case_page_expired")),
+                ));
+            }
+            Err(e) => return Err(unavailable(&e)),
+        };
+        let refuse = |problem: String| {
+            self.case_view(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                lang,
+                &record,
+                Some(&problem),
+                text,
+                now,
+            )
+        };
+        let Some(files) = &self.evidence_files else {
+            return Err(refuse(w(lang, "pages.files_not_here").to_string()));
+        };
+        use office::evidence::AddFilesError;
+        match office::evidence::add_files(
+            &config.rules,
+            &self.store,
+            files.as_ref(),
+            &record,
+            uploads,
+            now,
+        )
+        .await
+        {
+            Ok(added) => {
+                tracing::info!(tracking = %tracking, added, "complainant added files on the case page");
+                let record = match self.store.case(tracking).await {
+                    Ok(Some(r)) => r,
+                    _ => record.clone(),
+                };
+                let note = w(lang, "pages.files_received");
+                Ok(self.case_view(StatusCode::OK, lang, &record, Some(note), "", now))
+            }
+            Err(AddFilesError::Invalid(errors)) => {
+                let problem = errors
+                    .iter()
+                    .map(|e| e.message.get(lang).to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                Err(refuse(problem))
+            }
+            Err(AddFilesError::Attach(e)) => {
+                tracing::info!(code = e.code(), "files from the case page not added");
+                let key = if record.case.state.is_terminal() {
+                    "pages.case_closed_no_more"
+                } else {
+                    "pages.files_not_here"
+                };
+                Err(refuse(w(lang, key).to_string()))
+            }
+            Err(AddFilesError::Store(e)) => Err(unavailable(&e)),
+        }
+    }
+
+    /// The page's form: url-encoded, or with files where this API keeps
+    /// evidence (multipart, within the form's larger limit).
+    async fn read_fields_and_files(
+        &self,
+        req: &Request<Bytes>,
+    ) -> Result<(Fields, Vec<office::evidence::Upload>), Page> {
+        if body::kind_of(req) != Kind::Multipart {
+            return self.read_fields(req).map(|f| (f, Vec::new()));
+        }
+        let lang = respond::request_lang(req, None);
+        let fail = |f: Failure| respond::failure(f, &Mode::Html, lang, &self.pages());
+        if req.body().len() > self.max_body_bytes() {
+            return Err(fail(Failure::TooLarge));
+        }
+        let config = self.config();
+        let most_files = config
+            .rules
+            .evidence
+            .as_ref()
+            .map_or(0, |e| e.max_files as usize)
+            + 4;
+        body::parse_multipart_pairs(req, most_files, FIELDS)
+            .await
+            .map(|(pairs, uploads)| (Fields(pairs), uploads))
+            .map_err(|e| fail(Failure::BadBody(e)))
     }
 
     // The refusal is the page to answer with, built once and returned at
@@ -412,11 +534,47 @@ impl<S: Store, M: Mailer> Api<S, M> {
             expires,
         );
         if !case.state.is_terminal() {
+            // Files go with the message where this API keeps them itself
+            // (`hotline serve`); the rulebook's limits are stated here too.
+            let files = match (&self.evidence_files, config.rules.evidence.as_ref()) {
+                (Some(_), Some(e)) => Some(e),
+                _ => None,
+            };
+            let enctype = if files.is_some() {
+                " enctype=\"multipart/form-data\""
+            } else {
+                ""
+            };
+            let file_field = files.map_or(String::new(), |e| {
+                let accept: Vec<String> = e
+                    .types
+                    .iter()
+                    .flat_map(|t| {
+                        std::iter::once(t.content_type().to_string())
+                            .chain(t.extensions().iter().map(|x| format!(".{x}")))
+                    })
+                    .collect();
+                format!(
+                    "<label for=\"evidence\">{label}</label>\n<p id=\"evidence-hint\">{hint}</p>\n\
+                     <input id=\"evidence\" name=\"evidence\" type=\"file\" multiple accept=\"{accept}\" aria-describedby=\"evidence-hint\">\n",
+                    label = escape(w(lang, "pages.add_files")),
+                    hint = escape(&casework::wording::say_with(
+                        "pages.add_files_hint",
+                        lang,
+                        &[
+                            ("files", e.max_files.to_string()),
+                            ("size", casework::rules::format_bytes(e.max_file_bytes)),
+                            ("total", casework::rules::format_bytes(e.max_total_bytes)),
+                        ],
+                    )),
+                    accept = escape(&accept.join(",")),
+                )
+            });
             let _ = writeln!(
                 page,
-                "<h2>{write}</h2>\n<form method=\"post\" action=\"{action}\" accept-charset=\"utf-8\">\n\
+                "<h2>{write}</h2>\n<form method=\"post\" action=\"{action}\" accept-charset=\"utf-8\"{enctype}>\n\
                  <label for=\"text\">{write}</label>\n<p id=\"text-hint\">{hint}</p>\n\
-                 <textarea id=\"text\" name=\"text\" rows=\"6\" aria-describedby=\"text-hint\">{typed}</textarea>\n\
+                 <textarea id=\"text\" name=\"text\" rows=\"6\" aria-describedby=\"text-hint\">{typed}</textarea>\n{file_field}\
                  <input type=\"hidden\" name=\"tracking\" value=\"{tracking}\">\n\
                  <input type=\"hidden\" name=\"token\" value=\"{token}\">\n\
                  <input type=\"hidden\" name=\"lang\" value=\"{lang}\">\n\

@@ -314,3 +314,104 @@ async fn a_reporters_pdf_reaches_the_department_without_its_author() {
     assert_ne!(kept.as_slice(), PDF);
     // A complaint's PDF is kept as it came (see the first test).
 }
+
+/// The case page's form with files, as a browser sends it.
+fn case_page_post(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> Request<Bytes> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    for (file, content_type, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"evidence\"; filename=\"{file}\"\r\nContent-Type: {content_type}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    let mut req = post(
+        &format!("multipart/form-data; boundary={BOUNDARY}"),
+        Bytes::from(body),
+    );
+    *req.uri_mut() = "/case/reply".parse().unwrap();
+    req
+}
+
+#[tokio::test]
+async fn files_added_from_the_case_page_are_checked_counted_with_the_cases_and_kept() {
+    let (api, files) = with_files();
+    let r = call(&api, multipart(&[("a.jpg", "image/jpeg", PHOTO)], true)).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", text(&r));
+    let j = json(&r);
+    let tracking = j["tracking"].as_str().unwrap().to_string();
+    let code = j["receipt_code"].as_str().unwrap().to_string();
+    let mut open = post(
+        "application/x-www-form-urlencoded",
+        format!("tracking={}&code={}&lang=en", enc(&tracking), enc(&code)),
+    );
+    *open.uri_mut() = "/case".parse().unwrap();
+    let page = text(&call(&api, open).await);
+    // The page offers the file field, with the rulebook's limits.
+    assert!(page.contains("enctype=\"multipart/form-data\""), "{page}");
+    assert!(page.contains("name=\"evidence\" type=\"file\""));
+    assert!(page.contains("at most 5 files in all"), "{page}");
+    let token = between(&page, "name=\"token\" value=\"", "\"");
+    let fields = |text: &'static str| {
+        vec![
+            ("tracking", tracking.clone()),
+            ("token", token.clone()),
+            ("lang", "en".to_string()),
+            ("text", text.to_string()),
+        ]
+    };
+    let send = |fields: Vec<(&'static str, String)>, with: &[(&str, &str, &[u8])]| {
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        case_page_post(&pairs, with)
+    };
+    let t = TrackingNumber::parse(&tracking).unwrap();
+    let stored = async |api: &TestApi| api.store().case(&t).await.unwrap().unwrap().case;
+
+    // A refused file: 422, the text kept, nothing added.
+    let r = call(
+        &api,
+        send(
+            fields("see the file"),
+            &[("x.jpg", "image/jpeg", EXECUTABLE)],
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{}", text(&r));
+    assert!(text(&r).contains("see the file"));
+    assert_eq!(stored(&api).await.evidence.len(), 1);
+
+    // A sound one, with no text: kept, attached, on the conversation.
+    let r = call(&api, send(fields(""), &[("b.pdf", "application/pdf", PDF)])).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    assert!(text(&r).contains("Your files arrived"), "{}", text(&r));
+    let case = stored(&api).await;
+    assert_eq!(case.evidence.len(), 2);
+    assert_eq!(case.evidence[1].number, 2);
+    assert!(files.get(&case.evidence[1].sha256).unwrap().is_some());
+    assert!(text(&r).contains("We received a file from you"));
+
+    // Counted with what the case holds: 2 + 4 passes the rulebook's 5.
+    let four: Vec<(&str, &str, &[u8])> = vec![("c.pdf", "application/pdf", PDF); 4];
+    let r = call(&api, send(fields("more"), &four)).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{}", text(&r));
+    assert_eq!(stored(&api).await.evidence.len(), 2);
+
+    // A forged token opens nothing and keeps nothing.
+    let mut forged = fields("");
+    forged[1].1 = "forged".into();
+    let r = call(&api, send(forged, &[("d.jpg", "image/jpeg", PHOTO)])).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(stored(&api).await.evidence.len(), 2);
+}

@@ -12,8 +12,8 @@
 //!
 //! Not here: checking the bytes (the `evidence` crate, with
 //! `crate::evidence::limits`), where they are kept (the caller), telling the
-//! department (not built yet: the department's mail lists the files the
-//! case had when it was filed).
+//! department (the scheduler's `FilesAdded` notice, `casework::due`, mails
+//! it every file with signed links once a batch is in).
 
 use casestore::{CaseRecord, Store, StoreError};
 use casework::Rulebook;

@@ -177,6 +177,84 @@ pub async fn file_case_with_evidence<S: Store>(
     file_submission_with_evidence(rules, store, links, channel, &submission, items, now).await
 }
 
+/// Why files sent from the case page were not added.
+#[derive(Debug, thiserror::Error)]
+pub enum AddFilesError {
+    /// The visitor's errors, in their language: a file refused, or more
+    /// (or more bytes) than the case may hold with what it has.
+    #[error("the files were refused")]
+    Invalid(Vec<casework::submission::FieldError>),
+    /// The case cannot take files now (ended, none taken, busy).
+    #[error(transparent)]
+    Attach(crate::attaching::AttachError),
+    #[error(transparent)]
+    Store(casestore::StoreError),
+}
+
+/// Checks files the complainant sends to case `record` after filing (the
+/// case page), under the same rules as files sent with the form and
+/// counted with the ones the case has; all or none are kept. Each is
+/// kept, then attached as the processing function attaches one; the
+/// department hears of them from the scheduler (`Notice::FilesAdded`).
+/// Returns how many were new to the case.
+pub async fn add_files<S: Store>(
+    rules: &Rulebook,
+    store: &S,
+    files: &dyn EvidenceFiles,
+    record: &casestore::CaseRecord,
+    uploads: &[Upload],
+    now: DateTime<Utc>,
+) -> Result<usize, AddFilesError> {
+    use crate::attaching::{AttachError, Attached, CheckedCopy, attach_evidence};
+    let case = &record.case;
+    if case.state.is_terminal() {
+        return Err(AddFilesError::Attach(AttachError::Ended));
+    }
+    let Some(evidence_rules) = rules.evidence.as_ref() else {
+        return Err(AddFilesError::Attach(AttachError::NotTaken));
+    };
+    // Counted with what the case holds: "at most N files" means in all.
+    let sizes: Vec<u64> = case
+        .evidence
+        .iter()
+        .map(|i| i.bytes)
+        .chain(uploads.iter().map(|u| u.bytes.len() as u64))
+        .collect();
+    let too_many = count_errors(Some(evidence_rules), &sizes);
+    if !too_many.is_empty() {
+        return Err(AddFilesError::Invalid(too_many));
+    }
+    let first = casework::evidence::next_number(&case.evidence);
+    let checked = check_uploads(rules, uploads, first, now).map_err(AddFilesError::Invalid)?;
+    let withheld = rules
+        .case_type(case.case_type.as_str())
+        .is_none_or(|t| t.identity_withheld);
+    let checked = if withheld {
+        without_document_info(checked).map_err(|(at, code)| {
+            AddFilesError::Invalid(vec![refused(evidence_rules, &uploads[at].name, code)])
+        })?
+    } else {
+        checked
+    };
+    let mut added = 0;
+    for (item, bytes) in &checked {
+        files
+            .put(&item.sha256, bytes)
+            .map_err(AddFilesError::Store)?;
+        let copy = CheckedCopy {
+            kind: item.kind,
+            bytes: item.bytes,
+            sha256: item.sha256.clone(),
+        };
+        match attach_evidence(rules, store, &case.tracking, &copy, now).await {
+            Ok(Attached::Added(_)) => added += 1,
+            Ok(Attached::AlreadyThere(_)) => {}
+            Err(e) => return Err(AddFilesError::Attach(e)),
+        }
+    }
+    Ok(added)
+}
+
 /// The answer where files came but there is nowhere to keep them: the
 /// form's own errors, if any, and one saying files are not taken here.
 pub fn files_not_taken(rules: &Rulebook, raw: &RawSubmission, now: DateTime<Utc>) -> FileError {

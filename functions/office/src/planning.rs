@@ -17,11 +17,11 @@
 use crate::delivery::entry_message;
 use crate::schedule::{Options, Preview, Report, stamp};
 use casestore::{CaseRecord, Notification, OutgoingMessage, Store, StoreError};
-use casework::Rulebook;
 use casework::due::{DueAction, Notice, Recipients, due_actions, next_due};
 use casework::lifecycle::{self, Actor, Case, Command};
 use casework::messages::Message;
 use casework::notices::{self, DigestKind, Entry, SurveyLinks};
+use casework::{Lang, Rulebook};
 use chrono::{DateTime, Utc};
 
 /// A case with its due notices recorded, and what to queue for them.
@@ -209,6 +209,20 @@ fn render(
         ),
         Notice::SupervisorAlert => single(notices::supervisor_alert(rules, case, to)),
         Notice::RerouteOverdue => single(notices::reroute_overdue(rules, case, to)),
+        Notice::FilesAdded { .. } => {
+            let links = crate::links::Links {
+                public_base_url: &options.public_base_url,
+                status_page_url: "",
+                action_secret: &options.action_secret,
+            };
+            let links = links.department_links(rules, case, now);
+            single(casework::messages::files_added(
+                rules,
+                case,
+                &links,
+                Lang::Zh,
+            ))
+        }
         Notice::FollowUpSurvey => {
             let contact = &record.submission.contact;
             if let Some(email) = &contact.email {

@@ -636,3 +636,70 @@ async fn the_acknowledgment_leaves_with_the_receipt_code_that_the_outbox_never_h
     assert_eq!(ack.status, NotificationStatus::Sent);
     assert!(!ack.message.text.contains(&code) && !ack.message.html.contains(&code));
 }
+
+#[tokio::test]
+async fn files_sent_after_filing_reach_the_department_once_with_signed_links() {
+    use crate::attaching::{CheckedCopy, attach_evidence};
+    use casework::due::Notice;
+    use casework::rules::EvidenceType;
+    let store = MemoryStore::new();
+    let secret = secret();
+    let record = filed(&store, &secret).await;
+    let tracking = record.case.tracking.clone();
+    let options = crate::Options::new("https://12345.example.org/api", secret.clone());
+    let nothing = crate::planning::plan_case(rules(), &record, t0(), &options);
+    assert!(
+        !nothing
+            .notices
+            .iter()
+            .any(|n| matches!(n, Notice::FilesAdded { .. }))
+    );
+    for (i, sha) in ["a".repeat(64), "b".repeat(64)].into_iter().enumerate() {
+        let copy = CheckedCopy {
+            kind: EvidenceType::Jpeg,
+            bytes: 1000,
+            sha256: sha,
+        };
+        let at = t0() + TimeDelta::minutes(10 + i as i64);
+        attach_evidence(rules(), &store, &tracking, &copy, at)
+            .await
+            .expect("attached");
+    }
+    let record = store.case(&tracking).await.unwrap().unwrap();
+    let now = t0() + TimeDelta::minutes(15);
+    let plan = crate::planning::plan_case(rules(), &record, now, &options);
+    assert!(
+        plan.notices.contains(&Notice::FilesAdded { upto: 2 }),
+        "{:?}",
+        plan.notices
+    );
+    let mail = plan
+        .notifications
+        .iter()
+        .find(|n| n.id.contains("/files-added-2/"))
+        .expect("one mail for the batch");
+    let inbox = rules()
+        .department(record.case.department.as_str())
+        .unwrap()
+        .inboxes
+        .clone();
+    assert_eq!(mail.message.to, inbox);
+    assert_eq!(
+        mail.message.text.matches("/evidence/").count(),
+        2,
+        "{}",
+        mail.message.text
+    );
+    assert!(mail.message.text.contains("token="));
+    assert!(!mail.message.text.contains("张三"));
+    // Recorded: the next run sends nothing more for the same files.
+    let mut again = record.clone();
+    again.case = plan.case.clone();
+    let next = crate::planning::plan_case(rules(), &again, now + TimeDelta::hours(1), &options);
+    assert!(
+        !next
+            .notices
+            .iter()
+            .any(|n| matches!(n, Notice::FilesAdded { .. }))
+    );
+}
