@@ -93,6 +93,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
             Ok(record) => {
                 tracing::info!(tracking = %tracking, "case page opened");
                 self.case_view(StatusCode::OK, lang, &record, None, "", now)
+                    .await
             }
             Err(OpenError::NotYours) => {
                 tracing::info!("case page refused");
@@ -186,7 +187,9 @@ impl<S: Store, M: Mailer> Api<S, M> {
                         ..record
                     };
                     let sent = w(lang, "pages.message_sent");
-                    return self.case_view(StatusCode::OK, lang, &record, Some(sent), "", now);
+                    return self
+                        .case_view(StatusCode::OK, lang, &record, Some(sent), "", now)
+                        .await;
                 }
                 Err(ActError::Stale { .. }) => continue,
                 Err(ActError::Refused(e)) => {
@@ -196,14 +199,16 @@ impl<S: Store, M: Mailer> Api<S, M> {
                         let _ = e;
                         w(lang, "pages.write_something")
                     };
-                    return self.case_view(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        lang,
-                        &record,
-                        Some(problem),
-                        &text,
-                        now,
-                    );
+                    return self
+                        .case_view(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            lang,
+                            &record,
+                            Some(problem),
+                            &text,
+                            now,
+                        )
+                        .await;
                 }
                 Err(ActError::Store(e)) => {
                     return respond::failure(
@@ -251,7 +256,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
             }
             Err(e) => return Err(unavailable(&e)),
         };
-        let refuse = |problem: String| {
+        let refuse = async |problem: String| {
             self.case_view(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 lang,
@@ -260,9 +265,10 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 text,
                 now,
             )
+            .await
         };
         let Some(files) = &self.evidence_files else {
-            return Err(refuse(w(lang, "pages.files_not_here").to_string()));
+            return Err(refuse(w(lang, "pages.files_not_here").to_string()).await);
         };
         use office::evidence::AddFilesError;
         match office::evidence::add_files(
@@ -282,7 +288,9 @@ impl<S: Store, M: Mailer> Api<S, M> {
                     _ => record.clone(),
                 };
                 let note = w(lang, "pages.files_received");
-                Ok(self.case_view(StatusCode::OK, lang, &record, Some(note), "", now))
+                Ok(self
+                    .case_view(StatusCode::OK, lang, &record, Some(note), "", now)
+                    .await)
             }
             Err(AddFilesError::Invalid(errors)) => {
                 let problem = errors
@@ -290,7 +298,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
                     .map(|e| e.message.get(lang).to_string())
                     .collect::<Vec<_>>()
                     .join(" ");
-                Err(refuse(problem))
+                Err(refuse(problem).await)
             }
             Err(AddFilesError::Attach(e)) => {
                 tracing::info!(code = e.code(), "files from the case page not added");
@@ -299,7 +307,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 } else {
                     "pages.files_not_here"
                 };
-                Err(refuse(w(lang, key).to_string()))
+                Err(refuse(w(lang, key).to_string()).await)
             }
             Err(AddFilesError::Store(e)) => Err(unavailable(&e)),
         }
@@ -423,7 +431,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
 
     /// The page itself: the case's status, the conversation, the reply
     /// box (while the case is open) and the survey (once it is closed).
-    fn case_view(
+    async fn case_view(
         &self,
         status_code: StatusCode,
         lang: Lang,
@@ -588,6 +596,13 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 lang = lang.code(),
                 send = escape(w(lang, "pages.send")),
             );
+            // In production files go straight to the evidence bucket: a
+            // form per kind of file, which works without JavaScript.
+            if self.evidence_files.is_none()
+                && let Some(grants) = self.upload_grants(case, now).await
+            {
+                page.push_str(&crate::page::bucket_upload_forms(&grants, lang));
+            }
         } else if case.state == CaseState::Closed && case.satisfaction.is_none() {
             // People without e-mail are followed up here too.
             let survey = ActionToken::sign(

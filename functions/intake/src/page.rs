@@ -313,6 +313,7 @@ pub fn receipt_page(
     code: &str,
     next_steps_url: &str,
     case_page_url: &str,
+    upload_forms: &str,
 ) -> String {
     let title = w(lang, "pages.received_title");
     let mut page = String::new();
@@ -338,7 +339,65 @@ pub fn receipt_page(
         escape(next_steps_url),
         escape(w(lang, "pages.what_happens_next"))
     );
+    page.push_str(upload_forms);
     shells.wrap(lang, title, &page)
+}
+
+/// Forms that send files straight to the evidence bucket without
+/// JavaScript: one file per form (a grant is for one file, and its policy
+/// fixes the file's type), so one form per kind the rulebook takes, with
+/// the first grant's fields, then that kind's, and the file last, as S3
+/// requires. After the upload S3 sends the browser to the grant's
+/// redirect. Empty without grants.
+pub fn bucket_upload_forms(grants: &[office::upload_grant::Grant], lang: Lang) -> String {
+    let Some(grant) = grants.first() else {
+        return String::new();
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "<h2>{}</h2>\n<p>{}</p>",
+        escape(w(lang, "pages.add_files")),
+        escape(w(lang, "pages.bucket_upload_intro"))
+    );
+    for (i, (media_type, own)) in grant.types.iter().enumerate() {
+        let kind = casework::rules::EvidenceType::ALL
+            .iter()
+            .find(|t| t.content_type() == media_type);
+        let Some(kind) = kind else { continue };
+        let label = w(
+            lang,
+            match kind {
+                casework::rules::EvidenceType::Jpeg => "pages.upload_jpeg",
+                casework::rules::EvidenceType::Png => "pages.upload_png",
+                casework::rules::EvidenceType::Pdf => "pages.upload_pdf",
+            },
+        );
+        let _ = writeln!(
+            out,
+            "<form method=\"post\" action=\"{}\" enctype=\"multipart/form-data\" class=\"bucket-upload\">",
+            escape(&grant.url)
+        );
+        for (name, value) in grant.fields.iter().chain(own.iter()) {
+            let _ = writeln!(
+                out,
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                escape(name),
+                escape(value)
+            );
+        }
+        let accept: Vec<String> = std::iter::once(kind.content_type().to_string())
+            .chain(kind.extensions().iter().map(|x| format!(".{x}")))
+            .collect();
+        let _ = writeln!(
+            out,
+            "<label for=\"bucket-file-{i}\">{label}</label>\n<input id=\"bucket-file-{i}\" name=\"file\" type=\"file\" accept=\"{accept}\" required>\n<p><button type=\"submit\">{send}</button></p>\n</form>",
+            label = escape(label),
+            accept = escape(&accept.join(",")),
+            send = escape(w(lang, "pages.upload_send")),
+        );
+    }
+    out
 }
 
 /// A short page with one or more messages (errors on the status page).

@@ -197,6 +197,12 @@ impl<S: Store, M: Mailer> Api<S, M> {
                         &receipt.grouped(),
                         &next_steps,
                         &links.case_page_url(*lang),
+                        // Without JavaScript files go after filing, a form
+                        // each, straight to the bucket (production only).
+                        &crate::page::bucket_upload_forms(
+                            uploads.as_deref().unwrap_or_default(),
+                            *lang,
+                        ),
                     ),
                 );
                 response.headers_mut().insert(

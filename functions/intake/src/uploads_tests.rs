@@ -137,3 +137,67 @@ async fn a_departments_download_is_sent_on_to_a_short_lived_link_to_the_copy() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.headers().get("location").is_none());
 }
+
+/// The `<form>`s of a page that post to the bucket, as (hidden field
+/// names in order, whether the file input comes after them).
+fn bucket_forms(page: &str) -> Vec<(Vec<String>, bool)> {
+    let action = "action=\"https://hotline-evidence.s3.ap-southeast-1.amazonaws.com/\"";
+    page.split("<form ")
+        .skip(1)
+        .filter(|f| f.contains(action))
+        .map(|f| {
+            let form = &f[..f.find("</form>").expect("closed")];
+            let names: Vec<String> = form
+                .split("type=\"hidden\" name=\"")
+                .skip(1)
+                .map(|rest| rest[..rest.find('"').unwrap()].to_string())
+                .collect();
+            let last_hidden = form.rfind("type=\"hidden\"").unwrap_or(0);
+            let file = form.find("name=\"file\" type=\"file\"");
+            (names, file.is_some_and(|at| at > last_hidden))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn without_javascript_files_go_to_the_bucket_from_the_receipt_page_and_the_case_page() {
+    let api = api().with_evidence_bucket(bucket());
+    let r = call(
+        &api,
+        post("application/x-www-form-urlencoded", form_submission()),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    let page = text(&r);
+    let forms = bucket_forms(&page);
+    let kinds = rules().evidence.as_ref().expect("files taken").types.len();
+    assert_eq!(forms.len(), kinds, "one form per kind of file: {page}");
+    for (names, file_last) in &forms {
+        for field in [
+            "key",
+            "policy",
+            "x-amz-signature",
+            "Content-Type",
+            "x-amz-security-token",
+        ] {
+            assert!(names.iter().any(|n| n == field), "{field} in {names:?}");
+        }
+        assert!(file_last, "the file comes after every field");
+    }
+    assert!(page.contains("multipart/form-data"));
+
+    // The case page offers the same, with fresh grants.
+    let code = between(&page, "data-receipt-code>", "<");
+    let tracking = between(&page, "data-tracking-number>", "<");
+    let mut open = post(
+        "application/x-www-form-urlencoded",
+        format!("tracking={}&code={}&lang=en", enc(&tracking), enc(&code)),
+    );
+    *open.uri_mut() = "/case".parse().unwrap();
+    let r = call(&api, open).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    let case_page = text(&r);
+    assert_eq!(bucket_forms(&case_page).len(), kinds, "{case_page}");
+    // Its message form stays url-encoded: no file goes through the API.
+    assert!(!case_page.contains("name=\"evidence\""));
+}
