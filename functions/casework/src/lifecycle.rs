@@ -1254,6 +1254,7 @@ pub(crate) mod fixtures {
             statistics: Statistics { working_day: 1 },
             form: FormLimits::default(),
             evidence: None,
+            text_messages: None,
         }
     }
 
