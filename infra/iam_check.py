@@ -151,6 +151,10 @@ SDK_SERVICES = {
                                "get_secret_value batch_get_secret_value describe_secret"),
     "aws-sdk-s3": ("s3", "get_object head_object list_objects_v2 put_object delete_object"),
     "aws-sdk-cloudwatch": ("cloudwatch", "put_metric_data"),
+    # End User Messaging SMS: sending, and the look-ups a sender might make.
+    "aws-sdk-pinpointsmsvoicev2": ("sms-voice", """
+        send_text_message describe_opted_out_numbers describe_sender_ids
+        describe_configuration_sets describe_spend_limits"""),
 }
 
 # Operations whose IAM actions are not their own name.
@@ -940,6 +944,10 @@ def self_test() -> bool:
          "Sid: EvidenceUploads\n                Effect: Allow\n                Action: [s3:PutObject]",
          "Sid: EvidenceUploads\n                Effect: Allow\n                Action: [s3:GetObject]",
          "MISSING s3:PutObject"),
+        ("real template without the texts' sms-voice:SendTextMessage fails",
+         "Action: [sms-voice:SendTextMessage]",
+         "Action: [sms-voice:DescribeSenderIds]",
+         "MISSING sms-voice:SendTextMessage"),
         ("real template granting dynamodb:Scan too fails",
          "Action: [dynamodb:GetItem, dynamodb:PutItem, dynamodb:UpdateItem]",
          "Action: [dynamodb:GetItem, dynamodb:PutItem, dynamodb:UpdateItem, dynamodb:Scan]",

@@ -5,8 +5,10 @@
 // the department accepts, replies and closes through the signed links in its
 // mail and the visitor sees the reply; a photo with GPS and a PDF are filed
 // with and without JavaScript, the stored photo is read back with Pillow, and
-// an executable named .jpg is refused with nothing typed lost; every page,
-// and the API's own pages, pass axe (WCAG 2 A and AA) on a desktop and a phone.
+// an executable named .jpg is refused with nothing typed lost; a complaint
+// with only a mobile number gets its text messages in the local text outbox,
+// each once; every page, and the API's own pages, pass axe (WCAG 2 A and AA)
+// on a desktop and a phone.
 //
 // Why this file is long: each check drives one real journey end to end
 // (browser, server, outbox, store), and they share one server start-up and
@@ -136,6 +138,13 @@ class Server {
   constructor() {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "hotline-serve-test-"));
     fs.cpSync(path.join(ROOT, "content"), path.join(this.dir, "content"), { recursive: true });
+    // Texts wait for the rulebook's sending hours; the copy sends them at
+    // (almost) any hour, so the text checks do not depend on when they run.
+    const rules = path.join(this.dir, "content", "rules.toml");
+    const text = fs.readFileSync(rules, "utf8");
+    const opened = text.replace(/^send_from = ".*"$/m, 'send_from = "00:00"').replace(/^send_until = ".*"$/m, 'send_until = "23:59"');
+    if (opened === text) fatal("content/rules.toml has no [text_messages] hours to open");
+    fs.writeFileSync(rules, opened);
     this.log = "";
     this.child = null;
     this.exited = null;
@@ -143,6 +152,10 @@ class Server {
 
   get outbox() {
     return path.join(this.dir, ".hotline", "outbox");
+  }
+
+  get texts() {
+    return path.join(this.dir, ".hotline", "texts");
   }
 
   async start() {
@@ -186,6 +199,27 @@ class Server {
   removeData() {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+// ── texts in the text outbox ─────────────────────────────────────────────
+
+// The text files of case `tracking`: { name, to, body } by outbox id order.
+function textsOf(dir, tracking) {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((f) => f.startsWith(`${tracking}_2F`) && f.endsWith(".txt")).sort().map((name) => {
+    const [head, ...rest] = fs.readFileSync(path.join(dir, name), "utf8").split("\n\n");
+    return { name, to: head.replace(/^To: /, ""), body: rest.join("\n\n").trim() };
+  });
+}
+
+async function textsWhen(dir, tracking, enough) {
+  let all = [];
+  for (let i = 0; i < 50; i++) {
+    all = textsOf(dir, tracking);
+    if (enough(all)) return all;
+    await sleep(100);
+  }
+  return all;
 }
 
 // ── mail in the outbox ───────────────────────────────────────────────────
@@ -1018,6 +1052,47 @@ async function main() {
         assert(after.includes("您评价了办理结果"), "the rating is not on the case page");
         assert(!(await wb.$("a[href*='/survey?token=']")), "the survey is still offered after rating");
       });
+    });
+    await check("a complaint with only a mobile number gets its text messages in the local text outbox, each once", async () => {
+      // The copy's hours end at 23:59 (Asia/Shanghai): past that, wait for midnight.
+      const shanghai = new Date(Date.now() + 8 * 3600 * 1000);
+      if (shanghai.getUTCHours() === 23 && shanghai.getUTCMinutes() === 59) await sleep(61000);
+      const phone = "139 0013 9000";
+      const res = await fetch(`${base}/api/cases`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          case_type: "complaint", category: "housing-property", name: "赵六", phone, language: "zh",
+          description: "单元门的门禁坏了一个月，陌生人随便进出，物业一直说在等配件。",
+          idempotency_key: `texts-${crypto.randomUUID()}`,
+        }),
+      });
+      assert(res.status === 201, `filing answered ${res.status}`);
+      const { tracking, receipt_code: code } = await res.json();
+      assert(tracking && code, "no tracking number or receipt code in the answer");
+      const isAck = (t) => t.name === `${tracking}_2Ftext-ack.txt`;
+      let texts = await textsWhen(server.texts, tracking, (all) => all.some(isAck));
+      assert(texts.length === 1 && isAck(texts[0]), `texts after filing: ${texts.map((t) => t.name).join(", ") || "none"}`);
+      const ack = texts[0];
+      assert(ack.to === "+8613900139000", `the text goes to ${ack.to}`);
+      assert(ack.body.startsWith("【示例市12345】") && ack.body.includes(tracking), `the receipt text: ${ack.body}`);
+      assert(!ack.body.includes(code) && !ack.body.includes(code.replace(/-/g, "")), "the text holds the receipt code");
+      assert(!mails(server.outbox).some((m) => (m.headers.to || "").includes("139")), "a mail went to the phone number");
+
+      const isIt = (m) => m.all.includes(tracking) && (m.headers.to || "").includes(HOUSING_INBOX);
+      const mail = (await mailsWhen(server.outbox, (all) => all.some(isIt))).find(isIt);
+      assert(mail, `no department mail for ${tracking}`);
+      await departmentActs(linkIn(mail, tracking, "ask"), "text", "请问是几号楼几单元？");
+      const isAsked = (t) => t.name.startsWith(`${tracking}_2Ftext-asked_2F`);
+      texts = await textsWhen(server.texts, tracking, (all) => all.some(isAsked));
+      const asked = texts.filter(isAsked);
+      assert(asked.length === 1, `${asked.length} question texts, want 1`);
+      assert(asked[0].body.includes(tracking) && !asked[0].body.includes("几号楼"), `the question text: ${asked[0].body}`);
+      // The reminder loop's outbox pass and the mail worker must not send them again.
+      await sleep(1500);
+      const names = textsOf(server.texts, tracking).map((t) => t.name);
+      assert(names.length === 2, `texts of ${tracking}: ${names.join(", ")}`);
+      console.log(`       ${tracking}: ${names.join(", ")}`);
     });
     await check("with JavaScript: the thank-you page shows the receipt code, and it opens the case page", async () => {
       await onPage(page, "receipt-js", async () => {

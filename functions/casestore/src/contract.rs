@@ -38,7 +38,8 @@ macro_rules! store_contract {
             claims_and_deliveries, concurrent_claims_one_winner, due_cases_only_due,
             count_request_per_key_and_window, cases_received_between_bounds,
             queued_notifications_once, jobs_run_once, replay_keys_bind_content_and_expire,
-            conversation_and_receipt_hash_kept, clock_pause_moves_the_deadline_across_a_holiday);
+            conversation_and_receipt_hash_kept, clock_pause_moves_the_deadline_across_a_holiday,
+            text_notifications_kept_and_sent_once);
     };
     (@tests $make:expr; $($name:ident),*) => {
         $(
@@ -75,6 +76,7 @@ where
     replay_keys_bind_content_and_expire(make().await).await;
     conversation_and_receipt_hash_kept(make().await).await;
     clock_pause_moves_the_deadline_across_a_holiday(make().await).await;
+    text_notifications_kept_and_sent_once(make().await).await;
 }
 
 // ── test data ───────────────────────────────────────────────────────────
@@ -135,6 +137,7 @@ pub fn notification(tracking: &TrackingNumber, kind: &str, at: DateTime<Utc>) ->
             subject: format!("{tracking} {kind}"),
             text: "text".into(),
             html: "<p>html</p>".into(),
+            medium: casework::outgoing::Medium::Mail,
             attachments: vec![],
         },
         status: NotificationStatus::Pending,
@@ -896,6 +899,92 @@ pub async fn queued_notifications_once<S: Store>(store: S) {
     store.queue_notifications(vec![]).await.expect("nothing");
     store.queue_notifications(vec![b.clone()]).await.expect("b");
     assert!(pending_ids(&store, hours(1)).await.contains(&b.id));
+}
+
+/// A text message queued with its case reads back as a text (medium, the
+/// one number, no HTML), beside the case's mail; a claim until the sending
+/// hours open keeps it pending and not due, with no attempt counted; it is
+/// claimed by one sender, recorded sent once, and a mail stored before
+/// texts existed (no medium) reads as mail.
+pub async fn text_notifications_kept_and_sent_once<S: Store + 'static>(store: S) {
+    use casework::outgoing::Medium;
+    let mut new = new_case(Some("key-text"), t0());
+    let t = new.case.tracking.clone();
+    let mut text = notification(&t, "text-ack", t0());
+    text.message = OutgoingMessage {
+        to: vec!["+8613800138000".into()],
+        subject: format!("[{t}] 短信 / text: acknowledgment"),
+        text: format!("【示例市12345】您的诉求已收到，编号{t}。"),
+        html: String::new(),
+        attachments: vec![],
+        medium: Medium::Text,
+    };
+    new.notifications.push(text.clone());
+    store.create_case(new).await.expect("create");
+    let pending = store
+        .pending_notifications(t0(), 10)
+        .await
+        .expect("pending");
+    let read = pending
+        .iter()
+        .find(|n| n.id == text.id)
+        .expect("the text is pending with its case");
+    assert_eq!(read, &text, "a text reads back as it was queued");
+    let mail = pending
+        .iter()
+        .find(|n| n.id != text.id)
+        .expect("the case's mail");
+    assert_eq!(mail.message.medium, Medium::Mail);
+
+    // Deferred to the morning: pending, not due before then, no attempt.
+    let morning = hours(10);
+    assert!(
+        store
+            .claim_notification(&text.id, t0(), morning)
+            .await
+            .expect("defer")
+    );
+    assert!(!pending_ids(&store, hours(9)).await.contains(&text.id));
+    let due = store.pending_notifications(morning, 10).await.expect("due");
+    let deferred = due.iter().find(|n| n.id == text.id).expect("due again");
+    assert_eq!(deferred.attempts, 0);
+    assert_eq!(deferred.message.medium, Medium::Text);
+
+    // Two senders in the morning: one wins, and it is recorded sent once.
+    let store = Arc::new(store);
+    let (a, b, ida, idb) = (
+        store.clone(),
+        store.clone(),
+        text.id.clone(),
+        text.id.clone(),
+    );
+    let first = tokio::spawn(async move { a.claim_notification(&ida, hours(10), hours(11)).await });
+    let second =
+        tokio::spawn(async move { b.claim_notification(&idb, hours(10), hours(11)).await });
+    let second = second.await.expect("task b").expect("claim b");
+    let first = first.await.expect("task a").expect("claim a");
+    assert!(first ^ second, "exactly one sender holds the text");
+    store
+        .record_delivery(&text.id, Delivery::Sent { at: hours(10) })
+        .await
+        .expect("sent");
+    assert!(matches!(
+        store
+            .record_delivery(&text.id, Delivery::Sent { at: hours(10) })
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    assert!(
+        !pending_ids(store.as_ref(), far_future())
+            .await
+            .contains(&text.id)
+    );
+
+    // A mail stored before texts existed has no medium: it reads as mail.
+    let old: OutgoingMessage =
+        serde_json::from_str(r#"{"to":["a@example.org"],"subject":"s","text":"t","html":"h"}"#)
+            .expect("an old stored mail");
+    assert_eq!(old.medium, Medium::Mail);
 }
 
 /// A job is claimed by one at a time, again after a lease runs out, and

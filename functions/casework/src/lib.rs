@@ -18,8 +18,10 @@
 //!   one HTML escaper and the one footer.
 //! - [`wording`]: the strings table of mails and of the API's own pages
 //!   (`site/theme/messages.toml`).
-//! - [`outgoing`]: the one mail type, as every renderer returns it and the
-//!   outbox and mailers keep and send it.
+//! - [`texts`]: the text messages (SMS) to complainants, their length in
+//!   segments, and the hours they may be sent.
+//! - [`outgoing`]: the one outgoing message type (a mail or a text), as
+//!   every renderer returns it and the outbox and senders keep and send it.
 //! - [`stats`]: the monthly statistics and the CSV export.
 //! - [`action_token`]: the signed links in mails (department actions, survey).
 //! - [`evidence`]: the files a case keeps, as described on the case.
@@ -44,6 +46,7 @@ pub mod rules;
 pub mod stats;
 mod stored_forms;
 pub mod submission;
+pub mod texts;
 pub mod time_limit;
 pub mod tracking;
 pub mod wording;

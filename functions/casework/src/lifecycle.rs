@@ -1404,6 +1404,7 @@ pub(crate) mod fixtures {
             statistics: Statistics { working_day: 1 },
             form: FormLimits::default(),
             evidence: None,
+            text_messages: None,
         }
     }
 

@@ -43,6 +43,7 @@ pub fn addressed(to: Vec<String>, mail: Rendered) -> Message {
         subject: mail.subject,
         text: mail.text,
         html: mail.html,
+        medium: crate::outgoing::Medium::Mail,
         attachments: Vec::new(),
     }
 }

@@ -1,16 +1,20 @@
-//! One e-mail, rendered: the only mail type of the project.
+//! One message, rendered: the only outgoing type of the project, an
+//! e-mail or a text message (SMS).
 //!
-//! Every renderer in this crate (`messages`, `notices`, `stats`) returns a
-//! [`Message`]; the outbox keeps it as it is (`casestore::Notification`)
-//! and the mailers send it as it is (`mail::Mailer`), so a mail is never
-//! converted by hand on its way out. Nothing here renders or sends: this
-//! module only says what a mail is.
+//! Every renderer in this crate (`messages`, `notices`, `stats`, `texts`)
+//! returns a [`Message`]; the outbox keeps it as it is
+//! (`casestore::Notification`) and the senders send it as it is
+//! (`mail::Mailer`, `mail::text::Texter`, chosen by its [`Medium`]), so a
+//! message is never converted by hand on its way out. Nothing here renders
+//! or sends: this module only says what a message is.
 
 use serde::{Deserialize, Serialize};
 
-/// One rendered e-mail: sending it needs no rules and no templates.
+/// One rendered message: sending it needs no rules and no templates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
+    /// E-mail addresses, or for a text the one mobile number in E.164
+    /// form (`+8613812345678`).
     pub to: Vec<String>,
     /// One line: no CR, LF or other control characters (header-safe).
     pub subject: String,
@@ -20,6 +24,22 @@ pub struct Message {
     /// too; older stored mails have none.
     #[serde(default)]
     pub attachments: Vec<Attachment>,
+    /// How it goes out. Stored mails from before texts existed have none
+    /// and read as mail.
+    #[serde(default)]
+    pub medium: Medium,
+}
+
+/// How a message reaches its reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Medium {
+    /// An e-mail: subject, text and HTML bodies, attachments.
+    #[default]
+    Mail,
+    /// A text message to a mobile phone: the plain `text` body only (the
+    /// subject is a label for the office's failure summary, never sent).
+    Text,
 }
 
 /// A file sent with a mail.

@@ -924,6 +924,13 @@ impl PhoneNumber {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The number in E.164 form (`+8613812345678`) when it is a mainland
+    /// mobile, the only kind a text message is sent to; `None` for a
+    /// landline, a service number or a number abroad.
+    pub fn mainland_mobile(&self) -> Option<String> {
+        is_mobile(&self.0).then(|| format!("+86{}", self.0))
+    }
 }
 
 /// Mainland mobile: `1[3-9]` and nine more digits.
@@ -1175,6 +1182,7 @@ pub(crate) fn sample_rulebook() -> Rulebook {
         statistics: Statistics { working_day: 1 },
         form: FormLimits::default(),
         evidence: None,
+        text_messages: None,
     }
 }
 
@@ -1598,6 +1606,21 @@ mod tests {
                 Ok(normal),
                 "{typed}"
             );
+        }
+    }
+
+    #[test]
+    fn only_mainland_mobiles_get_texts() {
+        for (typed, mobile) in [
+            ("138 1234 5678", Some("+8613812345678")),
+            ("+86 199 0000 1111", Some("+8619900001111")),
+            ("010-1234-5678", None),
+            ("12345", None),
+            ("+44 20 7946 0958", None),
+            ("+1 (202) 555-0142", None),
+        ] {
+            let phone = PhoneNumber::parse(typed).expect(typed);
+            assert_eq!(phone.mainland_mobile().as_deref(), mobile, "{typed}");
         }
     }
 

@@ -900,3 +900,81 @@ fn a_clock_pause_on_a_type_without_a_completion_limit_is_an_error_at_its_line() 
         "{found:?}"
     );
 }
+
+#[test]
+fn text_messages_are_off_without_their_section_and_read_with_it() {
+    use chrono::NaiveTime;
+    let (rules, _) = parse_rules(Path::new("r.toml"), &minimal_rules()).unwrap();
+    assert_eq!(rules.text_messages, None);
+    let text = merge(
+        &minimal_rules(),
+        "[text_messages]\nsignature = { zh = \"【中心】\", en = \"[Centre]\" }\nsend_from = \"09:30\"\nsend_until = \"20:00\"\n",
+    );
+    let (rules, _) = parse_rules(Path::new("r.toml"), &text).unwrap();
+    let texts = rules.text_messages.expect("texts on");
+    assert_eq!(texts.signature.zh, "【中心】");
+    assert_eq!(texts.send_from, NaiveTime::from_hms_opt(9, 30, 0).unwrap());
+    assert_eq!(texts.send_until, NaiveTime::from_hms_opt(20, 0, 0).unwrap());
+    let (sample, _) = parse_rules(Path::new("content/rules.toml"), SAMPLE).unwrap();
+    assert!(sample.text_messages.is_some(), "the sample sends texts");
+}
+
+#[test]
+fn a_text_window_that_closes_before_it_opens_is_reported_at_its_place() {
+    let text = merge(
+        &minimal_rules(),
+        "[text_messages]\nsignature = { zh = \"[C]\" }\nsend_from = \"21:00\"\nsend_until = \"08:00\"\n",
+    );
+    let diagnostics = parse_rules(Path::new("r.toml"), &text).unwrap_err();
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("send_until"))
+        .unwrap()
+        + 1;
+    let column = "send_until = ".len() + 1;
+    assert_eq!(
+        errors(&diagnostics),
+        [format!(
+            "{line}:{column}: `send_until` is not after `send_from`"
+        )]
+    );
+}
+
+#[test]
+fn a_text_section_without_its_hours_or_with_a_bad_time_is_an_error() {
+    let missing = merge(
+        &minimal_rules(),
+        "[text_messages]\nsignature = { zh = \"[C]\" }\nsend_from = \"08:00\"\n",
+    );
+    let diagnostics = parse_rules(Path::new("r.toml"), &missing).unwrap_err();
+    let line = missing
+        .lines()
+        .position(|l| l == "[text_messages]")
+        .unwrap()
+        + 1;
+    assert!(
+        errors(&diagnostics)
+            .iter()
+            .any(|e| e.starts_with(&format!("{line}:"))
+                && e.contains("needs both `send_from` and `send_until`")),
+        "{:?}",
+        errors(&diagnostics)
+    );
+    let bad = merge(
+        &minimal_rules(),
+        "[text_messages]\nsignature = { zh = \"[C]\" }\nsend_from = \"8 am\"\nsend_until = \"21:00\"\n",
+    );
+    let diagnostics = parse_rules(Path::new("r.toml"), &bad).unwrap_err();
+    let line = bad
+        .lines()
+        .position(|l| l.starts_with("send_from"))
+        .unwrap()
+        + 1;
+    assert_eq!(
+        errors(&diagnostics),
+        [format!(
+            "{line}:{}: `send_from` = \"8 am\" is not a time of day",
+            "send_from = ".len() + 1
+        )]
+    );
+}

@@ -90,6 +90,17 @@ pub fn mailbox_key(secret: &str, address: &str) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// Hex HMAC-SHA256 of a mobile number (E.164) under `secret`: the text
+/// receipts' counter key, apart from the mail's, never holding the number.
+pub fn text_key(secret: &str, mobile: &str) -> String {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+        return String::from("unkeyed");
+    };
+    mac.update(b"text acknowledgments\n");
+    mac.update(mobile.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
 /// The header CloudFront fills with the visitor's address and port.
 pub const VIEWER_ADDRESS_HEADER: &str = "cloudfront-viewer-address";
 /// The header CloudFront adds on its way to the API, holding a secret that

@@ -52,7 +52,16 @@ async fn main() -> Result<(), Error> {
 
     let deployment = Deployment::from_env()?;
     let prefix = env_or(var::API_PREFIX, "/api");
-    let mailer = mail::SesMailer::from_env(deployment.mail_from.clone()).await;
+    // Mail through SES, texts through End User Messaging SMS: the
+    // rulebook's `[text_messages]` decides whether texts are queued at all.
+    let mailer = mail::Post::new(
+        mail::SesMailer::from_env(deployment.mail_from.clone()).await,
+        mail::SmsTexter::from_env(
+            settings::env_opt(var::SMS_ORIGINATION_IDENTITY),
+            settings::env_opt(var::SMS_CONFIGURATION_SET),
+        )
+        .await,
+    );
     let store = casestore::dynamodb::DynamoStore::from_env(deployment.table.clone()).await;
     let config = config_from_env(deployment)?;
     let store = store.with_retention_years(config.rules.retention.years);

@@ -238,45 +238,66 @@ impl<S: Store, M: Mailer> Api<S, M> {
     /// The new case's notifications to send, without its acknowledgment
     /// when its address already had
     /// [`ACKNOWLEDGMENTS_PER_ADDRESS_PER_DAY`](crate::limit::ACKNOWLEDGMENTS_PER_ADDRESS_PER_DAY)
-    /// today; that one is marked given up in the store, so the scheduler
-    /// does not send it either. The case itself is filed whatever happens.
+    /// today, and without its text receipt when its mobile number already
+    /// had as many (so nobody can bury a stranger's phone in texts, or run
+    /// up the office's SMS bill, by typing the number into the form); what
+    /// is held back is marked given up in the store, so the scheduler does
+    /// not send it either. The case itself is filed whatever happens.
     async fn hold_back_acknowledgment(
         &self,
         opened: &casestore::NewCase,
         now: DateTime<Utc>,
     ) -> Vec<Notification> {
-        let all = opened.notifications.clone();
-        let Some(address) = opened.submission.contact.email.as_ref() else {
-            return all;
-        };
-        let key = crate::limit::mailbox_key(&self.config().ip_hash_secret, address.as_str());
+        let mut all = opened.notifications.clone();
+        let contact = &opened.submission.contact;
+        let secret = &self.config().ip_hash_secret;
+        let mut counted = Vec::new();
+        if let Some(address) = contact.email.as_ref() {
+            counted.push((crate::limit::mailbox_key(secret, address.as_str()), "/ack"));
+        }
+        if let Some(mobile) = contact.phone.as_ref().and_then(|p| p.mainland_mobile()) {
+            counted.push((crate::limit::text_key(secret, &mobile), "/text-ack"));
+        }
+        for (key, suffix) in counted {
+            if !all.iter().any(|n| n.id.ends_with(suffix)) {
+                continue;
+            }
+            if !self.over_daily_limit(&key, now).await {
+                continue;
+            }
+            let (held, rest): (Vec<_>, Vec<_>) =
+                all.into_iter().partition(|n| n.id.ends_with(suffix));
+            all = rest;
+            for n in held {
+                let delivery = casestore::Delivery::Failed {
+                    at: now,
+                    error: "not sent: this address had its acknowledgments for the day".into(),
+                    retry_at: now,
+                    give_up: true,
+                };
+                if let Err(e) = self.store.record_delivery(&n.id, delivery).await {
+                    tracing::warn!(error = e.kind(), "could not hold back an acknowledgment");
+                }
+            }
+            let text = suffix == "/text-ack";
+            tracing::info!(tracking = %opened.case.tracking, text, "acknowledgment held back: daily limit for its address");
+        }
+        all
+    }
+
+    /// Counts one acknowledgment for `key` today; whether that is more
+    /// than the day allows. Without a counter: not over, as the rate limit
+    /// lets requests through.
+    async fn over_daily_limit(&self, key: &str, now: DateTime<Utc>) -> bool {
         let day = crate::limit::Window::containing(now, std::time::Duration::from_secs(86_400));
-        let count = match self
+        match self
             .store
-            .count_request(&key, day.start, day.expires_at)
+            .count_request(key, day.start, day.expires_at)
             .await
         {
-            Ok(count) => count,
-            // No counter: acknowledge, as the rate limit lets requests through.
-            Err(_) => return all,
-        };
-        if count <= u64::from(crate::limit::ACKNOWLEDGMENTS_PER_ADDRESS_PER_DAY) {
-            return all;
+            Ok(count) => count > u64::from(crate::limit::ACKNOWLEDGMENTS_PER_ADDRESS_PER_DAY),
+            Err(_) => false,
         }
-        let (held, rest): (Vec<_>, Vec<_>) = all.into_iter().partition(|n| n.id.ends_with("/ack"));
-        for n in held {
-            let delivery = casestore::Delivery::Failed {
-                at: now,
-                error: "not sent: this address had its acknowledgments for the day".into(),
-                retry_at: now,
-                give_up: true,
-            };
-            if let Err(e) = self.store.record_delivery(&n.id, delivery).await {
-                tracing::warn!(error = e.kind(), "could not hold back an acknowledgment");
-            }
-        }
-        tracing::info!(tracking = %opened.case.tracking, "acknowledgment held back: daily limit for its address");
-        rest
     }
 
     /// Where the links in mails point, from the configuration in place.

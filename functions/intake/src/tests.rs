@@ -569,6 +569,53 @@ async fn too_many_requests_from_one_address_get_429() {
     assert_eq!(other.status(), StatusCode::CREATED);
 }
 
+/// A complaint with only a mobile number gets the text receipt at once,
+/// never the receipt code; a number typed into more than a day's worth of
+/// forms gets no more texts that day (nor does the scheduler send them).
+#[tokio::test]
+async fn a_mobile_number_gets_a_text_receipt_and_no_more_than_the_days_limit() {
+    let mut config = config(100);
+    config.rules = Arc::new(rules_with_texts());
+    let api = api_with(config);
+    let phone_only = |i: u32| {
+        let mut sub = json_submission(Some(&format!("texts-key-{i:04}")));
+        sub["email"] = serde_json::Value::Null;
+        sub
+    };
+    let limit = intake::limit::ACKNOWLEDGMENTS_PER_ADDRESS_PER_DAY;
+    let mut codes = Vec::new();
+    for i in 0..=limit {
+        let r = call(&api, post_json(&phone_only(i))).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{}", text(&r));
+        codes.push(json(&r)["receipt_code"].as_str().expect("code").to_string());
+    }
+    let texts: Vec<_> = api
+        .mailer()
+        .sent()
+        .into_iter()
+        .filter(|(_, m)| m.medium == casework::outgoing::Medium::Text)
+        .collect();
+    assert_eq!(texts.len(), limit as usize, "{texts:#?}");
+    for (id, m) in &texts {
+        assert!(id.ends_with("/text-ack"), "{id}");
+        assert_eq!(m.to, vec![format!("+86{PHONE}")]);
+        assert!(codes.iter().all(|c| !m.text.contains(c.as_str())));
+    }
+    let held: Vec<_> = api
+        .store()
+        .notifications()
+        .into_iter()
+        .filter(|n| n.id.ends_with("/text-ack") && n.status == NotificationStatus::Failed)
+        .collect();
+    assert_eq!(held.len(), 1, "the text over the limit is given up");
+    assert!(
+        held[0]
+            .last_error
+            .as_deref()
+            .is_some_and(|e| !e.contains(PHONE))
+    );
+}
+
 #[tokio::test]
 async fn unknown_paths_and_methods() {
     let api = api();

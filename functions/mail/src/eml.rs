@@ -474,6 +474,7 @@ mod tests {
             subject: "[SL-2611-K7Q-X9M-3DZ] 新案件 / New case · 投诉 · 电梯停运三天，无人维修，已经反映多次仍未解决".into(),
             text: "第一行\n第二行\n--=_hotline_alt_0\nFrom: x".into(),
             html: "<p>你好</p>".into(),
+            medium: casework::outgoing::Medium::Mail,
             attachments: vec![],
         }
     }

@@ -1,10 +1,12 @@
-//! Sending mail, behind one small trait.
+//! Sending mail, behind one small trait, and text messages behind another.
 //!
 //! Messages arrive already rendered ([`casework::outgoing::Message`]); a
 //! mailer only delivers. Adapters: Amazon SES (production, feature `ses`),
 //! SMTP (feature `smtp`), and a local outbox folder of `.eml` files (always
 //! built; the default for `hotline serve`). All three send the same bytes,
-//! rendered by [`eml::render_eml`].
+//! rendered by [`eml::render_eml`]. Texts (SMS) go through [`text`]'s
+//! `Texter`: a local folder of `.txt` files, or AWS End User Messaging SMS
+//! (feature `sms`); [`text::Post`] is a mailer and a texter as one sender.
 //!
 //! Errors never carry an address or any part of the message: a receiving
 //! server's reply often echoes the recipient, who may be the complainant,
@@ -15,15 +17,21 @@ pub mod eml;
 mod outbox;
 #[cfg(feature = "ses")]
 mod ses;
+#[cfg(feature = "sms")]
+mod sms;
 #[cfg(feature = "smtp")]
 mod smtp;
+pub mod text;
 
 pub use eml::{render_eml, render_eml_at};
 pub use outbox::OutboxMailer;
 #[cfg(feature = "ses")]
 pub use ses::SesMailer;
+#[cfg(feature = "sms")]
+pub use sms::SmsTexter;
 #[cfg(feature = "smtp")]
 pub use smtp::{Credentials, SmtpMailer, Tls};
+pub use text::{NoTexter, OutboxTexter, Post, TextError, Texter};
 
 use casework::outgoing::Message;
 use std::future::Future;

@@ -80,6 +80,7 @@ mod tests {
             subject: subject.into(),
             text: "text".into(),
             html: "<p>html</p>".into(),
+            medium: casework::outgoing::Medium::Mail,
             attachments: vec![],
         }
     }

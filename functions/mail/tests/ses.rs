@@ -87,6 +87,7 @@ async fn a_raw_message_is_sent_with_both_parts() {
         subject: format!("[SL-2611-K7Q-X9M-3DZ] 新案件 / New case {token}"),
         text: format!("受理编号 {token}"),
         html: format!("<p>受理编号 {token}</p>"),
+        medium: casework::outgoing::Medium::Mail,
         attachments: vec![casework::outgoing::Attachment {
             file_name: "stats.csv".into(),
             content_type: "text/csv".into(),
@@ -136,6 +137,7 @@ async fn an_unverified_sender_is_not_sent() {
         subject: "s".into(),
         text: "t".into(),
         html: "h".into(),
+        medium: casework::outgoing::Medium::Mail,
         attachments: vec![],
     };
     let err = stranger.send("x", &message).await.unwrap_err();

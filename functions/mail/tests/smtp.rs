@@ -71,6 +71,7 @@ async fn a_message_arrives_with_its_subject_and_both_parts() {
         subject: format!("[SL-2611-K7Q-X9M-3DZ] 新案件 / New case · 投诉 {token}"),
         text: format!("受理编号：SL-2611-K7Q-X9M-3DZ\n{token}"),
         html: format!("<p>受理编号：SL-2611-K7Q-X9M-3DZ</p><p>{token}</p>"),
+        medium: casework::outgoing::Medium::Mail,
         attachments: vec![],
     };
     mailer
@@ -110,6 +111,7 @@ async fn nobody_listening_is_temporary() {
         subject: "s".into(),
         text: "t".into(),
         html: "h".into(),
+        medium: casework::outgoing::Medium::Mail,
         attachments: vec![],
     };
     let err = mailer.send("x", &message).await.unwrap_err();
@@ -124,6 +126,7 @@ async fn a_bad_recipient_is_permanent_and_not_echoed() {
         subject: "s".into(),
         text: "t".into(),
         html: "h".into(),
+        medium: casework::outgoing::Medium::Mail,
         attachments: vec![],
     };
     let err = mailer.send("x", &message).await.unwrap_err();

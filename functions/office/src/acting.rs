@@ -6,7 +6,8 @@
 //! whether it is allowed), the new case is written only if the stored one
 //! is still at the version the person saw, and the mails the change
 //! causes are queued in that same write, so a change and its mails are
-//! stored together or not at all. Nothing is sent here: the caller
+//! stored together or not at all; so are the complainant's texts (a
+//! question, a reply, the result). Nothing is sent here: the caller
 //! delivers the returned notifications (`crate::delivery`). How a person
 //! asked (a signed link's form, a CLI command) and how the outcome is
 //! shown are the caller's.
@@ -19,6 +20,7 @@ use casework::lifecycle::{
 };
 use casework::messages::{self, Update};
 use casework::rules::{DepartmentId, WhenUnsatisfied};
+use casework::texts::{self, TextUpdate};
 use casework::{Lang, Rulebook};
 use chrono::{DateTime, Utc};
 
@@ -69,7 +71,8 @@ pub async fn act<S: Store>(
     let kind = command.action();
     let next =
         lifecycle::apply(&record.case, command, actor, now, rules).map_err(ActError::Refused)?;
-    let notifications = mails(rules, links, record, &next, kind, now);
+    let mut notifications = mails(rules, links, record, &next, kind, now);
+    notifications.extend(text(rules, links, record, &next, kind, now));
     write(rules, store, record, next, notifications).await
 }
 
@@ -250,6 +253,38 @@ fn mails(
     }
     .into_iter()
     .collect()
+}
+
+/// The text a change sends the complainant (when they left a mobile
+/// number and the rulebook turns texts on), with an id unique per event:
+/// a question asked, a reply given, the case closed or rejected.
+fn text(
+    rules: &Rulebook,
+    links: &Links<'_>,
+    record: &CaseRecord,
+    next: &Case,
+    kind: ActionKind,
+    now: DateTime<Utc>,
+) -> Option<Notification> {
+    let (update, suffix) = match kind {
+        ActionKind::Ask => (TextUpdate::Asked, "text-asked"),
+        ActionKind::Reply => (TextUpdate::Replied, "text-reply"),
+        ActionKind::Close | ActionKind::Reject => (TextUpdate::Closed, "text-closed"),
+        _ => return None,
+    };
+    let message = texts::update(
+        rules,
+        next,
+        &record.submission,
+        update,
+        &links.case_page_link(),
+    )?;
+    pending(
+        next,
+        &format!("{suffix}/{}", next.events.len()),
+        message,
+        now,
+    )
 }
 
 /// Writes `next` over `record` if nobody changed it since it was read.

@@ -14,12 +14,20 @@
 //! entry of the office's failure summary (itself a digest, so the office
 //! gets one mail per pass). This module reads no pages and keeps no time
 //! budget: that is the outbox pass ([`crate::outbox`]).
+//!
+//! Text messages (SMS) leave the same way, through the same sender (a
+//! `mail::text::Post` sends each message by its medium), with one more
+//! rule: a text that comes due outside the rulebook's sending hours is not
+//! sent and counts no attempt; it is claimed until the next opening
+//! (`casework::texts::deferred_until`), which keeps it pending and out of
+//! the due index until then.
 
 use casestore::{Delivery, Notification, OutgoingMessage, Store, StoreError};
 use casework::Rulebook;
 use casework::due::Recipients;
 use casework::lifecycle::{self, Actor, Command};
 use casework::notices::{self, DigestKind, Entry};
+use casework::outgoing::Medium;
 use casework::tracking::TrackingNumber;
 use chrono::{DateTime, TimeDelta, Utc};
 use mail::{MailError, Mailer};
@@ -100,6 +108,7 @@ pub fn mail_for(
                     subject: String::new(),
                     text: String::new(),
                     html: String::new(),
+                    medium: Medium::Mail,
                     attachments: Vec::new(),
                 }),
         ),
@@ -130,6 +139,7 @@ pub fn entry_message(entry: Entry, to: Vec<String>) -> OutgoingMessage {
         subject: entry.title,
         text: entry.text,
         html: entry.html,
+        medium: Medium::Mail,
         attachments: Vec::new(),
     }
 }
@@ -147,6 +157,8 @@ pub struct Tally {
     pub given_up: usize,
     /// Failure-summary entries queued.
     pub queued: usize,
+    /// Texts left for the morning: due outside the sending hours.
+    pub deferred: usize,
     /// Whether any entry changed state or was found taken by another
     /// sender (so reading the outbox again gives something new).
     pub progress: bool,
@@ -190,6 +202,13 @@ pub async fn deliver_mail<S: Store, M: Mailer>(
     now: DateTime<Utc>,
     tally: &mut Tally,
 ) {
+    let is_text = entries
+        .first()
+        .is_some_and(|n| n.message.medium == Medium::Text);
+    if is_text && let Some(opening) = casework::texts::deferred_until(rules, now) {
+        defer_texts(store, entries, now, opening, tally).await;
+        return;
+    }
     let mut claimed = Vec::new();
     for n in entries {
         match store.claim_notification(&n.id, now, now + SEND_LEASE).await {
@@ -215,7 +234,7 @@ pub async fn deliver_mail<S: Store, M: Mailer>(
     let Some(e) = failure else {
         tally.mails_sent += 1;
         tally.entries_sent += claimed.len();
-        tracing::info!(mail = %mail_id, entries = claimed.len(), "mail sent");
+        tracing::info!(mail = %mail_id, entries = claimed.len(), text = is_text, "mail sent");
         for n in &claimed {
             record(store, &n.id, Delivery::Sent { at: now }, tally).await;
             if is_department_case_mail(&n.id) {
@@ -227,7 +246,7 @@ pub async fn deliver_mail<S: Store, M: Mailer>(
     tally.send_failures += 1;
     let permanent = matches!(e, MailError::Permanent(_));
     // The error may quote an address: the log gets its kind only.
-    tracing::warn!(mail = %mail_id, permanent, "mail not sent; left for a later pass");
+    tracing::warn!(mail = %mail_id, permanent, text = is_text, "mail not sent; left for a later pass");
     for n in &claimed {
         let attempts = n.attempts + 1;
         let give_up = permanent || attempts >= MAX_ATTEMPTS;
@@ -244,6 +263,30 @@ pub async fn deliver_mail<S: Store, M: Mailer>(
             give_up,
         };
         record(store, &n.id, delivery, tally).await;
+    }
+}
+
+/// Texts due at night: each claimed until the window opens, so it stays
+/// pending, is not due again before then and counts no attempt.
+async fn defer_texts<S: Store>(
+    store: &S,
+    entries: Vec<Notification>,
+    now: DateTime<Utc>,
+    opening: DateTime<Utc>,
+    tally: &mut Tally,
+) {
+    for n in entries {
+        match store.claim_notification(&n.id, now, opening).await {
+            Ok(true) => {
+                tally.deferred += 1;
+                tally.progress = true;
+                tracing::info!(notification = %n.id, until = %opening, "text left for the sending hours");
+            }
+            Ok(false) => tally.progress = true,
+            Err(e) => {
+                tracing::warn!(notification = %n.id, error = e.kind(), "could not defer a text; left pending");
+            }
+        }
     }
 }
 

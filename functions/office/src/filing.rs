@@ -5,7 +5,9 @@
 //! or letter typed in with `hotline cases file`): the submission is checked
 //! against the rulebook, the case is opened (routing and deadlines are
 //! `casework::lifecycle`'s), its first mails are rendered, and all of it is
-//! stored in one write, with a fresh tracking number when one is taken.
+//! stored in one write, with a fresh tracking number when one is taken;
+//! a complainant who left a mobile number gets a text receipt
+//! (`casework::texts`) queued in that same write.
 //! Nothing is sent here: the caller delivers the returned notifications
 //! (`crate::delivery`) or leaves them to the scheduler. What an answer
 //! looks like (JSON, a page, a line on a terminal) is the caller's.
@@ -18,6 +20,7 @@ use casework::lifecycle::{Case, LifecycleError};
 use casework::messages::{self, ActionLinks, Message};
 use casework::receipt::ReceiptCode;
 use casework::submission::{RawSubmission, Submission, ValidationErrors, validate};
+use casework::texts;
 use casework::tracking::TrackingNumber;
 use casework::{Lang, Rulebook};
 use chrono::{DateTime, Utc};
@@ -173,7 +176,7 @@ pub fn new_case_with_evidence(
         receipt,
         ..case
     };
-    let notifications = first_notifications(
+    let mut notifications = first_notifications(
         rules,
         &case,
         submission,
@@ -181,6 +184,10 @@ pub fn new_case_with_evidence(
         &links.people_status_url(&case.tracking, submission.language),
         now,
     );
+    // The text receipt, in the same write as the case and its mails.
+    if let Some(text) = texts::acknowledgment(rules, &case, submission, &links.case_page_link()) {
+        notifications.extend(pending(&case, TEXT_ACK, text, now));
+    }
     Ok(NewCase {
         next_due: casework::due::next_due(&case, rules),
         case,
@@ -188,6 +195,9 @@ pub fn new_case_with_evidence(
         notifications,
     })
 }
+
+/// The outbox suffix of a new case's text receipt.
+pub const TEXT_ACK: &str = "text-ack";
 
 /// A rendered mail as a pending notification with id `{tracking}/{suffix}`;
 /// `None` when it has nobody to go to.

@@ -20,8 +20,9 @@
 //!   the complainant's survey, re-routing);
 //! - [`complainant`]: the receipt code checked, and the complainant's
 //!   message from their case page;
-//! - [`delivery`]: deliver what is pending, with the one claim → send →
-//!   record policy (lease, time-out, back-off, giving up);
+//! - [`delivery`]: deliver what is pending, mail and text messages, with
+//!   the one claim → send → record policy (lease, time-out, back-off,
+//!   giving up, and texts' sending hours);
 //! - [`planning`], [`monthly`], [`outbox`]: what a scheduled run does (the
 //!   notices that are due, the monthly statistics, the outbox pass), with
 //!   [`schedule`]'s options and report;
@@ -57,3 +58,5 @@ pub use schedule::{Options, Preview, Report};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod text_tests;

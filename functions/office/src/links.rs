@@ -59,6 +59,12 @@ impl Links<'_> {
         with_query(&url, &format!("lang={lang}"))
     }
 
+    /// The case page without a language: the shortest link a text can
+    /// carry (the page answers in the browser's language).
+    pub fn case_page_link(&self) -> String {
+        format!("{}/case", self.public_base_url.trim_end_matches('/'))
+    }
+
     /// The status page a person follows from a mail.
     pub fn people_status_url(&self, tracking: &TrackingNumber, lang: Lang) -> String {
         people_status_url(self.status_page_url, self.public_base_url, tracking, lang)

@@ -171,6 +171,7 @@ async fn send_page<S: Store, M: Mailer>(
     report.entries_sent += tally.entries_sent;
     report.send_failures += tally.send_failures;
     report.given_up += tally.given_up;
+    report.texts_deferred += tally.deferred;
     report.queued += tally.queued;
     report.errors.extend(tally.errors);
     tally.progress

@@ -10,7 +10,8 @@
 //!
 //! Outbox ids are stable: `{tracking}/{notice}/{when it fell due}` for a
 //! single mail, `{tracking}/digest-{kind}/{notice}/{when}` for a digest
-//! entry (see [`crate::delivery`]). A notice that comes round again (the
+//! entry (see [`crate::delivery`]), `{tracking}/text-survey/{when}` for
+//! the survey's text message. A notice that comes round again (the
 //! survey after a reopened case closes again) falls due at a new time and
 //! so gets a new id.
 
@@ -225,7 +226,16 @@ fn render(
         }
         Notice::FollowUpSurvey => {
             let contact = &record.submission.contact;
-            if let Some(email) = &contact.email {
+            // The survey by text too, beside the mail or the office's call,
+            // to whoever left a mobile number: the signed survey page needs
+            // no receipt code.
+            let text = casework::texts::recipient(rules, &record.submission)
+                .and_then(|_| {
+                    let links = survey_links(rules, case, now, options);
+                    casework::texts::survey(rules, case, &record.submission, &links.comment)
+                })
+                .and_then(|m| pending(case, format!("text-survey/{when}"), m, now));
+            let mail = if let Some(email) = &contact.email {
                 let links = survey_links(rules, case, now, options);
                 single(notices::survey(
                     rules,
@@ -243,7 +253,8 @@ fn render(
                 ))
             } else {
                 None
-            }
+            };
+            return mail.into_iter().chain(text).collect();
         }
     };
     out.into_iter().collect()

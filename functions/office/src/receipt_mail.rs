@@ -83,6 +83,7 @@ mod tests {
             text: text.into(),
             html: format!("<p>{text}</p>"),
             attachments: vec![],
+            medium: Default::default(),
         }
     }
 

@@ -96,6 +96,8 @@ pub struct Report {
     pub send_failures: usize,
     /// Outbox entries given up and reported to the office.
     pub given_up: usize,
+    /// Texts due outside the sending hours, left for the next opening.
+    pub texts_deferred: usize,
     /// The month whose statistics this run sent, e.g. `2026-09`.
     pub statistics: Option<String>,
     /// `--dry-run`: what would have been sent.

@@ -75,6 +75,13 @@ pub mod var {
     pub const EVIDENCE_BUCKET: &str = "HOTLINE_EVIDENCE_BUCKET";
     /// Where S3 sends a browser after an upload without JavaScript.
     pub const EVIDENCE_UPLOAD_REDIRECT: &str = "HOTLINE_EVIDENCE_UPLOAD_REDIRECT";
+    /// The registered sender texts go out from (End User Messaging SMS:
+    /// a sender ID, phone number or pool, by id or ARN); the account's
+    /// default when not set.
+    pub const SMS_ORIGINATION_IDENTITY: &str = "HOTLINE_SMS_ORIGINATION_IDENTITY";
+    /// The End User Messaging configuration set that receives the texts'
+    /// delivery events; none when not set.
+    pub const SMS_CONFIGURATION_SET: &str = "HOTLINE_SMS_CONFIGURATION_SET";
 }
 
 /// What every production binary needs, read once: where the cases are,
@@ -172,6 +179,11 @@ impl DataDir {
     /// The preview's outbox folder of `.eml` files.
     pub fn outbox(&self) -> PathBuf {
         self.0.join("outbox")
+    }
+
+    /// The preview's text outbox: one `.txt` file per text message.
+    pub fn texts(&self) -> PathBuf {
+        self.0.join("texts")
     }
 
     /// The preview's evidence files (checked copies, by fingerprint).

@@ -44,7 +44,15 @@ async fn main() -> Result<(), Error> {
             .await
             .with_retention_years(rules.retention.years),
     );
-    let mailer = Arc::new(mail::SesMailer::from_env(deployment.mail_from.clone()).await);
+    // Mail through SES, texts through End User Messaging SMS.
+    let mailer = Arc::new(mail::Post::new(
+        mail::SesMailer::from_env(deployment.mail_from.clone()).await,
+        mail::SmsTexter::from_env(
+            settings::env_opt(var::SMS_ORIGINATION_IDENTITY),
+            settings::env_opt(var::SMS_CONFIGURATION_SET),
+        )
+        .await,
+    ));
     let options = Arc::new(options_from_env(deployment)?);
 
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
@@ -105,6 +113,7 @@ fn log(report: &Report) {
         entries_sent = report.entries_sent,
         send_failures = report.send_failures,
         given_up = report.given_up,
+        texts_deferred = report.texts_deferred,
         statistics = report.statistics.as_deref(),
         errors = report.errors.len(),
         "remind run done"
@@ -119,6 +128,7 @@ fn summary(report: &Report) -> serde_json::Value {
         "entries_sent": report.entries_sent,
         "send_failures": report.send_failures,
         "given_up": report.given_up,
+        "texts_deferred": report.texts_deferred,
         "outbox_left": report.outbox_left,
         "statistics": report.statistics,
     })

@@ -16,9 +16,9 @@ use casestore::dynamodb::DynamoStore;
 use casestore::sqlite::SqliteStore;
 use casework::Rulebook;
 use casework::action_token::ActionSecret;
+use mail::{MailError, Mailer, OutboxMailer, OutboxTexter, Post};
 #[cfg(feature = "dynamodb")]
-use mail::SesMailer;
-use mail::{MailError, Mailer, OutboxMailer};
+use mail::{SesMailer, SmsTexter};
 use std::path::Path;
 
 // Where local cases, mail and the secret are kept: the binaries' one
@@ -31,7 +31,8 @@ rebuild it with `cargo build --release -p hotline --features dynamodb` to use --
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum StoreKind {
-    /// `.hotline/cases.sqlite`, mail into `.hotline/outbox/`.
+    /// `.hotline/cases.sqlite`, mail into `.hotline/outbox/`, texts into
+    /// `.hotline/texts/`.
     Sqlite,
     /// The production table and SES, from the environment.
     Dynamodb,
@@ -63,11 +64,12 @@ macro_rules! with_store {
 }
 pub(crate) use with_store;
 
-/// Either mailer: the outbox folder locally, SES with DynamoDB.
+/// Either sender: the outbox folders (mail and texts) locally, SES and
+/// End User Messaging SMS with DynamoDB.
 pub enum AnyMailer {
-    Outbox(OutboxMailer),
+    Outbox(Post<OutboxMailer, OutboxTexter>),
     #[cfg(feature = "dynamodb")]
-    Ses(SesMailer),
+    Ses(Post<SesMailer, SmsTexter>),
 }
 
 impl Mailer for AnyMailer {
@@ -190,17 +192,31 @@ async fn dynamo_store(_rules: &Rulebook) -> anyhow::Result<AnyStore> {
 
 pub async fn open_mailer(root: &Path, kind: StoreKind) -> anyhow::Result<AnyMailer> {
     Ok(match kind {
-        StoreKind::Sqlite => AnyMailer::Outbox(OutboxMailer::new(
-            DataDir::of(root).outbox(),
-            "hotline@localhost",
-        )),
+        StoreKind::Sqlite => AnyMailer::Outbox(local_post(&DataDir::of(root))),
         #[cfg(feature = "dynamodb")]
         StoreKind::Dynamodb => {
-            AnyMailer::Ses(SesMailer::from_env(env(office::settings::var::MAIL_FROM)?).await)
+            use office::settings::{env_opt, var};
+            AnyMailer::Ses(Post::new(
+                SesMailer::from_env(env(var::MAIL_FROM)?).await,
+                SmsTexter::from_env(
+                    env_opt(var::SMS_ORIGINATION_IDENTITY),
+                    env_opt(var::SMS_CONFIGURATION_SET),
+                )
+                .await,
+            ))
         }
         #[cfg(not(feature = "dynamodb"))]
         StoreKind::Dynamodb => bail!(NO_DYNAMODB),
     })
+}
+
+/// The local sender `hotline serve` and the staff commands share: mail
+/// into `.hotline/outbox/`, texts into `.hotline/texts/`.
+pub fn local_post(data: &DataDir) -> Post<OutboxMailer, OutboxTexter> {
+    Post::new(
+        OutboxMailer::new(data.outbox(), "hotline@localhost"),
+        OutboxTexter::new(data.texts()),
+    )
 }
 
 /// The project's action-link secret: read from `.hotline/action-secret`,

@@ -151,6 +151,21 @@ pub struct Rulebook {
     /// What a visitor may attach to a case; `None` (no `[evidence]`
     /// section): the form offers no file field and no file is taken.
     pub evidence: Option<EvidenceRules>,
+    /// Text messages to complainants who left a mobile number; `None` (no
+    /// `[text_messages]` section): no texts are sent.
+    pub text_messages: Option<TextMessages>,
+}
+
+/// The rulebook's `[text_messages]`: how the office signs a text, and the
+/// hours of the day (in the calendar's time zone, every day of the week)
+/// texts may be sent; one that falls due outside them waits for the next
+/// opening.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextMessages {
+    /// Put before every text, e.g. `【示例市12345】`; counted in its length.
+    pub signature: Localized,
+    pub send_from: chrono::NaiveTime,
+    pub send_until: chrono::NaiveTime,
 }
 
 /// The complaint office: the central unit that owns every case.

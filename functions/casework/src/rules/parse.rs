@@ -21,6 +21,7 @@ use toml::de::DeTable;
 pub const RULES_PATH: &str = "content/rules.toml";
 
 const TOP_KEYS: &[&str] = &[
+    "text_messages",
     "office",
     "calendar",
     "case_types",
@@ -120,6 +121,7 @@ fn read_rulebook(report: &mut Report<'_>, root: &DeTable<'_>, span: Span) -> Opt
         None if evidence_present => None,
         None => Some(None),
     };
+    let text_messages = read_optional_text_messages(report, &mut top);
     top.finish(report, TOP_KEYS);
 
     let case_types = unique_ids(report, case_types, "case type");
@@ -232,6 +234,7 @@ fn read_rulebook(report: &mut Report<'_>, root: &DeTable<'_>, span: Span) -> Opt
         statistics: statistics?,
         form: form?,
         evidence: evidence?,
+        text_messages: text_messages?,
     })
 }
 
@@ -797,6 +800,62 @@ fn parse_weekday(day: &str) -> Option<Weekday> {
         "sat" | "saturday" => Weekday::Sat,
         "sun" | "sunday" => Weekday::Sun,
         _ => return None,
+    })
+}
+
+/// `[text_messages]`, when present: `Some(None)` without it, `None` when
+/// it has errors (reported).
+fn read_optional_text_messages(
+    report: &mut Report<'_>,
+    top: &mut TableReader<'_, '_>,
+) -> Option<Option<TextMessages>> {
+    let present = top.has("text_messages");
+    match top.table(report, "text_messages") {
+        Some(t) => read_text_messages(report, t).map(Some),
+        // Present but not a table: already reported.
+        None if present => None,
+        None => Some(None),
+    }
+}
+
+fn read_text_messages(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option<TextMessages> {
+    let table_span = t.span.clone();
+    let signature = t.required_localized(report, "signature");
+    let both_present = t.has("send_from") && t.has("send_until");
+    let from = read_time(report, &mut t, "send_from");
+    let until = read_time(report, &mut t, "send_until");
+    t.finish(report, &["signature", "send_from", "send_until"]);
+    let (Some((send_from, _)), Some((send_until, until_span))) = (from, until) else {
+        if !both_present {
+            report.error(
+                &table_span,
+                "`[text_messages]` needs both `send_from` and `send_until`",
+                "write e.g. `send_from = \"08:00\"` and `send_until = \"21:00\"`",
+            );
+        }
+        return None;
+    };
+    if send_until <= send_from {
+        report.error(
+            &until_span,
+            "`send_until` is not after `send_from`",
+            "texts are sent within one day's hours: write e.g. `send_from = \"08:00\"` and `send_until = \"21:00\"`",
+        );
+        return None;
+    }
+    let signature = signature?;
+    if signature.zh.trim().is_empty() {
+        report.error(
+            &table_span,
+            "the text signature is empty",
+            "write the office's registered signature, e.g. `signature = { zh = \"【示例市12345】\", en = \"[Sample City 12345]\" }`",
+        );
+        return None;
+    }
+    Some(TextMessages {
+        signature,
+        send_from,
+        send_until,
     })
 }
 

@@ -1,6 +1,7 @@
 //! The intake API inside `hotline serve`: the same router the Lambda runs,
-//! over an embedded SQLite store and an outbox folder of `.eml` files, both
-//! under `.hotline/` in the project (ignored by git). The secret that signs
+//! over an embedded SQLite store, an outbox folder of `.eml` files and one
+//! of `.txt` text messages, all under `.hotline/` in the project (ignored
+//! by git). The secret that signs
 //! the action links in mails is kept there too (see
 //! [`stores::action_secret`]), so the links in the outbox keep working after
 //! a restart; the API's pages wear the site's look from the build's page
@@ -12,7 +13,6 @@ use axum::body::Body;
 use axum::response::IntoResponse;
 use casestore::sqlite::SqliteStore;
 use intake::{Api, ApiConfig, MAX_BODY_BYTES, RateLimit};
-use mail::OutboxMailer;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -35,7 +35,7 @@ pub fn router(root: &Path, addr: SocketAddr, limit: RateLimit) -> anyhow::Result
     let store = SqliteStore::open_for_preview(data.cases())
         .map_err(|e| anyhow!("opening the local case store: {e}"))?;
     let outbox = data.outbox();
-    let mailer = OutboxMailer::new(&outbox, "hotline@localhost");
+    let mailer = stores::local_post(&data);
     let action_secret = stores::action_secret(&data)?;
     let shells = page_shells(root);
     let origin = format!("http://{addr}");
@@ -55,9 +55,10 @@ pub fn router(root: &Path, addr: SocketAddr, limit: RateLimit) -> anyhow::Result
         shells,
     };
     println!(
-        "Intake API on {origin}/api: cases in {}, mail in {}",
+        "Intake API on {origin}/api: cases in {}, mail in {}, texts in {}",
         data.cases().display(),
-        outbox.display()
+        outbox.display(),
+        data.texts().display()
     );
     // The reminder loop: remind's run_once every minute.
     super::reminder::spawn(

@@ -3,12 +3,11 @@
 //! so it never holds up the site.
 
 use crate::cmd::remind::print_report;
-use crate::stores::DataDir;
 use crate::stores::runtime;
+use crate::stores::{DataDir, local_post};
 use casestore::sqlite::SqliteStore;
 use casework::Rulebook;
 use chrono::Utc;
-use mail::OutboxMailer;
 use std::sync::Arc;
 
 /// Starts the loop; `data` is the project's `.hotline/` folder.
@@ -30,11 +29,12 @@ pub fn spawn(
                 return;
             }
         };
-        let mailer = OutboxMailer::new(data.outbox(), "hotline@localhost");
+        let mailer = local_post(&data);
         let options = remind::Options::new(public_base_url, action_secret);
         println!(
-            "Reminder loop: every minute, mail into {}",
-            data.outbox().display()
+            "Reminder loop: every minute, mail into {}, texts into {}",
+            data.outbox().display(),
+            data.texts().display()
         );
         rt.block_on(async {
             loop {
