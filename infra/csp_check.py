@@ -37,7 +37,7 @@ for path in sorted(crate_src.rglob("*.rs")):
         digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode()
         found[f"'sha256-{digest}'"] = path.relative_to(here.parent).as_posix()
 
-policy = re.search(r"ContentSecurityPolicy: \"([^\"]*)\"", template.read_text(encoding="utf-8"))
+policy = re.search(r"ContentSecurityPolicy: (?:!Sub )?\"([^\"]*)\"", template.read_text(encoding="utf-8"))
 if not policy:
     sys.exit("csp_check: no ContentSecurityPolicy found in template.yaml")
 style_src = re.search(r"style-src ([^;]*)", policy.group(1))

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """The security headers CloudFront adds (infra/template.yaml, the response
 headers policy) must be the set the code sends itself
-(functions/intake/src/headers.rs), and the HTTP API must be reachable only
+(functions/intake/src/headers.rs) — in production its Content-Security-Policy
+also lets pages connect to the evidence bucket's regional origin, the
+code's EVIDENCE_ORIGIN filled in with the stack's bucket and region, and to
+nothing else — and the HTTP API must be reachable only
 through CloudFront: its default execute-api endpoint disabled, no output
 or origin naming an execute-api address, and every cache behaviour using
 the policy. Prints each difference and exits 1 when there is one.
@@ -42,7 +45,7 @@ def code_values(text):
 def problems(template_text, code_text):
     out = []
     consts = code_values(code_text)
-    for name in ["CONTENT_SECURITY_POLICY", "STRICT_TRANSPORT_SECURITY", "REFERRER_POLICY",
+    for name in ["CONTENT_SECURITY_POLICY", "EVIDENCE_ORIGIN", "STRICT_TRANSPORT_SECURITY", "REFERRER_POLICY",
                  "FRAME_OPTIONS", "CONTENT_TYPE_OPTIONS"]:
         if name not in consts:
             out.append(f"headers.rs has no {name}")
@@ -55,8 +58,17 @@ def problems(template_text, code_text):
         return [f"want one ResponseHeadersPolicy, found {len(policies)}"]
     sec = policies[0]["Properties"]["ResponseHeadersPolicyConfig"].get("SecurityHeadersConfig", {})
     csp = sec.get("ContentSecurityPolicy", {}).get("ContentSecurityPolicy")
-    if csp != consts["CONTENT_SECURITY_POLICY"]:
-        out.append(f"Content-Security-Policy differs:\n  template: {csp}\n  code:     {consts['CONTENT_SECURITY_POLICY']}")
+    # The template names the bucket by reference (!Sub), as the code's
+    # content_security_policy_with does by value.
+    buckets = [n for n, r in res.items() if r.get("Type") == "AWS::S3::Bucket" and "Evidence" in n]
+    if len(buckets) != 1:
+        out.append(f"want one evidence bucket (AWS::S3::Bucket named *Evidence*), found {buckets}")
+    else:
+        origin = consts["EVIDENCE_ORIGIN"].replace("{bucket}", "${" + buckets[0] + "}").replace("{region}", "${AWS::Region}")
+        want = consts["CONTENT_SECURITY_POLICY"].replace("connect-src 'self'", f"connect-src 'self' {origin}", 1)
+        got = csp.get("Sub") if isinstance(csp, dict) else csp
+        if got != want:
+            out.append(f"Content-Security-Policy differs:\n  template: {got}\n  want:     {want}")
     hsts = sec.get("StrictTransportSecurity", {})
     want = f"max-age={hsts.get('AccessControlMaxAgeSec')}"
     if hsts.get("IncludeSubdomains"):
@@ -96,6 +108,9 @@ def problems(template_text, code_text):
 def self_test(template_text, code_text):
     mutations = [
         ("frame option", lambda t, c: (t.replace("FrameOption: DENY", "FrameOption: SAMEORIGIN"), c)),
+        ("any bucket", lambda t, c: (t.replace("https://${EvidenceBucket}.s3.", "https://*.s3.", 1), c)),
+        ("global endpoint", lambda t, c: (t.replace(".s3.${AWS::Region}.amazonaws.com;", ".s3.amazonaws.com;", 1), c)),
+        ("no bucket", lambda t, c: (t.replace(" https://${EvidenceBucket}.s3.${AWS::Region}.amazonaws.com;", ";", 1), c)),
         ("csp in code", lambda t, c: (t, c.replace("frame-ancestors 'none'", "frame-ancestors *"))),
         ("hsts", lambda t, c: (t.replace("AccessControlMaxAgeSec: 63072000", "AccessControlMaxAgeSec: 60"), c)),
         ("execute-api on", lambda t, c: (t.replace("DisableExecuteApiEndpoint: true", "DisableExecuteApiEndpoint: false"), c)),

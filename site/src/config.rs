@@ -1,5 +1,6 @@
-//! `content/site.toml`: the site's title, description, base URL and the
-//! addresses the form, the status lookup and the case page talk to. Unknown keys are errors.
+//! `content/site.toml`: the site's title, description, base URL, the
+//! addresses the form, the status lookup and the case page talk to, and
+//! where the form's script sends evidence files. Unknown keys are errors.
 
 use casework::diagnostic::{Severity, SourceFile};
 use casework::{Diagnostic, Lang};
@@ -16,6 +17,7 @@ const KEYS: &[&str] = &[
     "intake_url",
     "status_url",
     "case_page_url",
+    "evidence_upload",
 ];
 
 /// Text in both languages; English falls back to Chinese.
@@ -46,6 +48,23 @@ pub struct SiteConfig {
     pub status_url: String,
     /// The complainant's case page (tracking number and receipt code).
     pub case_page_url: String,
+    /// Where the form's script sends evidence files.
+    pub evidence_upload: EvidenceUpload,
+}
+
+/// Where the form's script sends evidence files. The form page carries it
+/// (`data-evidence-upload`); without JavaScript the form always posts
+/// multipart to `intake_url`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum EvidenceUpload {
+    /// With the fields, as one multipart post to `intake_url` (`hotline serve`).
+    #[default]
+    Api,
+    /// The fields as JSON, then each file straight to the evidence bucket
+    /// with the upload grants intake answers with (production: a Lambda
+    /// cannot take large bodies).
+    Bucket,
 }
 
 impl Default for SiteConfig {
@@ -57,6 +76,7 @@ impl Default for SiteConfig {
             intake_url: "/api/cases".into(),
             status_url: "/api/cases".into(),
             case_page_url: "/api/case".into(),
+            evidence_upload: EvidenceUpload::Api,
         }
     }
 }
@@ -108,6 +128,16 @@ pub fn parse(path: &Path, text: &str) -> Result<SiteConfig, Vec<Diagnostic>> {
                     )),
                 }
             }
+            "evidence_upload" => match value.get_ref().as_str() {
+                Some("api") => config.evidence_upload = EvidenceUpload::Api,
+                Some("bucket") => config.evidence_upload = EvidenceUpload::Bucket,
+                _ => errors.push(file.diagnostic(
+                    Severity::Error,
+                    at,
+                    "`evidence_upload` must be \"api\" or \"bucket\"",
+                    Some("evidence_upload = \"bucket\" where files go to the evidence bucket (production); \"api\" (the default) sends them with the form".into()),
+                )),
+            },
             _ => errors.push(file.diagnostic(
                 Severity::Error,
                 key.span().start,
@@ -197,6 +227,30 @@ mod tests {
         assert_eq!(c.title.get(Lang::En), "Hotline");
         assert_eq!(c.base_url, "https://example.org");
         assert_eq!(c.intake_url, "/api/cases");
+        assert_eq!(c.evidence_upload, EvidenceUpload::Api);
+    }
+
+    #[test]
+    fn evidence_upload_is_api_or_bucket() {
+        let with = |v: &str| {
+            parse(
+                Path::new("site.toml"),
+                &format!("title = {{ zh = \"热线\" }}\nevidence_upload = {v}\n"),
+            )
+        };
+        assert_eq!(
+            with("\"bucket\"").unwrap().evidence_upload,
+            EvidenceUpload::Bucket
+        );
+        assert_eq!(
+            with("\"api\"").unwrap().evidence_upload,
+            EvidenceUpload::Api
+        );
+        for wrong in ["\"s3\"", "true"] {
+            let errors = with(wrong).unwrap_err();
+            assert_eq!(errors.len(), 1, "{wrong}");
+            assert!(errors[0].message.contains("evidence_upload"), "{wrong}");
+        }
     }
 
     #[test]

@@ -10,6 +10,11 @@
 //! and `upgrade-insecure-requests` would send the preview's own files to
 //! an `https://` address that does not answer.
 //!
+//! In production the form's script posts evidence files straight to the
+//! evidence bucket, so there `connect-src` also names the bucket's regional
+//! origin, and only it ([`content_security_policy_with`]; the template
+//! builds the same origin from the stack's bucket).
+//!
 //! This module is the values and where they go, nothing else.
 
 use http::HeaderMap;
@@ -20,6 +25,20 @@ use http::header::{self, HeaderName, HeaderValue};
 /// look of the pages the API writes itself (`infra/csp_check.py` keeps the
 /// hash in step with the code).
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'sha256-oKsFriz1Sd8CNsoyCJKDtvXpxAnLC6EcAWflZ+c3yMs='; img-src 'self' data:; font-src 'self'; connect-src 'self'; worker-src 'self'; manifest-src 'self'; form-action 'self'; base-uri 'self'; frame-ancestors 'none'; upgrade-insecure-requests";
+
+/// The one origin besides its own a production page may connect to: the
+/// evidence bucket's regional endpoint (virtual-hosted, as
+/// `office::upload_grant` addresses it). `infra/headers_check.py` fills in
+/// the template's bucket name and region to check the two agree.
+pub const EVIDENCE_ORIGIN: &str = "https://{bucket}.s3.{region}.amazonaws.com";
+
+const CONNECT_SRC: &str = "connect-src 'self'";
+
+/// [`CONTENT_SECURITY_POLICY`] with `origin`, the evidence bucket's, added
+/// to `connect-src`.
+pub fn content_security_policy_with(origin: &str) -> String {
+    CONTENT_SECURITY_POLICY.replacen(CONNECT_SRC, &format!("{CONNECT_SRC} {origin}"), 1)
+}
 
 /// The CSP directive left off over plain HTTP.
 const UPGRADE: &str = "; upgrade-insecure-requests";
@@ -55,6 +74,19 @@ pub fn security_headers(https: bool) -> Vec<(HeaderName, &'static str)> {
         set.push((header::STRICT_TRANSPORT_SECURITY, STRICT_TRANSPORT_SECURITY));
     }
     set
+}
+
+/// Puts the set on `headers`, replacing any value already there; over
+/// plain HTTP it also takes away the HTTPS-only ones. With `evidence_origin`
+/// (production), pages may also connect to that origin.
+pub fn apply_with(headers: &mut HeaderMap, https: bool, evidence_origin: Option<&str>) {
+    if let Some(origin) = evidence_origin
+        && !headers.contains_key(header::CONTENT_SECURITY_POLICY)
+        && let Ok(value) = HeaderValue::from_str(&content_security_policy_with(origin))
+    {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    apply(headers, https);
 }
 
 /// Puts the set on `headers`, replacing any value already there; over
@@ -98,5 +130,35 @@ mod tests {
         apply(&mut map, false);
         assert_eq!(map.len(), 4);
         assert!(map.get(header::STRICT_TRANSPORT_SECURITY).is_none());
+    }
+
+    #[test]
+    fn the_evidence_bucket_is_the_one_other_origin_to_connect_to() {
+        let origin = EVIDENCE_ORIGIN
+            .replace("{bucket}", "hotline-evidence-1")
+            .replace("{region}", "ap-southeast-1");
+        let csp = content_security_policy_with(&origin);
+        assert!(
+            csp.contains(
+                "; connect-src 'self' https://hotline-evidence-1.s3.ap-southeast-1.amazonaws.com; "
+            ),
+            "{csp}"
+        );
+        assert_eq!(
+            csp.replacen(&format!(" {origin}"), "", 1),
+            CONTENT_SECURITY_POLICY,
+            "nothing else changes"
+        );
+        let mut map = HeaderMap::new();
+        apply_with(&mut map, true, Some(&origin));
+        assert_eq!(map[header::CONTENT_SECURITY_POLICY], csp.as_str());
+        // A response's own policy (a downloaded file's) still wins.
+        let mut own = HeaderMap::new();
+        own.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'"),
+        );
+        apply_with(&mut own, true, Some(&origin));
+        assert_eq!(own[header::CONTENT_SECURITY_POLICY], "default-src 'none'");
     }
 }

@@ -332,8 +332,16 @@ impl<S: Store, M: Mailer> Api<S, M> {
         };
         self.add_cors(origin.as_deref(), &mut response);
         // Behind CloudFront every answer is HTTPS; `hotline serve` puts the
-        // plain-HTTP set over it.
-        headers::apply(response.headers_mut(), true);
+        // plain-HTTP set over it. Pages may post files to the bucket.
+        let bucket_url = self
+            .evidence_bucket
+            .as_ref()
+            .map(|b| b.grants.bucket.post_url());
+        headers::apply_with(
+            response.headers_mut(),
+            true,
+            bucket_url.as_deref().and_then(origin_of),
+        );
         if head {
             *response.body_mut() = Bytes::new();
         }

@@ -87,6 +87,35 @@ async fn a_filed_case_is_answered_with_one_grant_per_file_it_may_take() {
 }
 
 #[tokio::test]
+async fn with_a_bucket_pages_may_connect_to_it_and_to_no_other_origin() {
+    let r = call(
+        &api().with_evidence_bucket(bucket()),
+        get("/cases/SL-0000-0000"),
+    )
+    .await;
+    let csp = header(&r, "content-security-policy");
+    let connect: Vec<&str> = csp
+        .split("; ")
+        .find_map(|d| d.strip_prefix("connect-src "))
+        .expect("connect-src")
+        .split(' ')
+        .collect();
+    assert_eq!(
+        connect,
+        [
+            "'self'",
+            "https://hotline-evidence.s3.ap-southeast-1.amazonaws.com"
+        ]
+    );
+    // Without one (hotline serve), only its own origin.
+    let r = call(&api(), get("/cases/SL-0000-0000")).await;
+    assert_eq!(
+        header(&r, "content-security-policy"),
+        crate::headers::CONTENT_SECURITY_POLICY
+    );
+}
+
+#[tokio::test]
 async fn a_departments_download_is_sent_on_to_a_short_lived_link_to_the_copy() {
     let api = api().with_evidence_bucket(bucket());
     let r = call(&api, post_json(&json_submission(None))).await;

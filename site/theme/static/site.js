@@ -11,7 +11,9 @@
     tracking: "受理编号", stage: "当前状态", received: "收到日期", department: "承办部门", deadlines: "办理时限",
     reply: "答复", closed: "办结日期", met: "（已按时完成）", by: "前",
     remove: "移除", tooMany: "最多可附 {n} 个文件。", tooLarge: "“{name}”超过 {size}。", total: "全部文件合计超过 {size}。",
-    badType: "“{name}”不是可接受的文件类型。", uploading: "上传进度", bytes: " 字节"
+    badType: "“{name}”不是可接受的文件类型。", uploading: "上传进度", bytes: " 字节",
+    filesFailed: "诉求已受理（受理编号 {t}），但以下文件未能上传：{names}。您填写的内容已保留：可再次提交以重新上传（不会重复受理），也可稍后在案件页面补充。",
+    toThanks: "查看受理编号和查询码"
   } : {
     required: "Please fill in this field.", email: "Please enter a valid e-mail address.", contact: "This type needs your name and a phone number or e-mail.",
     anonymous: "This type cannot be sent anonymously.", network: "The connection failed and nothing was sent. What you typed is kept: please try again later, or call the hotline.",
@@ -20,7 +22,9 @@
     tracking: "Tracking number", stage: "Stage", received: "Received", department: "Department", deadlines: "Time limits",
     reply: "Reply", closed: "Closed", met: " (met)", by: "by ",
     remove: "Remove", tooMany: "At most {n} files can be attached.", tooLarge: "“{name}” is larger than {size}.", total: "The files together are larger than {size}.",
-    badType: "“{name}” is not a kind of file we take.", uploading: "Upload progress", bytes: " bytes"
+    badType: "“{name}” is not a kind of file we take.", uploading: "Upload progress", bytes: " bytes",
+    filesFailed: "Your case was filed (tracking number {t}), but these files could not be sent: {names}. What you typed is kept: send again to retry them (the case is not filed twice), or add them later from the case page.",
+    toThanks: "See the tracking number and receipt code"
   };
 
   function key() {
@@ -120,6 +124,36 @@
       // The same file chosen twice is listed once.
       set(kept.filter(function (k) { return !added.some(function (a) { return a.name === k.name && a.size === k.size && a.lastModified === k.lastModified; }); }).concat(added));
     });
+    return set;
+  }
+
+  // The media type of a file from its first bytes (never its name); "" for
+  // anything else. The office checks the whole file again when it arrives.
+  var MAGIC = { "image/jpeg": [0xff, 0xd8, 0xff], "image/png": [0x89, 0x50, 0x4e, 0x47], "application/pdf": [0x25, 0x50, 0x44, 0x46] };
+  function sniff(f) {
+    return f.slice(0, 4).arrayBuffer().then(function (buf) {
+      var b = new Uint8Array(buf);
+      return Object.keys(MAGIC).filter(function (t) { return MAGIC[t].every(function (x, i) { return b[i] === x; }); })[0] || "";
+    });
+  }
+
+  // One file to the bucket with its grant: the shared fields, then its
+  // type's (Content-Type, policy, signature), the file last as S3 requires.
+  // Resolves true when S3 took it.
+  function toBucket(grant, f, type, bar) {
+    return new Promise(function (resolve) {
+      var body = new FormData(), own = grant && grant.types && grant.types[type];
+      if (!own) return resolve(false);
+      [grant.fields, own].forEach(function (set) { Object.keys(set).forEach(function (k) { body.append(k, set[k]); }); });
+      // Its own name stays home: a file name can name the sender.
+      body.append("file", f, "file");
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", grant.url);
+      xhr.upload.onprogress = function (e) { if (e.lengthComputable) { bar.max = e.total; bar.value = e.loaded; } };
+      xhr.onload = function () { resolve(xhr.status >= 200 && xhr.status < 300); };
+      xhr.onerror = xhr.onabort = xhr.ontimeout = function () { resolve(false); };
+      xhr.send(body);
+    });
   }
 
   function status(form, message, isError) {
@@ -165,9 +199,10 @@
     // One key per complaint: a retry after a network failure reuses it, so the office gets one case.
     try { idem.value = sessionStorage.getItem(keyStore) || ""; } catch (e) { /* disabled */ }
     if (!idem.value) idem.value = key();
-    var evidence = form.querySelector("[data-evidence]"), progress = null;
+    var evidence = form.querySelector("[data-evidence]"), progress = null, setFiles = null;
+    var bucket = form.getAttribute("data-evidence-upload") === "bucket";
     if (evidence) {
-      evidenceList(evidence);
+      setFiles = evidenceList(evidence);
       progress = document.createElement("progress");
       progress.hidden = true; progress.setAttribute("aria-label", text.uploading);
       evidence.parentNode.appendChild(progress);
@@ -180,9 +215,24 @@
       if (!validate(form)) return;
       save();
       var button = form.querySelector("button[type=submit]");
+      var chosen = evidence ? Array.prototype.slice.call(evidence.files) : [];
       button.disabled = true; status(form, text.sending, false);
+      if (!bucket || !chosen.length) return send(null, []);
+      // To the bucket: a file that is not what it says is refused before anything is sent.
+      Promise.all(chosen.map(sniff)).then(function (types) {
+        var bad = chosen.filter(function (_, i) { return !types[i]; })[0];
+        if (!bad) return send(types, chosen);
+        button.disabled = false; status(form, "", false);
+        setError(evidence, text.badType.replace("{name}", bad.name)); evidence.focus();
+      });
+    });
+
+    // The case as JSON (`types` given: the files go to the bucket after it
+    // is filed) or, with files for the API, as one multipart post.
+    function send(types, chosen) {
+      var button = form.querySelector("button[type=submit]");
       // JSON gets field-level errors back; the plain form post is the no-JS path.
-      var data = {}, files = evidence && evidence.files.length ? evidence : null;
+      var data = {}, files = !types && evidence && evidence.files.length ? evidence : null;
       new FormData(form).forEach(function (v, k) { if (typeof v === "string" && v !== "") data[k] = v; });
       if ("anonymous" in data) data.anonymous = true;
       var sent;
@@ -218,16 +268,43 @@
             status(form, (errors[0] && errors[0].field === "form" && errors[0].message) || body.message || (res.status >= 500 ? text.down : text.server), true);
             return;
           }
-          localStorage.removeItem(store);
-          try { sessionStorage.removeItem(keyStore); } catch (e) { /* disabled */ }
           var tracking = body.tracking_number || body.tracking || "";
           // The code never goes into a URL: the thank-you page reads it from this tab's storage.
           if (body.receipt_code) { try { sessionStorage.setItem("hotline-receipt:" + tracking, body.receipt_code); } catch (e) { /* disabled */ } }
-          location.href = body.redirect || (form.getAttribute("data-thanks") || (zh ? "/thanks/" : "/en/thanks/")) + "?tracking=" + encodeURIComponent(tracking);
+          var thanks = body.redirect || (form.getAttribute("data-thanks") || (zh ? "/thanks/" : "/en/thanks/")) + "?tracking=" + encodeURIComponent(tracking);
+          return upload(body.uploads || [], types || [], chosen).then(function (failed) {
+            if (!failed.length) {
+              localStorage.removeItem(store);
+              try { sessionStorage.removeItem(keyStore); } catch (e) { /* disabled */ }
+              location.href = thanks;
+              return;
+            }
+            // The case is filed; the typed fields, the key (a retry is a replay that gets new grants) and the files not sent stay.
+            setFiles(failed);
+            status(form, text.filesFailed.replace("{t}", tracking).replace("{names}", failed.map(function (f) { return "“" + f.name + "”"; }).join(zh ? "、" : ", ")), true);
+            var a = document.createElement("a");
+            a.href = thanks; a.textContent = text.toThanks;
+            form.querySelector(".form-status").append(" ", a);
+          });
         })
         .catch(function () { status(form, text.network, true); })
         .then(function () { button.disabled = false; if (progress) progress.hidden = true; });
-    });
+    }
+
+    // Each file with the next grant, one at a time, each with its own
+    // progress bar; resolves with the files S3 did not take.
+    function upload(grants, types, chosen) {
+      var failed = [], box = document.createElement("div");
+      if (chosen.length) evidence.parentNode.appendChild(box);
+      return chosen.reduce(function (done, f, i) {
+        return done.then(function () {
+          var bar = document.createElement("progress");
+          bar.setAttribute("aria-label", text.uploading + " " + f.name);
+          box.appendChild(bar);
+          return toBucket(grants[i], f, types[i], bar).then(function (ok) { if (!ok) failed.push(f); });
+        });
+      }, Promise.resolve()).then(function () { box.remove(); return failed; });
+    }
   }
 
   var lookup = document.querySelector("[data-status-form]");
