@@ -35,7 +35,6 @@ fn multipart(files: &[(&str, &str, &[u8])], json: bool) -> Request<Bytes> {
 }
 
 fn multipart_as(case_type: &str, files: &[(&str, &str, &[u8])], json: bool) -> Request<Bytes> {
-    let mut body = Vec::new();
     let fields = [
         ("case_type", case_type),
         ("category", "water-supply"),
@@ -45,6 +44,21 @@ fn multipart_as(case_type: &str, files: &[(&str, &str, &[u8])], json: bool) -> R
         ("description", DESCRIPTION),
         ("language", "zh"),
     ];
+    let body = multipart_body(&fields, files);
+    let mut req = post(
+        &format!("multipart/form-data; boundary={BOUNDARY}"),
+        Bytes::from(body),
+    );
+    if json {
+        req.headers_mut()
+            .insert(http::header::ACCEPT, "application/json".parse().unwrap());
+    }
+    req
+}
+
+/// A multipart body: the text `fields`, then each file as an `evidence` part.
+fn multipart_body(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
     for (name, value) in fields {
         body.extend_from_slice(
             format!(
@@ -64,15 +78,7 @@ fn multipart_as(case_type: &str, files: &[(&str, &str, &[u8])], json: bool) -> R
         body.extend_from_slice(b"\r\n");
     }
     body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    let mut req = post(
-        &format!("multipart/form-data; boundary={BOUNDARY}"),
-        Bytes::from(body),
-    );
-    if json {
-        req.headers_mut()
-            .insert(http::header::ACCEPT, "application/json".parse().unwrap());
-    }
-    req
+    body
 }
 
 fn evidence_link(tracking: &str, department: &str, number: u32) -> String {
@@ -317,26 +323,7 @@ async fn a_reporters_pdf_reaches_the_department_without_its_author() {
 
 /// The case page's form with files, as a browser sends it.
 fn case_page_post(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> Request<Bytes> {
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!(
-                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .as_bytes(),
-        );
-    }
-    for (file, content_type, bytes) in files {
-        body.extend_from_slice(
-            format!(
-                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"evidence\"; filename=\"{file}\"\r\nContent-Type: {content_type}\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    let body = multipart_body(fields, files);
     let mut req = post(
         &format!("multipart/form-data; boundary={BOUNDARY}"),
         Bytes::from(body),
