@@ -62,6 +62,7 @@ pub const PATHS: &[&str] = &[
     "evidence.max_total_size",
     "evidence.types",
     "evidence.max_megapixels",
+    "text_messages.hours",
 ];
 
 /// The escape for worked examples: `{{ example: … }}`.
@@ -603,6 +604,21 @@ pub fn resolve(rules: &Rulebook, path: &str, lang: Lang) -> Result<Value, RefErr
                 )),
             }
         }
+        // The hours texts go out in; a page that names them promises texts,
+        // so without the section the reference is an error, not a blank.
+        ["text_messages", "hours"] => {
+            let Some(t) = &rules.text_messages else {
+                return Err(error(
+                    "the rulebook sends no text messages: it has no `[text_messages]` section",
+                    "add `[text_messages]` to content/rules.toml (see the comments there), or take out what the page says about texts",
+                ));
+            };
+            text(format!(
+                "{}–{}",
+                t.send_from.format("%H:%M"),
+                t.send_until.format("%H:%M")
+            ))
+        }
         _ => Err(error(
             format!("`{path}` is not a rule the pages can refer to"),
             every_path(),
@@ -875,6 +891,29 @@ mod tests {
             expand_markdown(&rules(), "{{ evidence.max_size }}", &[], Lang::Zh).unwrap_err();
         assert!(
             errors[0].error.hint.contains("`evidence.max_file_size`"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn text_hours_come_from_the_rulebook_and_need_its_section() {
+        let rules = rules();
+        let t = rules.text_messages.clone().expect("the sample sends texts");
+        let hours = format!(
+            "{}–{}",
+            t.send_from.format("%H:%M"),
+            t.send_until.format("%H:%M")
+        );
+        assert_eq!(
+            expand_markdown(&rules, "{{ text_messages.hours }}", &[], Lang::En).unwrap(),
+            escape_markdown(&hours)
+        );
+        let mut without = rules.clone();
+        without.text_messages = None;
+        let errors =
+            expand_markdown(&without, "短信 {{ text_messages.hours }}", &[], Lang::Zh).unwrap_err();
+        assert!(
+            errors[0].error.message.contains("no `[text_messages]`"),
             "{errors:?}"
         );
     }

@@ -474,9 +474,6 @@ fn no_page_promises_what_nothing_does() {
         }
         let text = text_of(&String::from_utf8_lossy(bytes));
         for promise in [
-            "短信",
-            "text message",
-            "SMS",
             "经中心批准",
             "centre approves",
             "centre's approval",
