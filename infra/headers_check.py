@@ -2,7 +2,7 @@
 """The security headers CloudFront adds (infra/template.yaml, the response
 headers policy) must be the set the code sends itself
 (functions/intake/src/headers.rs) — in production its Content-Security-Policy
-also lets pages connect to the evidence bucket's regional origin, the
+also lets pages connect and post forms to the evidence bucket's regional origin, the
 code's EVIDENCE_ORIGIN filled in with the stack's bucket and region, and to
 nothing else — and the HTTP API must be reachable only
 through CloudFront: its default execute-api endpoint disabled, no output
@@ -65,7 +65,9 @@ def problems(template_text, code_text):
         out.append(f"want one evidence bucket (AWS::S3::Bucket named *Evidence*), found {buckets}")
     else:
         origin = consts["EVIDENCE_ORIGIN"].replace("{bucket}", "${" + buckets[0] + "}").replace("{region}", "${AWS::Region}")
-        want = consts["CONTENT_SECURITY_POLICY"].replace("connect-src 'self'", f"connect-src 'self' {origin}", 1)
+        want = (consts["CONTENT_SECURITY_POLICY"]
+                .replace("connect-src 'self'", f"connect-src 'self' {origin}", 1)
+                .replace("form-action 'self'", f"form-action 'self' {origin}", 1))
         got = csp.get("Sub") if isinstance(csp, dict) else csp
         if got != want:
             out.append(f"Content-Security-Policy differs:\n  template: {got}\n  want:     {want}")

@@ -599,7 +599,9 @@ impl<S: Store, M: Mailer> Api<S, M> {
             // In production files go straight to the evidence bucket: a
             // form per kind of file, which works without JavaScript.
             if self.evidence_files.is_none()
-                && let Some(grants) = self.upload_grants(case, now).await
+                && let Some(grants) = self
+                    .upload_grants(case, crate::uploads::Uploader::Form, now)
+                    .await
             {
                 page.push_str(&crate::page::bucket_upload_forms(&grants, lang));
             }

@@ -11,9 +11,11 @@
 //! an `https://` address that does not answer.
 //!
 //! In production the form's script posts evidence files straight to the
-//! evidence bucket, so there `connect-src` also names the bucket's regional
-//! origin, and only it ([`content_security_policy_with`]; the template
-//! builds the same origin from the stack's bucket).
+//! evidence bucket, and without a script the receipt and case pages' file
+//! forms post there too, so there `connect-src` and `form-action` also name
+//! the bucket's regional origin, and only it
+//! ([`content_security_policy_with`]; the template builds the same origin
+//! from the stack's bucket).
 //!
 //! This module is the values and where they go, nothing else.
 
@@ -33,11 +35,15 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 pub const EVIDENCE_ORIGIN: &str = "https://{bucket}.s3.{region}.amazonaws.com";
 
 const CONNECT_SRC: &str = "connect-src 'self'";
+const FORM_ACTION: &str = "form-action 'self'";
 
 /// [`CONTENT_SECURITY_POLICY`] with `origin`, the evidence bucket's, added
-/// to `connect-src`.
+/// to `connect-src` (the script's uploads) and `form-action` (the no-JS
+/// file forms).
 pub fn content_security_policy_with(origin: &str) -> String {
-    CONTENT_SECURITY_POLICY.replacen(CONNECT_SRC, &format!("{CONNECT_SRC} {origin}"), 1)
+    CONTENT_SECURITY_POLICY
+        .replacen(CONNECT_SRC, &format!("{CONNECT_SRC} {origin}"), 1)
+        .replacen(FORM_ACTION, &format!("{FORM_ACTION} {origin}"), 1)
 }
 
 /// The CSP directive left off over plain HTTP.
@@ -144,8 +150,14 @@ mod tests {
             ),
             "{csp}"
         );
+        assert!(
+            csp.contains(
+                "; form-action 'self' https://hotline-evidence-1.s3.ap-southeast-1.amazonaws.com; "
+            ),
+            "{csp}"
+        );
         assert_eq!(
-            csp.replacen(&format!(" {origin}"), "", 1),
+            csp.replace(&format!(" {origin}"), ""),
             CONTENT_SECURITY_POLICY,
             "nothing else changes"
         );

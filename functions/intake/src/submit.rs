@@ -158,7 +158,11 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 tracing::info!(tracking = %tracking, case_type = %opened.case.case_type, "case received");
                 let notifications = self.hold_back_acknowledgment(opened, now).await;
                 self.deliver(&notifications, now).await;
-                let uploads = self.upload_grants(&opened.case, now).await;
+                let sender = match mode {
+                    Mode::Form(_) => crate::uploads::Uploader::Form,
+                    _ => crate::uploads::Uploader::Script,
+                };
+                let uploads = self.upload_grants(&opened.case, sender, now).await;
                 (status::deadlines(&opened.case, rules, *lang), uploads)
             }
             Filed::Replayed(_) => {
@@ -169,7 +173,8 @@ impl<S: Store, M: Mailer> Api<S, M> {
                     _ => match self.store.case(&tracking).await {
                         Ok(Some(record)) => (
                             status::deadlines(&record.case, rules, *lang),
-                            self.upload_grants(&record.case, now).await,
+                            self.upload_grants(&record.case, crate::uploads::Uploader::Script, now)
+                                .await,
                         ),
                         Ok(None) => return Err(Failure::Internal),
                         Err(e) => return Err(store_failure(&e)),

@@ -56,6 +56,15 @@ pub struct EvidenceBucket {
     pub credentials: Arc<dyn CredentialSource>,
 }
 
+/// What posts the files a grant is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Uploader {
+    /// The form's script, which reads S3's answer itself.
+    Script,
+    /// A form without script: S3 sends the browser on to the redirect.
+    Form,
+}
+
 impl<S: Store, M: Mailer> Api<S, M> {
     /// Grants uploads to, and sends downloads on to, `bucket`.
     pub fn with_evidence_bucket(mut self, bucket: EvidenceBucket) -> Self {
@@ -66,8 +75,15 @@ impl<S: Store, M: Mailer> Api<S, M> {
     /// Upload grants for an open case, as many as it may still take:
     /// `None` without a bucket or where the rulebook takes no files. A
     /// failure to get credentials is logged and answered with no grants:
-    /// the case is filed either way.
-    pub async fn upload_grants(&self, case: &Case, now: DateTime<Utc>) -> Option<Vec<Grant>> {
+    /// the case is filed either way. Only a form's grants carry the
+    /// redirect: the script reads S3's own 204, and an upload that S3
+    /// answered by sending the script elsewhere would look failed to it.
+    pub async fn upload_grants(
+        &self,
+        case: &Case,
+        sender: Uploader,
+        now: DateTime<Utc>,
+    ) -> Option<Vec<Grant>> {
         let bucket = self.evidence_bucket.as_ref()?;
         let config = self.config();
         let rules = config.rules.evidence.as_ref()?;
@@ -82,8 +98,15 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 return Some(Vec::new());
             }
         };
+        let settings = match sender {
+            Uploader::Form => bucket.grants.clone(),
+            Uploader::Script => upload_grant::GrantSettings {
+                redirect: None,
+                ..bucket.grants.clone()
+            },
+        };
         Some(upload_grant::upload_grants(
-            &bucket.grants,
+            &settings,
             &credentials,
             rules,
             &case.tracking,

@@ -107,6 +107,14 @@ async fn with_a_bucket_pages_may_connect_to_it_and_to_no_other_origin() {
             "https://hotline-evidence.s3.ap-southeast-1.amazonaws.com"
         ]
     );
+    // The receipt and case pages' file forms post there without script.
+    let form_action: Vec<&str> = csp
+        .split("; ")
+        .find_map(|d| d.strip_prefix("form-action "))
+        .expect("form-action")
+        .split(' ')
+        .collect();
+    assert_eq!(form_action, connect);
     // Without one (hotline serve), only its own origin.
     let r = call(&api(), get("/cases/SL-0000-0000")).await;
     assert_eq!(
@@ -229,4 +237,37 @@ async fn without_javascript_files_go_to_the_bucket_from_the_receipt_page_and_the
     assert_eq!(bucket_forms(&case_page).len(), kinds, "{case_page}");
     // Its message form stays url-encoded: no file goes through the API.
     assert!(!case_page.contains("name=\"evidence\""));
+}
+
+#[tokio::test]
+async fn only_a_forms_grants_send_the_browser_on_after_the_upload() {
+    let mut with_redirect = bucket();
+    with_redirect.grants.redirect = Some("https://site.example/thanks/?files=sent".into());
+    let api = api().with_evidence_bucket(with_redirect);
+    // The script reads S3's own 204: a redirect would look like a failure.
+    let r = call(&api, post_json(&json_submission(Some("grant-key-0002")))).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", text(&r));
+    let uploads = json(&r)["uploads"].as_array().expect("uploads").clone();
+    assert!(!uploads.is_empty());
+    for grant in &uploads {
+        assert!(
+            grant["fields"].get("success_action_redirect").is_none(),
+            "{grant}"
+        );
+    }
+    // Without script, S3 must send the browser back to the site.
+    let r = call(
+        &api,
+        post("application/x-www-form-urlencoded", form_submission()),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    let forms = bucket_forms(&text(&r));
+    assert!(!forms.is_empty());
+    for (names, _) in &forms {
+        assert!(
+            names.iter().any(|n| n == "success_action_redirect"),
+            "{names:?}"
+        );
+    }
 }
