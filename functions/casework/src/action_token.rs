@@ -15,7 +15,7 @@
 //! refuses a second close. Pure: the clock is handed in.
 
 use crate::lifecycle::{Case, Satisfaction};
-use crate::links::ActionLinks;
+use crate::links::{ActionLinks, ExtensionLinks, OfficeLinks};
 use crate::rules::DepartmentId;
 use crate::tracking::TrackingNumber;
 use base64::Engine as _;
@@ -123,6 +123,14 @@ pub enum Action {
     /// The complainant's case page, opened with the receipt code: a short
     /// session, so its forms need not carry the code itself.
     CasePage,
+    /// The office routes a case sent back to another department (the link
+    /// names one in its `to` parameter; the office may pick any).
+    Reroute,
+    /// The office reviews a send-back and gives the case back to the same
+    /// department, with a note.
+    HandBack,
+    /// The rulebook's approver grants or refuses a request to extend.
+    DecideExtension,
 }
 
 impl Action {
@@ -138,6 +146,10 @@ impl Action {
         Action::Reject,
     ];
 
+    /// The office's actions (and the approver's), signed for the office's
+    /// own department or the approver.
+    pub const OFFICE: [Action; 3] = [Action::Reroute, Action::HandBack, Action::DecideExtension];
+
     /// The action's name in paths and in the signed text.
     pub fn slug(self) -> &'static str {
         match self {
@@ -152,12 +164,16 @@ impl Action {
             Action::Evidence => "evidence",
             Action::Ask => "ask",
             Action::CasePage => "case",
+            Action::Reroute => "reroute",
+            Action::HandBack => "hand-back",
+            Action::DecideExtension => "decide-extension",
         }
     }
 
     pub fn from_slug(slug: &str) -> Option<Action> {
         Action::DEPARTMENT
             .into_iter()
+            .chain(Action::OFFICE)
             .chain([Action::Survey, Action::Evidence, Action::CasePage])
             .find(|a| a.slug() == slug)
     }
@@ -394,6 +410,57 @@ pub fn department_links(
         reject: link(Action::Reject),
         raise_severity: link(Action::RaiseSeverity),
         evidence: evidence_links(secret, base_url, case, &holder, expires_at),
+    }
+}
+
+/// The office's links on `case`, sent back by its department: one re-route
+/// link per department in `to` (each pre-selects it on the page), and one
+/// to hand the case back to the department that sent it. Signed for the
+/// office's own department, valid until `expires_at`.
+pub fn office_links(
+    secret: &ActionSecret,
+    base_url: &str,
+    case: &Case,
+    office: &DepartmentId,
+    to: &[DepartmentId],
+    expires_at: DateTime<Utc>,
+) -> OfficeLinks {
+    let holder = Holder::Department(office.clone());
+    let link = |action| {
+        let token = ActionToken::sign(secret, &case.tracking, &holder, action, expires_at);
+        action_url(base_url, &case.tracking, action, &token)
+    };
+    let reroute = link(Action::Reroute);
+    OfficeLinks {
+        reroute: to
+            .iter()
+            .map(|d| (d.clone(), format!("{reroute}&to={d}")))
+            .collect(),
+        hand_back: Some(link(Action::HandBack)),
+    }
+}
+
+/// The approver's two links on a request to extend `case`: the decision
+/// page with "approve" or "refuse" chosen. Signed for `approver`.
+pub fn extension_links(
+    secret: &ActionSecret,
+    base_url: &str,
+    case: &Case,
+    approver: &DepartmentId,
+    expires_at: DateTime<Utc>,
+) -> ExtensionLinks {
+    let holder = Holder::Department(approver.clone());
+    let token = ActionToken::sign(
+        secret,
+        &case.tracking,
+        &holder,
+        Action::DecideExtension,
+        expires_at,
+    );
+    let page = action_url(base_url, &case.tracking, Action::DecideExtension, &token);
+    ExtensionLinks {
+        approve: format!("{page}&decision=approve"),
+        refuse: format!("{page}&decision=refuse"),
     }
 }
 

@@ -106,6 +106,7 @@ pub fn entries(case: &Case, rules: &Rulebook, lang: Lang) -> Vec<Entry> {
             ActionKind::Forward
             | ActionKind::SendBack
             | ActionKind::Reroute
+            | ActionKind::HandBack
             | ActionKind::RequestExtension
             | ActionKind::RefuseExtension
             | ActionKind::RaiseSeverity

@@ -17,6 +17,7 @@
 //! | accept | received | accepted | staff |
 //! | send back | received, accepted | sent back | the assigned department |
 //! | re-route | sent back | received | the office |
+//! | hand back (with a note) | sent back | received, same department | the office |
 //! | reject | any but closed, rejected | rejected | staff |
 //! | reply | accepted | replied | staff |
 //! | extend | accepted, replied | (same) | staff |
@@ -177,6 +178,9 @@ pub enum ActionKind {
     Accept,
     SendBack,
     Reroute,
+    /// The office gave a sent-back case back to its department (the note
+    /// says why it is theirs).
+    HandBack,
     Reject,
     Reply,
     Extend,
@@ -221,6 +225,7 @@ impl fmt::Display for ActionKind {
             ActionKind::Accept => "accept",
             ActionKind::SendBack => "send back",
             ActionKind::Reroute => "re-route",
+            ActionKind::HandBack => "hand back",
             ActionKind::Reject => "reject",
             ActionKind::Reply => "reply to",
             ActionKind::Extend => "extend",
@@ -375,6 +380,11 @@ pub enum Command {
     Reroute {
         department: DepartmentId,
     },
+    /// The office reviewed a send-back and gives the case back to the
+    /// same department, saying why it is theirs (the note, required).
+    HandBack {
+        note: String,
+    },
     Reject {
         reason: String,
     },
@@ -431,6 +441,7 @@ impl Command {
             Command::Accept => ActionKind::Accept,
             Command::SendBack { .. } => ActionKind::SendBack,
             Command::Reroute { .. } => ActionKind::Reroute,
+            Command::HandBack { .. } => ActionKind::HandBack,
             Command::Reject { .. } => ActionKind::Reject,
             Command::Reply { .. } => ActionKind::Reply,
             Command::Extend { .. } => ActionKind::Extend,
@@ -664,6 +675,15 @@ impl Case {
         self.last_event(ActionKind::SendBack)
     }
 
+    /// Why the department last sent the case back, if it did.
+    pub fn sent_back_reason(&self) -> Option<&str> {
+        self.events
+            .iter()
+            .rev()
+            .find(|e| e.action == ActionKind::SendBack)
+            .and_then(|e| e.note.as_deref())
+    }
+
     pub(crate) fn last_event(&self, action: ActionKind) -> Option<DateTime<Utc>> {
         self.events
             .iter()
@@ -691,6 +711,32 @@ fn new_deadline(
             met_at: None,
             complainants_date: None,
         })
+}
+
+/// A sent-back case goes (back) to `department`: received again, with its
+/// own full time to take the case on; the complainant's reply and
+/// completion clocks keep running.
+fn route_to(
+    next: &mut Case,
+    rules: &Rulebook,
+    type_rules: &CaseType,
+    department: DepartmentId,
+    at: DateTime<Utc>,
+) {
+    next.department = department;
+    next.escalation_level = next
+        .escalation_level
+        .min(office_level(rules, &next.department));
+    next.state = CaseState::Received;
+    let severity = rules.severity(next.severity.as_str());
+    for kind in [DeadlineKind::Forward, DeadlineKind::Accept] {
+        next.deadlines.retain(|d| d.kind != kind);
+        if let Some(d) = new_deadline(rules, type_rules, severity, kind, at) {
+            next.put_deadline(d);
+        }
+    }
+    next.forget_notices(&[DeadlineKind::Forward, DeadlineKind::Accept]);
+    next.sent.remove(&Notice::RerouteOverdue);
 }
 
 /// The escalation level that is the complaint office for `department`.
@@ -784,22 +830,18 @@ pub fn apply(
                 return Err(LifecycleError::UnknownDepartment(department));
             }
             note = Some(format!("from `{}` to `{department}`", case.department));
-            next.department = department;
-            next.escalation_level = next
-                .escalation_level
-                .min(office_level(rules, &next.department));
-            next.state = Received;
-            // The new department gets its own full time to take the case on;
-            // the complainant's reply and completion clocks keep running.
-            let severity = rules.severity(case.severity.as_str());
-            for kind in [DeadlineKind::Forward, DeadlineKind::Accept] {
-                next.deadlines.retain(|d| d.kind != kind);
-                if let Some(d) = new_deadline(rules, type_rules, severity, kind, at) {
-                    next.put_deadline(d);
-                }
+            route_to(&mut next, rules, type_rules, department, at);
+        }
+        Command::HandBack { note: said } => {
+            if actor != Actor::Office {
+                return Err(not_allowed());
             }
-            next.forget_notices(&[DeadlineKind::Forward, DeadlineKind::Accept]);
-            next.sent.remove(&Notice::RerouteOverdue);
+            if from != SentBack {
+                return Err(illegal());
+            }
+            note = Some(required(said, LifecycleError::ReasonRequired)?);
+            let department = case.department.clone();
+            route_to(&mut next, rules, type_rules, department, at);
         }
         Command::Reject { reason } => {
             if !is_staff {
@@ -1044,6 +1086,7 @@ fn ends_wait(action: ActionKind) -> bool {
             | ActionKind::Close
             | ActionKind::SendBack
             | ActionKind::Reroute
+            | ActionKind::HandBack
             | ActionKind::Reject
             | ActionKind::Reopen
             | ActionKind::CloseUnanswered
@@ -1109,6 +1152,12 @@ fn end_wait(case: &mut Case, rules: &Rulebook, at: DateTime<Utc>) {
         from: state,
         to: state,
     });
+}
+
+/// Who decides on a request to extend `case`: the rulebook's approver
+/// (`None`: the department extends its own cases).
+pub fn extension_approver<'r>(rules: &'r Rulebook, _case: &Case) -> Option<&'r DepartmentId> {
+    rules.extensions.approver.as_ref()
 }
 
 /// What "extend" means for `actor` on `case`: the extension itself, or,
@@ -1658,6 +1707,12 @@ mod tests {
                     Actor::Office,
                 ),
                 (
+                    Command::HandBack {
+                        note: "It is yours: the pipe is on your side.".into(),
+                    },
+                    Actor::Office,
+                ),
+                (
                     Command::Reject {
                         reason: "Invalid.".into(),
                     },
@@ -1708,7 +1763,7 @@ mod tests {
             match (action, state) {
                 (A::Accept, Received) => Some(Accepted),
                 (A::SendBack, Received | Accepted) => Some(SentBack),
-                (A::Reroute, SentBack) => Some(Received),
+                (A::Reroute | A::HandBack, SentBack) => Some(Received),
                 (A::Reject, Received | Accepted | Replied | SentBack) => Some(Rejected),
                 (A::Reply, Accepted) => Some(Replied),
                 (A::Extend, Accepted | Replied) => Some(state),
@@ -1744,7 +1799,7 @@ mod tests {
                 assert_eq!(case, before, "the input case is never changed");
             }
         }
-        assert_eq!(legal, 18);
+        assert_eq!(legal, 19);
     }
 
     #[test]

@@ -19,3 +19,19 @@ pub struct ActionLinks {
     /// The case's evidence, each item with its download link.
     pub evidence: Vec<(crate::evidence::EvidenceItem, String)>,
 }
+
+/// The office's links on a case sent back to it: re-route to one of the
+/// plausible departments, or hand it back to the one that sent it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OfficeLinks {
+    /// Each department the case could go to, with its link.
+    pub reroute: Vec<(crate::rules::DepartmentId, String)>,
+    pub hand_back: Option<String>,
+}
+
+/// The approver's links on a department's request to extend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtensionLinks {
+    pub approve: String,
+    pub refuse: String,
+}

@@ -25,6 +25,7 @@
 use crate::channel::Channel;
 use crate::letter::{Letter, Reader, Rendered, both, local_time};
 use crate::lifecycle::Case;
+use crate::links::{ExtensionLinks, OfficeLinks};
 use crate::localized::{Lang, Localized};
 use crate::rules::{DeadlineKind, Rulebook};
 use crate::submission::Submission;
@@ -59,13 +60,51 @@ pub fn department_new_case(
     links: &ActionLinks,
     lang: Lang,
 ) -> Message {
+    department_case(rules, case, submission, links, None, lang)
+}
+
+/// The case's mail again, to the department that sent it back: the office
+/// reviewed the send-back and says, in `note`, why the case is theirs.
+pub fn department_handed_back(
+    rules: &Rulebook,
+    case: &Case,
+    submission: &Submission,
+    links: &ActionLinks,
+    note: &str,
+    lang: Lang,
+) -> Message {
+    department_case(rules, case, submission, links, Some(note), lang)
+}
+
+fn department_case(
+    rules: &Rulebook,
+    case: &Case,
+    submission: &Submission,
+    links: &ActionLinks,
+    handed_back: Option<&str>,
+    lang: Lang,
+) -> Message {
     let withheld = identity_withheld(rules, case);
     let mut doc = Letter::new(lang);
-    doc.heading(titled(say("mail.new_case"), lang, case));
-    doc.para(both(
-        &say_both("mail.new_case_intro", office_arg(rules)),
-        lang,
-    ));
+    let title = say(if handed_back.is_some() {
+        "mail.handed_back"
+    } else {
+        "mail.new_case"
+    });
+    doc.heading(titled(title, lang, case));
+    match handed_back {
+        Some(note) => {
+            doc.para(both(
+                &say_both("mail.handed_back_intro", office_arg(rules)),
+                lang,
+            ));
+            doc.field(both(say("mail.office_note"), lang), note.to_string());
+        }
+        None => doc.para(both(
+            &say_both("mail.new_case_intro", office_arg(rules)),
+            lang,
+        )),
+    }
     case_fields(&mut doc, rules, case);
 
     doc.heading(both(say("mail.deadlines"), lang));
@@ -100,7 +139,7 @@ pub fn department_new_case(
     let mut subject = format!(
         "[{}] {} · {} · {}",
         case.tracking.as_str(),
-        both(say("mail.new_case"), lang),
+        both(title, lang),
         type_name(rules, case).get(lang),
         category_name(rules, case).get(lang)
     );
@@ -304,7 +343,13 @@ pub fn outcome(case: &Case, lang: Lang) -> Option<String> {
     })
 }
 
-pub fn sent_back_to_office(rules: &Rulebook, case: &Case, reason: &str, lang: Lang) -> Message {
+pub fn sent_back_to_office(
+    rules: &Rulebook,
+    case: &Case,
+    reason: &str,
+    links: &OfficeLinks,
+    lang: Lang,
+) -> Message {
     let mut doc = Letter::new(lang);
     let title = say("mail.sent_back");
     doc.heading(titled(title, lang, case));
@@ -317,6 +362,22 @@ pub fn sent_back_to_office(rules: &Rulebook, case: &Case, reason: &str, lang: La
     ));
     case_fields(&mut doc, rules, case);
     doc.field(both(say("mail.sent_back_reason"), lang), reason.to_string());
+    if !links.reroute.is_empty() || links.hand_back.is_some() {
+        doc.heading(both(say("mail.actions"), lang));
+        for (department, url) in &links.reroute {
+            let name = rules
+                .department(department.as_str())
+                .map(|d| d.name.clone())
+                .unwrap_or_else(|| Localized::new(department.as_str(), department.as_str()));
+            let label = say_both("mail.action_reroute_to", |lang| {
+                vec![("department", name.get(lang).to_string())]
+            });
+            doc.link(both(&label, lang), url.clone());
+        }
+        if let Some(url) = &links.hand_back {
+            doc.link(both(say("mail.action_hand_back"), lang), url.clone());
+        }
+    }
     doc.footer(rules, Reader::Staff);
     let subject = format!("[{}] {}", case.tracking.as_str(), both(title, lang));
     addressed(
@@ -327,10 +388,16 @@ pub fn sent_back_to_office(rules: &Rulebook, case: &Case, reason: &str, lang: La
 
 /// To the rulebook's approver of extensions: a department asks to move a
 /// case's completion deadline, with its reason. The approver answers with
-/// `hotline cases extension SL-… --approve` or `--refuse`.
-pub fn extension_requested(rules: &Rulebook, case: &Case, lang: Lang) -> Option<Message> {
+/// `hotline cases extension SL-… --approve` or `--refuse`, or follows one
+/// of `links` (signed for it).
+pub fn extension_requested(
+    rules: &Rulebook,
+    case: &Case,
+    links: Option<&ExtensionLinks>,
+    lang: Lang,
+) -> Option<Message> {
     let request = case.extension_request.as_ref()?;
-    let approver = rules.department(rules.extensions.approver.as_ref()?.as_str())?;
+    let approver = rules.department(crate::lifecycle::extension_approver(rules, case)?.as_str())?;
     let mut doc = Letter::new(lang);
     let title = say("mail.extension_requested");
     doc.heading(titled(title, lang, case));
@@ -350,6 +417,17 @@ pub fn extension_requested(rules: &Rulebook, case: &Case, lang: Lang) -> Option<
         both(say("mail.requested_deadline"), lang),
         local_time(rules, request.new_due),
     );
+    if let Some(links) = links {
+        doc.heading(both(say("mail.actions"), lang));
+        doc.link(
+            both(say("mail.action_approve_extension"), lang),
+            links.approve.clone(),
+        );
+        doc.link(
+            both(say("mail.action_refuse_extension"), lang),
+            links.refuse.clone(),
+        );
+    }
     doc.para(say_with(
         "mail.extension_how_to_decide",
         lang,
@@ -1119,7 +1197,7 @@ mod tests {
             complainant_update(&rules, &accepted, &s, Update::Reply, url),
             None
         );
-        let back = sent_back_to_office(&rules, &accepted, evil, Lang::Zh);
+        let back = sent_back_to_office(&rules, &accepted, evil, &Default::default(), Lang::Zh);
         assert_eq!(back.to, vec!["cases@example.org".to_string()]);
         let links = ActionLinks {
             reply: Some("https://h.example.org/r?token=1&x=2".into()),

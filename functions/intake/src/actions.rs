@@ -39,7 +39,16 @@ use office::acting::{ActError, Acted};
 
 /// The fields a department's action form may send.
 const ACTION_FIELDS: &[&str] = &[
-    "version", "lang", "reason", "text", "new_due", "outcome", "severity",
+    "version",
+    "lang",
+    "reason",
+    "text",
+    "new_due",
+    "outcome",
+    "severity",
+    "department",
+    "decision",
+    "note",
 ];
 /// The fields the survey form may send.
 const SURVEY_FIELDS: &[&str] = &["version", "lang", "rating", "comment", "reopen"];
@@ -68,7 +77,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
     ) -> Page {
         let mut lang = respond::request_lang(req, None);
         let action = match Action::from_slug(slug) {
-            Some(a) if Action::DEPARTMENT.contains(&a) => a,
+            Some(a) if Action::DEPARTMENT.contains(&a) || Action::OFFICE.contains(&a) => a,
             _ => {
                 return self.notice(
                     lang,
@@ -88,16 +97,20 @@ impl<S: Store, M: Mailer> Api<S, M> {
         } else {
             None
         };
+        let rules = self.config().rules.clone();
         let record = match self
             .open_link(req, typed, action, lang, now, |case| {
-                Holder::Department(case.department.clone())
+                Holder::Department(holder_department(&rules, action, case))
             })
             .await
         {
             Ok(r) => r,
             Err(page) => return page,
         };
-        let actor = Actor::Department(record.case.department.clone());
+        let actor = match action {
+            Action::Reroute | Action::HandBack => Actor::Office,
+            _ => Actor::Department(holder_department(&rules, action, &record.case)),
+        };
         // A form shown for an older version comes back first of all, with
         // what was typed, even when the change made the action impossible:
         // sending it again then says so, and nothing typed is lost.
@@ -114,14 +127,13 @@ impl<S: Store, M: Mailer> Api<S, M> {
             return self.not_now(lang, action, &record.case, &e);
         }
         let Some(posted) = posted else {
-            return self.form(
-                StatusCode::OK,
-                lang,
-                action,
-                &record,
-                &ActionInput::default(),
-                &[],
-            );
+            // The mail's link may pre-select a department or a decision.
+            let chosen = ActionInput {
+                department: respond::query_param(req, "to").unwrap_or_default(),
+                decision: respond::query_param(req, "decision").unwrap_or_default(),
+                ..ActionInput::default()
+            };
+            return self.form(StatusCode::OK, lang, action, &record, &chosen, &[]);
         };
         let input = posted.input;
         let command = match self.command(action, &record.case, &input, lang) {
@@ -153,7 +165,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
             Ok(acted) => acted,
             Err(page) => return page,
         };
-        tracing::info!(tracking = %next.case.tracking, action = action.slug(), "department action applied");
+        tracing::info!(tracking = %next.case.tracking, action = action.slug(), "link action applied");
         self.deliver(&next.notifications, now).await;
         let next = next.case;
         let public = status::public_status(&next, &self.config().rules, lang);
@@ -314,6 +326,9 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 .and_then(action_token::rating_from_slug),
             comment: get("comment").unwrap_or_default(),
             reopen: matches!(get("reopen").as_deref(), Some("on" | "true" | "1" | "yes")),
+            department: get("department").unwrap_or_default().trim().to_string(),
+            decision: get("decision").unwrap_or_default().trim().to_string(),
+            note: get("note").unwrap_or_default(),
         };
         Ok((
             Posted {
@@ -391,6 +406,18 @@ impl<S: Store, M: Mailer> Api<S, M> {
             Ok(()) => Ok(record),
             Err(e) => {
                 tracing::warn!(tracking = %tracking, action = action.slug(), reason = "wrong holder", "link refused");
+                // The office's and the approver's links never change hands:
+                // "no longer handles" would be wrong there.
+                if Action::OFFICE.contains(&action) {
+                    return Err(self.notice(
+                        lang,
+                        StatusCode::FORBIDDEN,
+                        &[
+                            say("pages.link_not_for_this_holder").get(lang),
+                            say("pages.link_nothing_changed").get(lang),
+                        ],
+                    ));
+                }
                 Err(self.refused(lang, &e))
             }
         }
@@ -477,6 +504,14 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 rating: Satisfaction::Neutral,
                 comment: None,
             },
+            Action::Reroute => Command::Reroute {
+                department: self.config().rules.office.department.clone(),
+            },
+            Action::HandBack => Command::HandBack { note: "-".into() },
+            Action::DecideExtension => Command::DecideExtension {
+                approve: false,
+                note: "-".into(),
+            },
         };
         match lifecycle::apply(case, probe, actor.clone(), now, &self.config().rules) {
             Ok(_) => Ok(()),
@@ -551,6 +586,36 @@ impl<S: Store, M: Mailer> Api<S, M> {
             Action::Survey => Command::RecordSatisfaction {
                 rating: input.rating.unwrap_or(Satisfaction::Neutral),
                 comment: None,
+            },
+            Action::Reroute => {
+                let rules = &self.config().rules;
+                let chosen = office::links::reroute_choices(rules, case)
+                    .into_iter()
+                    .find(|d| d.as_str() == input.department);
+                Command::Reroute {
+                    department: chosen.ok_or_else(|| {
+                        (
+                            Some("department"),
+                            say("pages.choose_department").get(lang).to_string(),
+                        )
+                    })?,
+                }
+            }
+            Action::HandBack => Command::HandBack {
+                note: input.note.clone(),
+            },
+            Action::DecideExtension => Command::DecideExtension {
+                approve: match input.decision.as_str() {
+                    "approve" => true,
+                    "refuse" => false,
+                    _ => {
+                        return Err((
+                            Some("decision"),
+                            say("pages.choose_decision").get(lang).to_string(),
+                        ));
+                    }
+                },
+                note: input.note.clone(),
             },
         })
     }
@@ -705,6 +770,28 @@ impl<S: Store, M: Mailer> Api<S, M> {
                     )
                 })
                 .collect(),
+            departments: if action == Action::Reroute {
+                office::links::reroute_choices(rules, &record.case)
+            } else {
+                Vec::new()
+            }
+            .iter()
+            .filter_map(|id| rules.department(id.as_str()))
+            .map(|d| (d.id.to_string(), d.name.get(lang).to_string()))
+            .collect(),
+            sent_back_reason: matches!(action, Action::Reroute | Action::HandBack)
+                .then(|| record.case.sent_back_reason().map(str::to_string))
+                .flatten(),
+            extension_request: (action == Action::DecideExtension)
+                .then(|| {
+                    record.case.extension_request.as_ref().map(|r| {
+                        (
+                            r.reason.clone(),
+                            rules.calendar.local(r.new_due).date_naive(),
+                        )
+                    })
+                })
+                .flatten(),
         };
         page(
             status,
@@ -766,10 +853,10 @@ fn form_problem(
     let day = |at: DateTime<Utc>| rules.calendar.local(at).date_naive().to_string();
     Some(match e {
         LifecycleError::ReasonRequired => (
-            Some(if action == Action::Survey {
-                "comment"
-            } else {
-                "reason"
+            Some(match action {
+                Action::Survey => "comment",
+                Action::HandBack | Action::DecideExtension => "note",
+                _ => "reason",
             }),
             say("pages.link_give_reason").get(lang).to_string(),
         ),
@@ -852,6 +939,30 @@ fn done_message(action: Action, case: &Case, rules: &casework::Rulebook, lang: L
                 &[("severity", severity)],
             )
         }
+        Action::Reroute => say("pages.link_rerouted").get(lang).to_string(),
+        Action::HandBack => say("pages.link_handed_back").get(lang).to_string(),
+        // The request is gone either way; a moved deadline means approved.
+        Action::DecideExtension => match case.extension {
+            Some(_) => say("pages.link_extension_approved").get(lang).to_string(),
+            None => say("pages.link_extension_refused").get(lang).to_string(),
+        },
         Action::Survey | Action::Evidence | Action::CasePage => String::new(),
+    }
+}
+
+/// Whose link `action` is on `case`: the office's own department for
+/// re-routing, the rulebook's approver for an extension decision (the
+/// office where it names none), the case's department for the rest.
+fn holder_department(
+    rules: &casework::Rulebook,
+    action: Action,
+    case: &Case,
+) -> casework::rules::DepartmentId {
+    match action {
+        Action::Reroute | Action::HandBack => rules.office.department.clone(),
+        Action::DecideExtension => lifecycle::extension_approver(rules, case)
+            .unwrap_or(&rules.office.department)
+            .clone(),
+        _ => case.department.clone(),
     }
 }

@@ -6,6 +6,9 @@
 #[path = "../tests/support/mod.rs"]
 pub(crate) mod support;
 
+#[path = "desk_tests.rs"]
+mod desk_tests;
+
 use support::*;
 
 use bytes::Bytes;

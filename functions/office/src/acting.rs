@@ -188,13 +188,24 @@ fn mails(
                 .last()
                 .and_then(|e| e.note.clone())
                 .unwrap_or_default();
-            let mail = messages::sent_back_to_office(rules, next, &reason, Lang::Zh);
+            let mail = messages::sent_back_to_office(
+                rules,
+                next,
+                &reason,
+                &links.office_links(rules, next, now),
+                Lang::Zh,
+            );
             pending(next, &format!("sent-back/{n}"), mail, now)
         }
         ActionKind::Reply => to_complainant(Update::Reply, "reply"),
         ActionKind::Extend => to_complainant(Update::Extension, "extension"),
-        ActionKind::RequestExtension => messages::extension_requested(rules, next, Lang::Zh)
-            .and_then(|m| pending(next, &format!("extension-request/{n}"), m, now)),
+        ActionKind::RequestExtension => messages::extension_requested(
+            rules,
+            next,
+            links.extension_links(rules, next, now).as_ref(),
+            Lang::Zh,
+        )
+        .and_then(|m| pending(next, &format!("extension-request/{n}"), m, now)),
         ActionKind::ApproveExtension | ActionKind::RefuseExtension => {
             let approved = kind == ActionKind::ApproveExtension;
             let note = next
@@ -248,6 +259,22 @@ fn mails(
                 Lang::Zh,
             );
             pending(next, &format!("reroute-{}", record.version), mail, now)
+        }
+        ActionKind::HandBack => {
+            let note = next
+                .events
+                .last()
+                .and_then(|e| e.note.clone())
+                .unwrap_or_default();
+            let mail = messages::department_handed_back(
+                rules,
+                next,
+                &record.submission,
+                &links.department_links(rules, next, now),
+                &note,
+                Lang::Zh,
+            );
+            pending(next, &format!("handed-back/{n}"), mail, now)
         }
         _ => None,
     }

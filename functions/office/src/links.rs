@@ -8,9 +8,11 @@
 
 use casework::Lang;
 use casework::action_token::{self, Action, ActionSecret, ActionToken, Holder};
-use casework::lifecycle::Case;
+use casework::lifecycle::{self, Case};
+use casework::links::{ExtensionLinks, OfficeLinks};
 use casework::messages::ActionLinks;
 use casework::notices::SurveyLinks;
+use casework::rules::DepartmentId;
 use casework::rules::Rulebook;
 use casework::tracking::TrackingNumber;
 use chrono::{DateTime, Utc};
@@ -49,6 +51,38 @@ impl Links<'_> {
         links
     }
 
+    /// The office's links on `case`, just sent back: re-route to each of
+    /// [`reroute_choices`], or hand it back; valid as long as a
+    /// department's would be.
+    pub fn office_links(&self, rules: &Rulebook, case: &Case, now: DateTime<Utc>) -> OfficeLinks {
+        action_token::office_links(
+            self.action_secret,
+            self.public_base_url,
+            case,
+            &rules.office.department,
+            &reroute_choices(rules, case),
+            action_token::department_link_expiry(rules, case, now),
+        )
+    }
+
+    /// The approver's links on `case`'s pending request to extend; `None`
+    /// where the rulebook names no approver.
+    pub fn extension_links(
+        &self,
+        rules: &Rulebook,
+        case: &Case,
+        now: DateTime<Utc>,
+    ) -> Option<ExtensionLinks> {
+        let approver = lifecycle::extension_approver(rules, case)?;
+        Some(action_token::extension_links(
+            self.action_secret,
+            self.public_base_url,
+            case,
+            approver,
+            action_token::department_link_expiry(rules, case, now),
+        ))
+    }
+
     /// The complainant's case page (tracking number and receipt code), in
     /// `lang`: where a mail about a question or a reply sends them. The
     /// link holds neither the number nor the code; they type both.
@@ -69,6 +103,23 @@ impl Links<'_> {
     pub fn people_status_url(&self, tracking: &TrackingNumber, lang: Lang) -> String {
         people_status_url(self.status_page_url, self.public_base_url, tracking, lang)
     }
+}
+
+/// The departments a case sent back may go to: every one but the office
+/// itself and the one that sent it back, the category's own department
+/// first when it is not the sender, then the rulebook's order.
+pub fn reroute_choices(rules: &Rulebook, case: &Case) -> Vec<DepartmentId> {
+    let routed = rules
+        .category(case.category.as_str())
+        .map(|c| c.department.clone());
+    let others = rules.departments.iter().map(|d| d.id.clone());
+    let mut out: Vec<DepartmentId> = Vec::new();
+    for id in routed.into_iter().chain(others) {
+        if id != rules.office.department && id != case.department && !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    out
 }
 
 /// The survey's signed links for `case`, valid for the rulebook's

@@ -28,6 +28,12 @@ pub struct ActionInput {
     pub rating: Option<Satisfaction>,
     pub comment: String,
     pub reopen: bool,
+    /// Re-route: the department chosen (pre-selected from the mail's link).
+    pub department: String,
+    /// Extension decision: `approve` or `refuse` (pre-selected likewise).
+    pub decision: String,
+    /// Re-route, hand back and the extension decision: the office's note.
+    pub note: String,
 }
 
 /// One of the forms behind the links in mails.
@@ -49,6 +55,12 @@ pub struct ActionForm<'a> {
     /// Raise the severity: the ones above the case's, lowest first, as
     /// (id, name, description) in the page's language.
     pub higher_severities: Vec<(String, String, String)>,
+    /// Re-route: the departments the case can go to, as (id, name).
+    pub departments: Vec<(String, String)>,
+    /// Re-route and hand back: why the department sent the case back.
+    pub sent_back_reason: Option<String>,
+    /// Extension decision: the request's reason and the date asked for.
+    pub extension_request: Option<(String, chrono::NaiveDate)>,
 }
 
 /// The title of an action's page.
@@ -65,7 +77,51 @@ pub fn action_title(lang: Lang, action: Action) -> &'static str {
         Action::Evidence => w(lang, "pages.files"),
         Action::Ask => w(lang, "pages.title_ask"),
         Action::CasePage => w(lang, "pages.case_page_title"),
+        Action::Reroute => w(lang, "pages.title_reroute"),
+        Action::HandBack => w(lang, "pages.title_hand_back"),
+        Action::DecideExtension => w(lang, "pages.title_decide_extension"),
     }
+}
+
+/// A read-only line above a form: what the office decides on.
+fn given(page: &mut String, label: &str, value: &str) {
+    let _ = writeln!(
+        page,
+        "<p><strong>{}</strong> {}</p>",
+        escape(label),
+        escape(value)
+    );
+}
+
+/// A group of radio buttons named `name`, one per (value, label).
+fn choice(
+    page: &mut String,
+    name: &str,
+    legend: &str,
+    options: &[(String, String)],
+    chosen: &str,
+    problems: &[(Option<&'static str>, String)],
+) {
+    let invalid = if problems.iter().any(|(f, _)| *f == Some(name)) {
+        " aria-invalid=\"true\""
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        page,
+        "<fieldset id=\"{name}\"{invalid}>\n<legend>{}</legend>",
+        escape(legend)
+    );
+    for (value, label) in options {
+        let checked = if chosen == value { " checked" } else { "" };
+        let _ = writeln!(
+            page,
+            "<label for=\"{name}-{v}\"><input type=\"radio\" id=\"{name}-{v}\" name=\"{name}\" value=\"{v}\"{checked}> {}</label>",
+            escape(label),
+            v = escape(value)
+        );
+    }
+    page.push_str("</fieldset>\n");
 }
 
 fn rating_name(lang: Lang, rating: Satisfaction) -> &'static str {
@@ -248,6 +304,76 @@ pub fn action_form_page(shells: &PageShells, lang: Lang, form: &ActionForm) -> S
         // Files are downloaded, never acted on through a form; the case
         // page is its own page.
         Action::Evidence | Action::CasePage => {}
+        Action::Reroute => {
+            if let Some(reason) = &form.sent_back_reason {
+                given(&mut page, w(lang, "pages.sent_back_reason"), reason);
+            }
+            choice(
+                &mut page,
+                "department",
+                w(lang, "pages.reroute_to"),
+                &form.departments,
+                &input.department,
+                form.problems,
+            );
+            textarea(
+                &mut page,
+                "note",
+                w(lang, "pages.office_note"),
+                Some(w(lang, "pages.reroute_note_hint")),
+                &input.note,
+                form.problems,
+            );
+        }
+        Action::HandBack => {
+            if let Some(reason) = &form.sent_back_reason {
+                given(&mut page, w(lang, "pages.sent_back_reason"), reason);
+            }
+            textarea(
+                &mut page,
+                "note",
+                w(lang, "pages.hand_back_note"),
+                Some(w(lang, "pages.hand_back_hint")),
+                &input.note,
+                form.problems,
+            );
+        }
+        Action::DecideExtension => {
+            if let Some((reason, new_due)) = &form.extension_request {
+                given(&mut page, w(lang, "pages.extension_reason"), reason);
+                given(
+                    &mut page,
+                    w(lang, "pages.extension_asked_until"),
+                    &new_due.to_string(),
+                );
+            }
+            let options = [
+                (
+                    "approve".to_string(),
+                    w(lang, "pages.extension_approve").to_string(),
+                ),
+                (
+                    "refuse".to_string(),
+                    w(lang, "pages.extension_refuse").to_string(),
+                ),
+            ];
+            choice(
+                &mut page,
+                "decision",
+                w(lang, "pages.extension_decision"),
+                &options,
+                &input.decision,
+                form.problems,
+            );
+            textarea(
+                &mut page,
+                "note",
+                w(lang, "pages.office_note"),
+                Some(w(lang, "pages.extension_note_hint")),
+                &input.note,
+                form.problems,
+            );
+        }
         Action::RaiseSeverity => {
             let invalid = form.problems.iter().any(|(f, _)| *f == Some("severity"));
             let _ = writeln!(
@@ -332,6 +458,9 @@ pub fn action_form_page(shells: &PageShells, lang: Lang, form: &ActionForm) -> S
         Action::Reject => w(lang, "pages.button_reject"),
         Action::RaiseSeverity => w(lang, "pages.button_raise_severity"),
         Action::Ask => w(lang, "pages.button_ask"),
+        Action::Reroute => w(lang, "pages.button_reroute"),
+        Action::HandBack => w(lang, "pages.button_hand_back"),
+        Action::DecideExtension => w(lang, "pages.button_decide"),
         Action::Survey | Action::Evidence | Action::CasePage => w(lang, "pages.button_survey"),
     };
     let _ = writeln!(
