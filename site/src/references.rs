@@ -565,17 +565,45 @@ pub fn resolve(rules: &Rulebook, path: &str, lang: Lang) -> Result<Value, RefErr
         ["extensions", "max"] => limit(rules.extensions.max, lang),
         // Who approves: a department's name; without one, the department
         // that handles the case decides itself.
-        ["extensions", "approver"] => text(
-            match rules
-                .extensions
-                .approver
-                .as_ref()
+        // A severity that names its own approver is said after the rest:
+        // "the centre (major cases: the director's office)".
+        ["extensions", "approver"] => {
+            let name = |id: Option<&casework::rules::DepartmentId>| match id
                 .and_then(|a| rules.department(a.as_str()))
             {
                 Some(d) => d.name.get(lang).to_string(),
                 None => lang.pick("承办部门", "the handling department").to_string(),
-            },
-        ),
+            };
+            let general = name(rules.extensions.approver.as_ref());
+            let own: Vec<String> = rules
+                .severities
+                .iter()
+                .filter(|s| {
+                    s.extension_approver.is_some()
+                        && s.extension_approver != rules.extensions.approver
+                })
+                .map(|s| match lang {
+                    Lang::Zh => format!(
+                        "{}诉求由{}",
+                        s.name.get(lang),
+                        name(s.extension_approver.as_ref())
+                    ),
+                    Lang::En => format!(
+                        "{} cases: {}",
+                        s.name.get(lang).to_lowercase(),
+                        name(s.extension_approver.as_ref())
+                    ),
+                })
+                .collect();
+            text(if own.is_empty() {
+                general
+            } else {
+                match lang {
+                    Lang::Zh => format!("{general}（{}）", own.join("；")),
+                    Lang::En => format!("{general} ({})", own.join("; ")),
+                }
+            })
+        }
         ["office", "reroute_within"] => limit(rules.office.reroute_within, lang),
         ["statistics", "working_day"] => text(match (lang, rules.statistics.working_day) {
             (Lang::Zh, n) => format!("第{n}个工作日"),
@@ -892,6 +920,31 @@ mod tests {
         assert!(
             errors[0].error.hint.contains("`evidence.max_file_size`"),
             "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn a_severitys_own_approver_is_named_after_the_general_one() {
+        let mut rules = rules();
+        let general = expand_markdown(&rules, "{{ extensions.approver }}", &[], Lang::En).unwrap();
+        let major = rules
+            .severities
+            .iter_mut()
+            .find(|s| s.id.as_str() == "major")
+            .unwrap();
+        major.extension_approver = Some(casework::rules::DepartmentId::new("water"));
+        let water = rules.department("water").unwrap().name.clone();
+        let en = expand_markdown(&rules, "{{ extensions.approver }}", &[], Lang::En).unwrap();
+        // Compared without the Markdown escapes.
+        let plain = |s: &str| s.replace('\\', "");
+        assert_eq!(
+            plain(&en),
+            format!("{} (major cases: {})", plain(&general), water.get(Lang::En))
+        );
+        let zh = expand_markdown(&rules, "{{ extensions.approver }}", &[], Lang::Zh).unwrap();
+        assert!(
+            plain(&zh).ends_with(&format!("（重大诉求由{}）", water.get(Lang::Zh))),
+            "{zh}"
         );
     }
 

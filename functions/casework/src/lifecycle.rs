@@ -873,7 +873,7 @@ pub fn apply(
                 return Err(not_allowed());
             }
             // Where the rulebook names an approver, a department asks.
-            if let Some(approver) = &rules.extensions.approver
+            if let Some(approver) = extension_approver(rules, case)
                 && actor != Actor::Office
                 && case.department != *approver
             {
@@ -906,7 +906,7 @@ pub fn apply(
             approve,
             note: said,
         } => {
-            let approver = rules.extensions.approver.as_ref();
+            let approver = extension_approver(rules, case);
             let may_decide = actor == Actor::Office
                 || matches!(&actor, Actor::Department(d) if Some(d) == approver);
             if !may_decide {
@@ -1154,10 +1154,14 @@ fn end_wait(case: &mut Case, rules: &Rulebook, at: DateTime<Utc>) {
     });
 }
 
-/// Who decides on a request to extend `case`: the rulebook's approver
-/// (`None`: the department extends its own cases).
-pub fn extension_approver<'r>(rules: &'r Rulebook, _case: &Case) -> Option<&'r DepartmentId> {
-    rules.extensions.approver.as_ref()
+/// Who decides on a request to extend `case`: its severity's approver,
+/// else the rulebook's `[extensions] approver` (`None`: the department
+/// extends its own cases).
+pub fn extension_approver<'r>(rules: &'r Rulebook, case: &Case) -> Option<&'r DepartmentId> {
+    rules
+        .severity(case.severity.as_str())
+        .and_then(|s| s.extension_approver.as_ref())
+        .or(rules.extensions.approver.as_ref())
 }
 
 /// What "extend" means for `actor` on `case`: the extension itself, or,
@@ -1170,7 +1174,7 @@ pub fn extension_command(
     reason: String,
     new_due: DateTime<Utc>,
 ) -> Command {
-    let decides_itself = match (&rules.extensions.approver, actor) {
+    let decides_itself = match (extension_approver(rules, case), actor) {
         (None, _) | (_, Actor::Office) => true,
         (Some(approver), Actor::Department(d)) => d == approver && case.department == *d,
         _ => false,
@@ -1374,6 +1378,7 @@ pub(crate) mod fixtures {
             limits,
             notify_supervisor,
             own_deadline: id == "minor",
+            extension_approver: None,
         }
     }
 

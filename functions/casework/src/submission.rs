@@ -1157,6 +1157,7 @@ pub(crate) fn sample_rulebook() -> Rulebook {
             limits: Limits::default(),
             notify_supervisor: false,
             own_deadline: true,
+            extension_approver: None,
         }],
         categories: vec![
             category("water-supply", "water"),

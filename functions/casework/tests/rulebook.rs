@@ -978,3 +978,106 @@ fn a_text_section_without_its_hours_or_with_a_bad_time_is_an_error() {
         )]
     );
 }
+
+/// A severity may name its own approver of extensions (the general
+/// manager for major cases, say): its cases' requests go there, and only
+/// there; the others keep `[extensions] approver`.
+#[test]
+fn a_severity_can_name_its_own_approver_of_extensions() {
+    use casework::lifecycle::{
+        Actor, Case, Command, LifecycleError, apply, extension_approver, extension_command,
+    };
+    use casework::rules::{CaseTypeId, CategoryId, SeverityId};
+    use casework::tracking::TrackingNumber;
+    use rand::SeedableRng;
+    let marker = "notify_supervisor = true\n";
+    assert!(SAMPLE.contains(marker));
+    let text = SAMPLE.replacen(
+        marker,
+        "notify_supervisor = true\nextension_approver = \"urban-management\"\n",
+        1,
+    );
+    let (rules, _) = parse_rules(Path::new("content/rules.toml"), &text).unwrap();
+    let received = chrono::DateTime::parse_from_rfc3339("2026-11-24T02:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let open = |severity: Option<&str>| {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(12);
+        let tracking = TrackingNumber::generate("SL", received.date_naive(), &mut rng);
+        let mut case = Case::open(
+            tracking,
+            CaseTypeId::new("complaint"),
+            CategoryId::new("housing-property"),
+            &rules,
+            received,
+            true,
+        )
+        .unwrap();
+        if let Some(s) = severity {
+            case.severity = SeverityId::new(s);
+        }
+        let housing = Actor::Department(case.department.clone());
+        apply(&case, Command::Accept, housing, received, &rules).unwrap()
+    };
+    let minor = open(None);
+    let major = open(Some("major"));
+    assert_eq!(
+        extension_approver(&rules, &minor).map(|d| d.as_str()),
+        Some("hotline-centre")
+    );
+    assert_eq!(
+        extension_approver(&rules, &major).map(|d| d.as_str()),
+        Some("urban-management")
+    );
+
+    let housing = Actor::Department(major.department.clone());
+    let due = major.deadline(DeadlineKind::Complete).unwrap().due_at;
+    let asked = extension_command(
+        &rules,
+        &major,
+        &housing,
+        "等待配件".into(),
+        due + chrono::Duration::days(2),
+    );
+    let waiting = apply(&major, asked, housing, received, &rules).unwrap();
+    let approve = Command::DecideExtension {
+        approve: true,
+        note: String::new(),
+    };
+    // The general approver is not this case's.
+    assert!(matches!(
+        apply(
+            &waiting,
+            approve.clone(),
+            Actor::Department(casework::rules::DepartmentId::new("hotline-centre")),
+            received,
+            &rules
+        ),
+        Err(LifecycleError::NotAllowed { .. })
+    ));
+    let granted = apply(
+        &waiting,
+        approve,
+        Actor::Department(casework::rules::DepartmentId::new("urban-management")),
+        received,
+        &rules,
+    )
+    .unwrap();
+    assert!(granted.extension.is_some());
+
+    // An approver that is no department is reported where it is written.
+    let wrong = SAMPLE.replacen(
+        marker,
+        "notify_supervisor = true\nextension_approver = \"general-manager\"\n",
+        1,
+    );
+    let diagnostics = parse_rules(Path::new("rules.toml"), &wrong).unwrap_err();
+    let line = wrong
+        .lines()
+        .position(|l| l.contains("general-manager"))
+        .unwrap()
+        + 1;
+    let found = errors(&diagnostics);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].starts_with(&format!("{line}:")), "{found:?}");
+}

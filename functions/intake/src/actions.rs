@@ -903,10 +903,7 @@ fn done_message(action: Action, case: &Case, rules: &casework::Rulebook, lang: L
                     .local(request.new_due)
                     .date_naive()
                     .to_string();
-                let approver = rules
-                    .extensions
-                    .approver
-                    .as_ref()
+                let approver = lifecycle::extension_approver(rules, case)
                     .and_then(|a| rules.department(a.as_str()))
                     .map(|d| d.name.get(lang).to_string())
                     .unwrap_or_default();

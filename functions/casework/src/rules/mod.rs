@@ -234,6 +234,10 @@ pub struct SeverityLevel {
     /// need it by; an earlier date than the rule's becomes its completion
     /// deadline. Any severity with it puts the date on the web form.
     pub own_deadline: bool,
+    /// Who approves a request to extend a case of this severity, in place
+    /// of `[extensions] approver` (a property manager's minor cases by the
+    /// manager, important ones by the general manager, say).
+    pub extension_approver: Option<DepartmentId>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

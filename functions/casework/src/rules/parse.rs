@@ -162,6 +162,17 @@ fn read_rulebook(report: &mut Report<'_>, root: &DeTable<'_>, span: Span) -> Opt
             );
         }
     }
+    for (severity, refs) in &severities {
+        if let Some(approver) = &severity.extension_approver {
+            check_reference(
+                report,
+                approver,
+                &refs.department,
+                &department_ids,
+                "department",
+            );
+        }
+    }
     for (category, refs) in &categories {
         check_reference(
             report,
@@ -527,6 +538,7 @@ fn read_severity(
     let limits = read_limits(report, &mut t);
     let notify_supervisor = t.boolean(report, "notify_supervisor").unwrap_or(false);
     let own_deadline = t.boolean(report, "own_deadline").unwrap_or(false);
+    let approver = t.string(report, "extension_approver");
     t.finish(
         report,
         &[
@@ -539,6 +551,7 @@ fn read_severity(
             "complete",
             "notify_supervisor",
             "own_deadline",
+            "extension_approver",
         ],
     );
     let (id, id_span) = id?;
@@ -550,9 +563,11 @@ fn read_severity(
             limits,
             notify_supervisor,
             own_deadline,
+            extension_approver: approver.as_ref().map(|(a, _)| DepartmentId(a.clone())),
         },
         Refs {
             id: id_span,
+            department: approver.map(|(_, s)| s).unwrap_or_default(),
             ..Refs::default()
         },
     ))
