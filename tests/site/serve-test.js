@@ -1094,6 +1094,51 @@ async function main() {
       assert(names.length === 2, `texts of ${tracking}: ${names.join(", ")}`);
       console.log(`       ${tracking}: ${names.join(", ")}`);
     });
+    await check("the water department sends a case back; the office re-routes it from its mail; housing accepts and replies; the complainant gets one reply; water's old link refuses in English", async () => {
+      const visitor = `desk-${crypto.randomUUID().slice(0, 8)}@example.net`;
+      const res = await fetch(`${base}/api/cases`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          case_type: "complaint", category: "water-supply", name: "孙七", email: visitor, language: "zh",
+          description: "小区二次供水水箱的盖子坏了，水箱里有落叶，物业说不归他们管。",
+          idempotency_key: `desk-${crypto.randomUUID()}`,
+        }),
+      });
+      assert(res.status === 201, `filing answered ${res.status}`);
+      const { tracking } = await res.json();
+      const to = (m, inbox) => m.all.includes(tracking) && (m.headers.to || "").includes(inbox);
+      const water = (await mailsWhen(server.outbox, (all) => all.some((m) => to(m, "water@example.org")))).find((m) => to(m, "water@example.org"));
+      assert(water, `no mail to the water department for ${tracking}`);
+      const waterAccept = linkIn(water, tracking, "accept");
+      await departmentActs(linkIn(water, tracking, "send-back"), "reason", "二次供水设施属于小区物业管理，应由住建部门处理。");
+      const isOffice = (m) => to(m, "cases@example.org") && m.text.includes("/actions/reroute?");
+      const office = (await mailsWhen(server.outbox, (all) => all.some(isOffice))).find(isOffice);
+      assert(office, "no mail to the office with re-route links");
+      const reroute = (office.text.match(new RegExp(`https?://[^\\s"<>]+/cases/${tracking}/actions/reroute\\?[^\\s"<>]+`, "g")) || [])
+        .map((l) => l.replace(/&amp;/g, "&"))
+        .find((l) => l.endsWith("to=housing"));
+      assert(reroute, "no re-route link to housing in the office's mail");
+      await onPage(wb, "desk-reroute", async () => {
+        const shown = await wb.goto(reroute);
+        assert(shown.status() === 200, `the re-route link answered ${shown.status()}`);
+        assert(await wb.isChecked("input[name=department][value=housing]"), "housing is not chosen on the page");
+        const done = await postWithoutScript(wb, "form[method=post] button[type=submit]");
+        assert(done.status() === 200, `re-routing answered ${done.status()}: ${(await wb.textContent("main")).slice(0, 200)}`);
+      });
+      const housing = (await mailsWhen(server.outbox, (all) => all.some((m) => to(m, HOUSING_INBOX)))).find((m) => to(m, HOUSING_INBOX));
+      assert(housing, "no mail to housing after the re-route");
+      const reply = "已通知物业更换水箱盖并清洗水箱，三天内完成。";
+      await departmentActs(linkIn(housing, tracking, "accept"));
+      await departmentActs(linkIn(housing, tracking, "reply"), "text", reply);
+      const replies = (await mailsWhen(server.outbox, (all) => all.some((m) => to(m, visitor) && m.text.includes(reply))))
+        .filter((m) => to(m, visitor) && m.text.includes(reply));
+      assert(replies.length === 1, `${replies.length} reply mails to the complainant, want 1`);
+      const refused = await fetch(waterAccept, { headers: { "Accept-Language": "en" } });
+      const body = await refused.text();
+      assert(refused.status === 403 && body.includes("no longer handles"), `water's old link answered ${refused.status}: ${body.slice(0, 300)}`);
+      console.log(`       ${tracking}: water → sent back → housing → replied`);
+    });
     await check("with JavaScript: the thank-you page shows the receipt code, and it opens the case page", async () => {
       await onPage(page, "receipt-js", async () => {
         await page.goto(`${base}/en/form/`);

@@ -39,7 +39,7 @@ macro_rules! store_contract {
             count_request_per_key_and_window, cases_received_between_bounds,
             queued_notifications_once, jobs_run_once, replay_keys_bind_content_and_expire,
             conversation_and_receipt_hash_kept, clock_pause_moves_the_deadline_across_a_holiday,
-            text_notifications_kept_and_sent_once);
+            text_notifications_kept_and_sent_once, desk_actions_kept_in_order);
     };
     (@tests $make:expr; $($name:ident),*) => {
         $(
@@ -77,6 +77,7 @@ where
     conversation_and_receipt_hash_kept(make().await).await;
     clock_pause_moves_the_deadline_across_a_holiday(make().await).await;
     text_notifications_kept_and_sent_once(make().await).await;
+    desk_actions_kept_in_order(make().await).await;
 }
 
 // ── test data ───────────────────────────────────────────────────────────
@@ -441,6 +442,151 @@ pub async fn conversation_and_receipt_hash_kept<S: Store>(store: S) {
         pending.contains(&question.id) && pending.contains(&answer.id),
         "{pending:?}"
     );
+}
+
+/// The office's desk: a case sent back, handed back with a note, sent back
+/// again and re-routed, then its department's request to extend approved;
+/// each step stored with its mail, the trail and the deadlines read back
+/// as written.
+pub async fn desk_actions_kept_in_order<S: Store>(store: S) {
+    use casework::lifecycle::{ActionKind, Actor, Command, apply};
+    use casework::rules::{DeadlineKind, DepartmentId};
+    let new = new_case(Some("key-desk"), t0());
+    let tracking = new.case.tracking.clone();
+    store.create_case(new.clone()).await.expect("create");
+    let housing = Actor::Department(DepartmentId::new("housing"));
+    let steps: Vec<(Command, Actor, &str)> = vec![
+        (
+            Command::SendBack {
+                reason: "不属于本单位".into(),
+            },
+            housing.clone(),
+            "sent-back",
+        ),
+        (
+            Command::HandBack {
+                note: "小区公共设施属住建局职责".into(),
+            },
+            Actor::Office,
+            "handed-back",
+        ),
+        (
+            Command::SendBack {
+                reason: "仍不属于本单位".into(),
+            },
+            housing.clone(),
+            "sent-back-2",
+        ),
+        (
+            Command::Reroute {
+                department: DepartmentId::new("urban-management"),
+            },
+            Actor::Office,
+            "reroute",
+        ),
+        (
+            Command::Accept,
+            Actor::Department(DepartmentId::new("urban-management")),
+            "accepted",
+        ),
+    ];
+    let mut case = new.case.clone();
+    let mut version = 1;
+    for (i, (command, actor, kind)) in steps.into_iter().enumerate() {
+        let at = hours(i as i64 + 1);
+        case = apply(&case, command, actor, at, rules()).expect("allowed");
+        let next_due = casework::due::next_due(&case, rules());
+        version = store
+            .update_case(
+                &case,
+                version,
+                next_due,
+                vec![notification(&tracking, kind, at)],
+            )
+            .await
+            .expect("update");
+    }
+    // The department asks; the approver (the rulebook's) grants it.
+    let due = case
+        .deadline(DeadlineKind::Complete)
+        .expect("a completion deadline")
+        .due_at;
+    let urban = Actor::Department(DepartmentId::new("urban-management"));
+    let asked = casework::lifecycle::extension_command(
+        rules(),
+        &case,
+        &urban,
+        "等待审批".into(),
+        due + Duration::days(3),
+    );
+    case = apply(&case, asked, urban, hours(7), rules()).expect("asked");
+    version = store
+        .update_case(
+            &case,
+            version,
+            None,
+            vec![notification(&tracking, "extension-request", hours(7))],
+        )
+        .await
+        .expect("update");
+    let approver = casework::lifecycle::extension_approver(rules(), &case)
+        .expect("the sample names an approver")
+        .clone();
+    case = apply(
+        &case,
+        Command::DecideExtension {
+            approve: true,
+            note: String::new(),
+        },
+        Actor::Department(approver),
+        hours(8),
+        rules(),
+    )
+    .expect("approved");
+    version = store
+        .update_case(
+            &case,
+            version,
+            None,
+            vec![notification(&tracking, "extension-decided", hours(8))],
+        )
+        .await
+        .expect("update");
+    let record = store.case(&tracking).await.expect("read").expect("stored");
+    assert_eq!(record.version, version);
+    assert_eq!(record.case, case);
+    assert_eq!(record.case.department.as_str(), "urban-management");
+    assert_eq!(
+        record
+            .case
+            .deadline(DeadlineKind::Complete)
+            .map(|d| d.due_at),
+        Some(due + Duration::days(3))
+    );
+    let trail: Vec<ActionKind> = record.case.events.iter().map(|e| e.action).collect();
+    assert_eq!(
+        trail[1..],
+        [
+            ActionKind::SendBack,
+            ActionKind::HandBack,
+            ActionKind::SendBack,
+            ActionKind::Reroute,
+            ActionKind::Accept,
+            ActionKind::RequestExtension,
+            ActionKind::ApproveExtension,
+        ]
+    );
+    assert_eq!(
+        record.case.events[2].note.as_deref(),
+        Some("小区公共设施属住建局职责")
+    );
+    let pending = pending_ids(&store, far_future()).await;
+    for kind in ["sent-back", "handed-back", "reroute", "extension-decided"] {
+        assert!(
+            pending.contains(&format!("{tracking}/{kind}")),
+            "{kind}: {pending:?}"
+        );
+    }
 }
 
 /// A question stops a complaint's completion clock (the rulebook's

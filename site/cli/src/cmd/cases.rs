@@ -1,4 +1,4 @@
-//! `hotline cases list|show|export|file|reroute`: the staff's view of the
+//! `hotline cases list|show|export|file|reroute|hand-back|…`: the staff's view of the
 //! case store, and the two ways the office opens or moves a case itself.
 //!
 //! `cases file` registers a case that came in by phone, e-mail, in person,
@@ -79,6 +79,17 @@ pub enum CasesCommand {
         /// The department's id in the rulebook, e.g. `housing`.
         #[arg(long)]
         to: String,
+    },
+    /// Gives a case its department sent back to that same department, with
+    /// the office's note saying why it is theirs; it gets the case's mail
+    /// again with the note and its signed links.
+    HandBack {
+        #[command(flatten)]
+        store: StoreArgs,
+        tracking: String,
+        /// Why the case is the department's, in words it will read.
+        #[arg(long)]
+        note: String,
     },
     /// Closes a case found invalid (not a matter the office can take up);
     /// the complainant is mailed the reason in their language, which is
@@ -302,6 +313,17 @@ pub fn run(root: &Path, command: CasesCommand) -> anyhow::Result<ExitCode> {
             tracking,
             to,
         } => rt.block_on(reroute(root, &rules, store.store, &tracking, &to)),
+        CasesCommand::HandBack {
+            store,
+            tracking,
+            note,
+        } => rt.block_on(act_as_office(
+            root,
+            &rules,
+            store.store,
+            &tracking,
+            CaseCommand::HandBack { note },
+        )),
         CasesCommand::Reject {
             store,
             tracking,
