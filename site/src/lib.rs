@@ -24,6 +24,7 @@
 pub mod config;
 pub mod content;
 pub mod frontmatter;
+pub mod icons;
 pub mod links;
 pub mod markdown;
 pub mod output;

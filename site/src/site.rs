@@ -39,6 +39,8 @@ pub struct Site {
     templates: Vec<TemplateSource>,
     tera: tera::Tera,
     static_files: Vec<(String, Vec<u8>)>,
+    /// favicon.ico, the touch icon, the manifest's icons and the manifest.
+    icons: Vec<(String, Vec<u8>)>,
     today: NaiveDate,
     pub warnings: Vec<Diagnostic>,
 }
@@ -158,6 +160,30 @@ impl Site {
             }
         };
 
+        let static_files = theme::static_files(&sources.static_files);
+        let short_name = rules
+            .as_ref()
+            .map(|r| r.office.hotline.clone())
+            .unwrap_or_default();
+        let icons = crate::icons::icon_set(&static_files, &config, &short_name).unwrap_or_else(|e| {
+            let overridden = sources
+                .static_files
+                .iter()
+                .any(|(n, _)| n == crate::icons::SOURCE);
+            let dir = if overridden { theme::OVERRIDE_DIR } else { "site/theme" };
+            diagnostics.push(Diagnostic {
+                severity: casework::diagnostic::Severity::Error,
+                file: Path::new(dir).join("static").join(crate::icons::SOURCE),
+                line: 1,
+                column: 1,
+                message: e.to_string(),
+                hint: Some(format!(
+                    "use a square PNG of at least {0}×{0} px: the favicon, the touch icon and the manifest's icons are made from it",
+                    crate::icons::MIN_SIDE
+                )),
+            });
+            Vec::new()
+        });
         let diagnostics = dedup(diagnostics);
         match (rules, tera) {
             (Some(rules), Some(tera)) if !diagnostics.iter().any(Diagnostic::is_error) => {
@@ -167,7 +193,8 @@ impl Site {
                     content,
                     templates,
                     tera,
-                    static_files: theme::static_files(&sources.static_files),
+                    static_files,
+                    icons,
                     today,
                     warnings: diagnostics,
                 })
@@ -438,6 +465,9 @@ impl Site {
         }
         for (name, bytes) in &self.static_files {
             put(&format!("static/{name}"), bytes)?;
+        }
+        for (path, bytes) in &self.icons {
+            put(path, bytes)?;
         }
         if errors.is_empty() {
             Ok(rendered)
