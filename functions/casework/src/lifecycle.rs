@@ -1589,6 +1589,7 @@ pub(crate) mod fixtures {
             },
             retention: Retention { years: 2 },
             statistics: Statistics { working_day: 1 },
+            duplicates: crate::rules::Duplicates::default(),
             form: FormLimits::default(),
             evidence: None,
             text_messages: None,
