@@ -59,6 +59,8 @@ pub use receipt_mail::WithReceiptCodes;
 pub use schedule::{Options, Preview, Report};
 
 #[cfg(test)]
+mod merge_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod text_tests;

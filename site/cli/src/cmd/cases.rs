@@ -465,8 +465,12 @@ async fn merging(
     let store = open_store(root, kind, rules).await?;
     let now = Utc::now();
     let done = match &into {
-        Some(into) => stores::with_store!(&store, s => office::merge(rules, s, &tracking, into, casework::lifecycle::Actor::Office, now).await),
-        None => stores::with_store!(&store, s => office::unmerge(rules, s, &tracking, casework::lifecycle::Actor::Office, now).await),
+        Some(into) => {
+            stores::with_store!(&store, s => office::merge(rules, s, &tracking, into, casework::lifecycle::Actor::Office, now).await)
+        }
+        None => {
+            stores::with_store!(&store, s => office::unmerge(rules, s, &tracking, casework::lifecycle::Actor::Office, now).await)
+        }
     };
     let pair = done.map_err(|e| anyhow!("{tracking}: {e}"))?;
     match into {
