@@ -39,7 +39,8 @@ macro_rules! store_contract {
             count_request_per_key_and_window, cases_received_between_bounds,
             queued_notifications_once, jobs_run_once, replay_keys_bind_content_and_expire,
             conversation_and_receipt_hash_kept, clock_pause_moves_the_deadline_across_a_holiday,
-            text_notifications_kept_and_sent_once, desk_actions_kept_in_order);
+            text_notifications_kept_and_sent_once, desk_actions_kept_in_order,
+            merged_pair_round_trips);
     };
     (@tests $make:expr; $($name:ident),*) => {
         $(
@@ -78,6 +79,7 @@ where
     clock_pause_moves_the_deadline_across_a_holiday(make().await).await;
     text_notifications_kept_and_sent_once(make().await).await;
     desk_actions_kept_in_order(make().await).await;
+    merged_pair_round_trips(make().await).await;
 }
 
 // ── test data ───────────────────────────────────────────────────────────
@@ -1172,4 +1174,66 @@ pub async fn jobs_run_once<S: Store + 'static>(store: S) {
             .await
             .expect("done")
     );
+}
+
+/// A merged pair (并单) is stored and read back as it was: the merged
+/// case pointing at its survivor and out of the due list (no deadlines of
+/// its own), the survivor listing it; unmerged, both come back apart and
+/// the merged case is due again.
+pub async fn merged_pair_round_trips<S: Store>(store: S) {
+    use casework::lifecycle::{Actor, merge, unmerge};
+    let first = new_case(Some("key-merge-1"), t0());
+    let mut second = new_case(Some("key-merge-2"), hours(1));
+    while second.case.tracking == first.case.tracking {
+        second = new_case(Some("key-merge-2"), hours(1));
+    }
+    let (a, b) = (first.case.tracking.clone(), second.case.tracking.clone());
+    store.create_case(first.clone()).await.expect("create");
+    store.create_case(second.clone()).await.expect("create");
+    let (merged, survivor) =
+        merge(&second.case, &first.case, Actor::Office, hours(2), rules()).expect("mergeable");
+    assert_eq!(casework::due::next_due(&merged, rules()), None);
+    store
+        .update_case(&merged, 1, None, Vec::new())
+        .await
+        .expect("the merged case first");
+    let survivor_due = casework::due::next_due(&survivor, rules());
+    store
+        .update_case(&survivor, 1, survivor_due, Vec::new())
+        .await
+        .expect("then the survivor");
+    let got_b = store.case(&b).await.expect("read").expect("stored");
+    let got_a = store.case(&a).await.expect("read").expect("stored");
+    assert_eq!(got_b.case, merged);
+    assert_eq!(got_b.case.merged_into.as_ref(), Some(&a));
+    assert_eq!(got_a.case, survivor);
+    assert_eq!(got_a.case.merged, vec![b.clone()]);
+    let due: Vec<TrackingNumber> = store
+        .due_cases(far_future(), 10)
+        .await
+        .expect("due")
+        .into_iter()
+        .map(|r| r.case.tracking)
+        .collect();
+    assert!(due.contains(&a) && !due.contains(&b), "{due:?}");
+
+    let (alone, released) =
+        unmerge(&merged, &survivor, Actor::Office, hours(3), rules()).expect("unmergeable");
+    let alone_due = casework::due::next_due(&alone, rules());
+    assert!(alone_due.is_some());
+    store
+        .update_case(&alone, 2, alone_due, Vec::new())
+        .await
+        .expect("update");
+    store
+        .update_case(&released, 2, survivor_due, Vec::new())
+        .await
+        .expect("update");
+    let got_b = store.case(&b).await.expect("read").expect("stored");
+    let got_a = store.case(&a).await.expect("read").expect("stored");
+    assert_eq!((got_b.case.merged_into, got_b.version), (None, 3));
+    assert!(got_a.case.merged.is_empty());
+    assert_eq!(got_b.case.deadlines, second.case.deadlines);
+    let due = store.due_cases(far_future(), 10).await.expect("due");
+    assert!(due.iter().any(|r| r.case.tracking == b));
 }

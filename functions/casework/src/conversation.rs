@@ -110,7 +110,9 @@ pub fn entries(case: &Case, rules: &Rulebook, lang: Lang) -> Vec<Entry> {
             | ActionKind::RequestExtension
             | ActionKind::RefuseExtension
             | ActionKind::RaiseSeverity
-            | ActionKind::SendNotice => continue,
+            | ActionKind::SendNotice
+            | ActionKind::Merge
+            | ActionKind::Unmerge => continue,
         };
         // Only the complainant's own actions are theirs; anything else
         // (a department, the office, the system) is "the office".

@@ -17,6 +17,9 @@
 //! - for a closed case, the follow-up survey after `follow_up.after`, if the
 //!   complainant can be reached.
 //!
+//! A case merged into another (并单) plans nothing: the survivor's
+//! deadlines speak for it until it is unmerged.
+//!
 //! [`due_actions`] picks what is due at a given time; [`next_due`] tells the
 //! store when to look at the case again. Sending is the shell's business: it
 //! sends, then records the notice with [`Case::mark_sent`].
@@ -114,6 +117,9 @@ struct Planned {
 
 /// Everything due at or before `now` and not sent yet, earliest first.
 pub fn due_actions(case: &Case, rules: &Rulebook, now: DateTime<Utc>) -> Vec<DueAction> {
+    if case.merged_into.is_some() {
+        return Vec::new();
+    }
     plan(case, rules)
         .into_iter()
         .filter(|p| p.action.at <= now && p.useless_from.is_none_or(|end| now < end))
@@ -125,6 +131,10 @@ pub fn due_actions(case: &Case, rules: &Rulebook, now: DateTime<Utc>) -> Vec<Due
 /// rulebook's raise of an unresolved case); `None` when nothing more can
 /// ever be due for the case as it stands.
 pub fn next_due(case: &Case, rules: &Rulebook) -> Option<DateTime<Utc>> {
+    // A merged case has no deadlines of its own: the survivor's are its.
+    if case.merged_into.is_some() {
+        return None;
+    }
     let raise = severity_raise(case, rules).map(|(_, at)| at);
     plan(case, rules)
         .into_iter()
@@ -137,7 +147,7 @@ pub fn next_due(case: &Case, rules: &Rulebook) -> Option<DateTime<Utc>> {
 /// When a case waiting on the complainant's answer closes as unanswered:
 /// its type's `answer_wait` after the question, while it still waits.
 pub fn unanswered_close(case: &Case, rules: &Rulebook) -> Option<DateTime<Utc>> {
-    if !case.state.is_with_department() {
+    if !case.state.is_with_department() || case.merged_into.is_some() {
         return None;
     }
     let since = case.waiting_since()?;
@@ -149,7 +159,8 @@ pub fn unanswered_close(case: &Case, rules: &Rulebook) -> Option<DateTime<Utc>> 
 /// unresolved (`raise_unresolved` of its type), and from when: only for a
 /// valid case (accepted, not closed) that is not that severe yet.
 pub fn severity_raise(case: &Case, rules: &Rulebook) -> Option<(SeverityId, DateTime<Utc>)> {
-    if !matches!(case.state, CaseState::Accepted | CaseState::Replied) {
+    if !matches!(case.state, CaseState::Accepted | CaseState::Replied) || case.merged_into.is_some()
+    {
         return None;
     }
     let raise = rules

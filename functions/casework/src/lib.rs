@@ -32,6 +32,7 @@ pub mod channel;
 pub mod conversation;
 pub mod diagnostic;
 pub mod due;
+pub mod duplicates;
 pub mod evidence;
 pub mod letter;
 pub mod lifecycle;

@@ -27,6 +27,21 @@
 //! | reopen | closed | accepted | the office; the complainant if unsatisfied |
 //! | ask the complainant | received, accepted, replied | (same) | staff |
 //! | complainant's message | any but closed, rejected | (same) | the complainant |
+//! | merge into another case | any but closed, rejected; not merged | (same), merged | the office, the system |
+//! | unmerge | merged | (same), on its own again | the office, the system |
+//!
+//! Merging (并单): the same problem reported again is handled together with
+//! an earlier open case, the survivor. The merged case keeps its state and
+//! its own deadlines untouched, but while it is merged it has no deadlines
+//! of its own ([`crate::due`] plans nothing for it: the survivor's answer
+//! is its answer) and refuses every command but unmerge and the
+//! complainant's message. The survivor lists the merged cases; [`merge`]
+//! and [`unmerge`] change both records. A survivor must be open and not
+//! merged itself, and a case that others were merged into is not merged
+//! in turn (unmerge those first), so a merge chain is one level deep.
+//! Unmerging restores the deadlines as they were, not recomputed: the
+//! complainant has been waiting since receipt, so a deadline that ran out
+//! meanwhile is overdue and escalates as usual.
 //!
 //! Dissatisfaction: under `when_unsatisfied = "reopen"` a rating is only
 //! recorded, and the complainant may then reopen the case by command; under
@@ -215,6 +230,11 @@ pub enum ActionKind {
     /// The system closed the case: the complainant did not answer within
     /// the case type's `answer_wait`.
     CloseUnanswered,
+    /// Handled together with another case (the note names it); on the
+    /// surviving case, the note names the case taken in.
+    Merge,
+    /// On its own again (the note names the other case).
+    Unmerge,
 }
 
 impl fmt::Display for ActionKind {
@@ -244,6 +264,8 @@ impl fmt::Display for ActionKind {
             ActionKind::PauseClock => "stop the completion clock of",
             ActionKind::ResumeClock => "restart the completion clock of",
             ActionKind::CloseUnanswered => "close for want of an answer",
+            ActionKind::Merge => "merge",
+            ActionKind::Unmerge => "unmerge",
         })
     }
 }
@@ -365,6 +387,13 @@ pub struct Case {
     /// `until` is `None`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub waits: Vec<Wait>,
+    /// The case this one is handled together with (并单); while set, that
+    /// case's deadlines and answers are this one's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<TrackingNumber>,
+    /// The cases merged into this one, in the order they were merged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged: Vec<TrackingNumber>,
 }
 
 /// What someone asks to do to a case.
@@ -432,6 +461,13 @@ pub enum Command {
     /// The system closes a case whose wait for the complainant's answer
     /// ran out (see [`crate::due::unanswered_close`]).
     CloseUnanswered,
+    /// Handle this case together with the open case `into` (see [`merge`],
+    /// which also records it on `into`).
+    Merge {
+        into: TrackingNumber,
+    },
+    /// Handle a merged case on its own again (see [`unmerge`]).
+    Unmerge,
 }
 
 impl Command {
@@ -455,6 +491,8 @@ impl Command {
             Command::Ask { .. } => ActionKind::Ask,
             Command::ComplainantMessage { .. } => ActionKind::ComplainantMessage,
             Command::CloseUnanswered => ActionKind::CloseUnanswered,
+            Command::Merge { .. } => ActionKind::Merge,
+            Command::Unmerge => ActionKind::Unmerge,
         }
     }
 }
@@ -509,6 +547,26 @@ pub enum LifecycleError {
     AlreadyRated,
     #[error("the complainant may reopen a case only after saying they are dissatisfied")]
     NotUnsatisfied,
+    #[error("the case is handled together with {into}: act on that case")]
+    Merged { into: TrackingNumber },
+    #[error("a case cannot be merged into itself")]
+    MergeIntoSelf,
+    #[error("{into} is {state}: a case can be merged only into an open one")]
+    MergeIntoClosed {
+        into: TrackingNumber,
+        state: CaseState,
+    },
+    #[error("{into} is itself handled together with {survivor}: merge into that case")]
+    MergeIntoMerged {
+        into: TrackingNumber,
+        survivor: TrackingNumber,
+    },
+    #[error("other cases are handled together with this one: unmerge them first")]
+    HasMergedCases,
+    #[error("the case is not merged into another")]
+    NotMerged,
+    #[error("{survivor} is not the case this one is merged into")]
+    NotMergedInto { survivor: TrackingNumber },
 }
 
 impl Case {
@@ -589,6 +647,8 @@ impl Case {
             evidence: Vec::new(),
             receipt: None,
             waits: Vec::new(),
+            merged_into: None,
+            merged: Vec::new(),
             events: vec![Event {
                 at: received_at,
                 actor: match channel {
@@ -773,6 +833,13 @@ pub fn apply(
         .case_type(case.case_type.as_str())
         .ok_or_else(|| LifecycleError::UnknownCaseType(case.case_type.clone()))?;
 
+    // A merged case is answered through its survivor; its complainant
+    // may still write, and the office may take it apart again.
+    if let Some(into) = &case.merged_into
+        && !matches!(action, ActionKind::Unmerge | ActionKind::ComplainantMessage)
+    {
+        return Err(LifecycleError::Merged { into: into.clone() });
+    }
     let mut next = case.clone();
     let mut note = None;
     // The answer came, or staff moved on without it: the stopped clock
@@ -1061,6 +1128,29 @@ pub fn apply(
             }
             next.state = Closed;
         }
+        Command::Merge { into } => {
+            if !matches!(actor, Actor::Office | Actor::System) {
+                return Err(not_allowed());
+            }
+            if into == case.tracking {
+                return Err(LifecycleError::MergeIntoSelf);
+            }
+            if from.is_terminal() {
+                return Err(illegal());
+            }
+            if !case.merged.is_empty() {
+                return Err(LifecycleError::HasMergedCases);
+            }
+            note = Some(format!("handled together with {into}"));
+            next.merged_into = Some(into);
+        }
+        Command::Unmerge => {
+            if !matches!(actor, Actor::Office | Actor::System) {
+                return Err(not_allowed());
+            }
+            let into = next.merged_into.take().ok_or(LifecycleError::NotMerged)?;
+            note = Some(format!("no longer handled together with {into}"));
+        }
     }
     next.events.push(Event {
         at,
@@ -1074,6 +1164,111 @@ pub fn apply(
         start_wait(&mut next, type_rules, at);
     }
     Ok(next)
+}
+
+/// Merges `merged` into `survivor` (并单): both cases as they are to be
+/// stored, each with one event more. The survivor must be open and not
+/// merged itself; `merged` must be open and have no merged cases of its
+/// own. A repeat (after a crash between the two writes) changes only
+/// what is missing: a case already pointing at the survivor is not
+/// changed again, and one the survivor already lists is listed once.
+pub fn merge(
+    merged: &Case,
+    survivor: &Case,
+    actor: Actor,
+    at: DateTime<Utc>,
+    rules: &Rulebook,
+) -> Result<(Case, Case), LifecycleError> {
+    if survivor.tracking == merged.tracking {
+        return Err(LifecycleError::MergeIntoSelf);
+    }
+    if !matches!(actor, Actor::Office | Actor::System) {
+        return Err(LifecycleError::NotAllowed {
+            actor,
+            command: ActionKind::Merge,
+        });
+    }
+    if let Some(further) = &survivor.merged_into {
+        return Err(LifecycleError::MergeIntoMerged {
+            into: survivor.tracking.clone(),
+            survivor: further.clone(),
+        });
+    }
+    if survivor.state.is_terminal() {
+        return Err(LifecycleError::MergeIntoClosed {
+            into: survivor.tracking.clone(),
+            state: survivor.state,
+        });
+    }
+    let into = survivor.tracking.clone();
+    // Already pointing here: a merge that stopped between its two
+    // writes, finished now on the survivor.
+    let now_merged = if merged.merged_into.as_ref() == Some(&into) {
+        merged.clone()
+    } else {
+        apply(merged, Command::Merge { into }, actor.clone(), at, rules)?
+    };
+    let mut took_in = survivor.clone();
+    if took_in.merged.contains(&merged.tracking) {
+        return Ok((now_merged, took_in));
+    }
+    took_in.merged.push(merged.tracking.clone());
+    took_in.events.push(Event {
+        at,
+        actor,
+        action: ActionKind::Merge,
+        note: Some(format!(
+            "{} handled together with this case",
+            merged.tracking
+        )),
+        from: survivor.state,
+        to: survivor.state,
+    });
+    Ok((now_merged, took_in))
+}
+
+/// Takes `merged` out of `survivor` again: both cases as they are to be
+/// stored. `merged`'s deadlines are the ones it had (see the module
+/// docs). A survivor that no longer lists it (a repeat after a crash
+/// between the two writes) is left as it is, without a new event.
+pub fn unmerge(
+    merged: &Case,
+    survivor: &Case,
+    actor: Actor,
+    at: DateTime<Utc>,
+    rules: &Rulebook,
+) -> Result<(Case, Case), LifecycleError> {
+    let listed = survivor.merged.contains(&merged.tracking);
+    let alone = match &merged.merged_into {
+        Some(into) if *into == survivor.tracking => {
+            apply(merged, Command::Unmerge, actor.clone(), at, rules)?
+        }
+        Some(_) => {
+            return Err(LifecycleError::NotMergedInto {
+                survivor: survivor.tracking.clone(),
+            });
+        }
+        // Already on its own, but still listed: an unmerge that stopped
+        // between its two writes, finished now.
+        None if listed => merged.clone(),
+        None => return Err(LifecycleError::NotMerged),
+    };
+    let mut released = survivor.clone();
+    if listed {
+        released.merged.retain(|t| *t != merged.tracking);
+        released.events.push(Event {
+            at,
+            actor,
+            action: ActionKind::Unmerge,
+            note: Some(format!(
+                "{} no longer handled together with this case",
+                merged.tracking
+            )),
+            from: survivor.state,
+            to: survivor.state,
+        });
+    }
+    Ok((alone, released))
 }
 
 /// Whether `action` ends a wait for the complainant's answer: their
@@ -1456,6 +1651,7 @@ pub(crate) mod fixtures {
             },
             retention: Retention { years: 2 },
             statistics: Statistics { working_day: 1 },
+            duplicates: crate::rules::Duplicates::default(),
             form: FormLimits::default(),
             evidence: None,
             text_messages: None,
@@ -2399,5 +2595,344 @@ mod tests {
         let text = toml::to_string(&case).unwrap();
         let back: Case = toml::from_str(&text).unwrap();
         assert_eq!(back, case);
+    }
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use super::fixtures::*;
+    use super::*;
+    use proptest::prelude::*;
+
+    fn other(seed: u64, case_type: &str, category: &str) -> Case {
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let tracking = TrackingNumber::generate("TS", t0().date_naive(), &mut rng);
+        Case::open(
+            tracking,
+            CaseTypeId::new(case_type),
+            CategoryId::new(category),
+            &rules(),
+            t(1),
+            true,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_merged_case_follows_its_survivor_and_comes_back_unchanged() {
+        let survivor = complaint_in(CaseState::Accepted);
+        let later = other(7, "complaint", "repairs");
+        let (merged, took_in) = merge(&later, &survivor, Actor::Office, t(2), &rules()).unwrap();
+        assert_eq!(merged.merged_into.as_ref(), Some(&survivor.tracking));
+        assert_eq!(took_in.merged, vec![later.tracking.clone()]);
+        assert_eq!(merged.state, later.state);
+        assert_eq!(merged.deadlines, later.deadlines);
+        assert_eq!(merged.events.last().unwrap().action, ActionKind::Merge);
+        assert_eq!(took_in.events.last().unwrap().action, ActionKind::Merge);
+        assert_eq!(took_in.state, survivor.state);
+        // No reminders or escalations of its own while merged.
+        assert_eq!(crate::due::next_due(&merged, &rules()), None);
+        assert!(crate::due::due_actions(&merged, &rules(), t(1000)).is_empty());
+        assert!(crate::due::next_due(&later, &rules()).is_some());
+        // The department answers on the survivor, not on the merged case.
+        let refused = apply(&merged, Command::Accept, dept("housing"), t(3), &rules());
+        assert_eq!(
+            refused,
+            Err(LifecycleError::Merged {
+                into: survivor.tracking.clone()
+            })
+        );
+        // Unmerged: the deadlines it had, running again.
+        let (alone, released) = unmerge(&merged, &took_in, Actor::Office, t(4), &rules()).unwrap();
+        assert_eq!(alone.merged_into, None);
+        assert!(released.merged.is_empty());
+        assert_eq!(alone.deadlines, later.deadlines);
+        assert_eq!(
+            crate::due::next_due(&alone, &rules()),
+            crate::due::next_due(&later, &rules())
+        );
+        assert_eq!(released.events.last().unwrap().action, ActionKind::Unmerge);
+    }
+
+    #[test]
+    fn merging_is_refused_where_it_would_lose_track() {
+        let r = rules();
+        let open_one = complaint_in(CaseState::Accepted);
+        let later = other(7, "complaint", "repairs");
+        let third = other(8, "complaint", "repairs");
+        assert_eq!(
+            merge(&open_one, &open_one, Actor::Office, t(2), &r),
+            Err(LifecycleError::MergeIntoSelf)
+        );
+        for state in [CaseState::Closed, CaseState::Rejected] {
+            let done = complaint_in(state);
+            assert_eq!(
+                merge(&later, &done, Actor::Office, t(3), &r),
+                Err(LifecycleError::MergeIntoClosed {
+                    into: done.tracking.clone(),
+                    state
+                })
+            );
+            assert_eq!(
+                merge(&done, &later, Actor::Office, t(3), &r),
+                Err(LifecycleError::IllegalTransition {
+                    from: state,
+                    command: ActionKind::Merge
+                })
+            );
+        }
+        let (merged, survivor) = merge(&later, &open_one, Actor::Office, t(2), &r).unwrap();
+        assert_eq!(
+            merge(&third, &merged, Actor::Office, t(3), &r),
+            Err(LifecycleError::MergeIntoMerged {
+                into: later.tracking.clone(),
+                survivor: open_one.tracking.clone()
+            })
+        );
+        assert_eq!(
+            merge(&survivor, &third, Actor::Office, t(3), &r),
+            Err(LifecycleError::HasMergedCases)
+        );
+        assert_eq!(
+            merge(&merged, &third, Actor::Office, t(3), &r),
+            Err(LifecycleError::Merged {
+                into: open_one.tracking.clone()
+            })
+        );
+        for actor in [dept("housing"), Actor::Complainant] {
+            assert!(matches!(
+                merge(&third, &open_one, actor.clone(), t(3), &r),
+                Err(LifecycleError::NotAllowed { .. })
+            ));
+            assert!(matches!(
+                unmerge(&merged, &survivor, actor, t(3), &r),
+                Err(LifecycleError::NotAllowed { .. })
+            ));
+        }
+        assert_eq!(
+            unmerge(&third, &survivor, Actor::Office, t(3), &r),
+            Err(LifecycleError::NotMerged)
+        );
+        assert_eq!(
+            unmerge(&merged, &third, Actor::Office, t(3), &r),
+            Err(LifecycleError::NotMergedInto {
+                survivor: third.tracking.clone()
+            })
+        );
+        // The merged case's complainant may still write.
+        let wrote = apply(
+            &merged,
+            Command::ComplainantMessage {
+                text: "还是坏的 / still broken".into(),
+            },
+            Actor::Complainant,
+            t(3),
+            &r,
+        );
+        assert!(wrote.is_ok());
+    }
+
+    #[test]
+    fn a_repeat_after_a_crash_between_the_writes_finishes_the_job() {
+        let r = rules();
+        let survivor = complaint_in(CaseState::Accepted);
+        let later = other(7, "complaint", "repairs");
+        let (merged, took_in) = merge(&later, &survivor, Actor::Office, t(2), &r).unwrap();
+        // Unmerge wrote the merged case, then stopped: the survivor still lists it.
+        let (alone, _) = unmerge(&merged, &took_in, Actor::Office, t(3), &r).unwrap();
+        let (again, released) = unmerge(&alone, &took_in, Actor::Office, t(4), &r).unwrap();
+        assert_eq!(again, alone);
+        assert!(released.merged.is_empty());
+        // Merge wrote the merged case, then stopped: the survivor is
+        // completed, the merged case left as it is; a third run changes nothing.
+        let (still, completed) = merge(&merged, &survivor, Actor::Office, t(5), &r).unwrap();
+        assert_eq!(still, merged);
+        assert_eq!(completed.merged, vec![later.tracking.clone()]);
+        let (same, unchanged) = merge(&merged, &completed, Actor::Office, t(6), &r).unwrap();
+        assert_eq!((same, unchanged), (merged.clone(), completed.clone()));
+    }
+
+    #[test]
+    fn stored_cases_without_the_merge_fields_still_load() {
+        let case = complaint_in(CaseState::Accepted);
+        let mut json = serde_json::to_value(&case).unwrap();
+        let object = json.as_object_mut().unwrap();
+        assert!(!object.contains_key("merged_into") && !object.contains_key("merged"));
+        object.remove("merged_into");
+        let back: Case = serde_json::from_value(json).unwrap();
+        assert_eq!(back, case);
+        let (merged, survivor) = merge(
+            &other(7, "complaint", "repairs"),
+            &case,
+            Actor::Office,
+            t(2),
+            &rules(),
+        )
+        .unwrap();
+        for c in [merged, survivor] {
+            let back: Case = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+            assert_eq!(back, c);
+        }
+    }
+
+    /// One step the office, a department or the system might take on one
+    /// of three cases.
+    #[derive(Debug, Clone)]
+    enum Step {
+        Accept(usize),
+        Reply(usize),
+        Close(usize),
+        SendBack(usize),
+        Reroute(usize),
+        Reject(usize),
+        Reopen(usize),
+        Merge(usize, usize),
+        Unmerge(usize),
+    }
+
+    fn step_strategy() -> impl Strategy<Value = Step> {
+        let i = 0..3usize;
+        prop_oneof![
+            i.clone().prop_map(Step::Accept),
+            i.clone().prop_map(Step::Reply),
+            i.clone().prop_map(Step::Close),
+            i.clone().prop_map(Step::SendBack),
+            i.clone().prop_map(Step::Reroute),
+            i.clone().prop_map(Step::Reject),
+            i.clone().prop_map(Step::Reopen),
+            (i.clone(), i.clone()).prop_map(|(a, b)| Step::Merge(a, b)),
+            i.prop_map(Step::Unmerge),
+        ]
+    }
+
+    /// Applies a step where the rules allow it; a refused step changes nothing.
+    fn take(cases: &mut [Case], step: &Step, at: DateTime<Utc>) {
+        let r = rules();
+        let one = |cases: &mut [Case], i: usize, command: Command, actor: Actor| {
+            if let Ok(next) = apply(&cases[i], command, actor, at, &r) {
+                cases[i] = next;
+            }
+        };
+        let staff = |c: &Case| Actor::Department(c.department.clone());
+        match *step {
+            Step::Accept(i) => one(cases, i, Command::Accept, staff(&cases[i])),
+            Step::Reply(i) => one(
+                cases,
+                i,
+                Command::Reply {
+                    text: "修好了 / fixed".into(),
+                },
+                staff(&cases[i]),
+            ),
+            Step::Close(i) => one(
+                cases,
+                i,
+                Command::Close {
+                    outcome: "已办结 / done".into(),
+                },
+                staff(&cases[i]),
+            ),
+            Step::SendBack(i) => one(
+                cases,
+                i,
+                Command::SendBack {
+                    reason: "不归我们 / not ours".into(),
+                },
+                staff(&cases[i]),
+            ),
+            Step::Reroute(i) => one(
+                cases,
+                i,
+                Command::Reroute {
+                    department: DepartmentId::new("water"),
+                },
+                Actor::Office,
+            ),
+            Step::Reject(i) => one(
+                cases,
+                i,
+                Command::Reject {
+                    reason: "重复 / a repeat".into(),
+                },
+                Actor::Office,
+            ),
+            Step::Reopen(i) => one(
+                cases,
+                i,
+                Command::Reopen {
+                    reason: "再看看 / again".into(),
+                },
+                Actor::Office,
+            ),
+            Step::Merge(a, b) => {
+                if let Ok((merged, survivor)) = merge(&cases[a], &cases[b], Actor::Office, at, &r) {
+                    cases[a] = merged;
+                    cases[b] = survivor;
+                }
+            }
+            Step::Unmerge(a) => {
+                let Some(into) = cases[a].merged_into.clone() else {
+                    return;
+                };
+                let Some(b) = cases.iter().position(|c| c.tracking == into) else {
+                    return;
+                };
+                if let Ok((alone, released)) = unmerge(&cases[a], &cases[b], Actor::Office, at, &r)
+                {
+                    cases[a] = alone;
+                    cases[b] = released;
+                }
+            }
+        }
+    }
+
+    proptest! {
+        /// No sequence of steps loses a case or a deadline: every case is
+        /// still there and keeps every deadline kind it opened with; an
+        /// open case on its own has its completion deadline and something
+        /// still to come while it is with a department and unmet; a merged
+        /// case points at an open survivor that lists it and is merged
+        /// nowhere itself.
+        #[test]
+        fn no_sequence_loses_a_case_or_a_deadline(steps in proptest::collection::vec(step_strategy(), 0..40)) {
+            let mut cases = vec![
+                complaint_in(CaseState::Received),
+                other(7, "complaint", "repairs"),
+                other(8, "complaint", "water-supply"),
+            ];
+            let kinds: Vec<Vec<DeadlineKind>> = cases
+                .iter()
+                .map(|c| c.deadlines.iter().map(|d| d.kind).collect())
+                .collect();
+            for (n, step) in steps.iter().enumerate() {
+                take(&mut cases, step, t(2 + i64::try_from(n).unwrap()));
+                prop_assert_eq!(cases.len(), 3);
+                for (i, case) in cases.iter().enumerate() {
+                    let now: Vec<DeadlineKind> = case.deadlines.iter().map(|d| d.kind).collect();
+                    prop_assert_eq!(&now, &kinds[i]);
+                    let on_its_own = case.merged_into.is_none();
+                    if on_its_own && !case.state.is_terminal() {
+                        prop_assert!(case.deadline(DeadlineKind::Complete).is_some());
+                    }
+                    let unmet = case.deadlines.iter().any(|d| d.met_at.is_none());
+                    if on_its_own && case.state.is_with_department() && unmet {
+                        prop_assert!(crate::due::next_due(case, &rules()).is_some());
+                    }
+                    if let Some(into) = &case.merged_into {
+                        let survivor = cases.iter().find(|c| c.tracking == *into);
+                        prop_assert!(survivor.is_some());
+                        let survivor = survivor.unwrap();
+                        prop_assert!(survivor.merged.contains(&case.tracking));
+                        prop_assert!(survivor.merged_into.is_none());
+                        prop_assert!(case.merged.is_empty());
+                    }
+                    for listed in &case.merged {
+                        let back = cases.iter().find(|c| c.tracking == *listed);
+                        prop_assert_eq!(back.and_then(|c| c.merged_into.as_ref()), Some(&case.tracking));
+                    }
+                }
+            }
+        }
     }
 }

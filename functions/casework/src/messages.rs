@@ -812,6 +812,55 @@ fn bracket(text: &str, lang: Lang) -> String {
     lang.pick(format!("（{text}）"), format!(" ({text})"))
 }
 
+/// To the office: a case just filed looks like the open case `earlier`
+/// (same category, and the same place or the same complainant; see
+/// `crate::duplicates`). Both tracking numbers, the new case's fields,
+/// why they look alike, and how to merge. No complainant's details: the
+/// office opens both cases to compare them.
+pub fn possible_duplicate(
+    rules: &Rulebook,
+    case: &Case,
+    earlier: &crate::duplicates::PossibleDuplicate,
+    lang: Lang,
+) -> Message {
+    use crate::duplicates::Likeness;
+    let mut doc = Letter::new(lang);
+    let title = say("mail.possible_duplicate");
+    doc.heading(titled(title, lang, case));
+    let numbers = |_: Lang| {
+        vec![
+            ("tracking", case.tracking.to_string()),
+            ("earlier", earlier.tracking.to_string()),
+        ]
+    };
+    doc.para(both(
+        &say_both("mail.possible_duplicate_intro", numbers),
+        lang,
+    ));
+    let why = match earlier.likeness {
+        Likeness::SamePlace => say("mail.possible_duplicate_same_place"),
+        Likeness::SameComplainant => say("mail.possible_duplicate_same_complainant"),
+    };
+    doc.field(
+        both(say("mail.possible_duplicate_why"), lang),
+        both(why, lang),
+    );
+    case_fields(&mut doc, rules, case);
+    // MERGE LINK: a signed "merge into …" action link goes here once the
+    // office's mails carry action links; until then, the CLI command.
+    doc.para(say_with(
+        "mail.possible_duplicate_how_to_merge",
+        lang,
+        &numbers(lang),
+    ));
+    doc.footer(rules, Reader::Staff);
+    let subject = format!("[{}] {}", case.tracking.as_str(), both(title, lang));
+    addressed(
+        rules.office_department().inboxes.clone(),
+        doc.render(&subject),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -140,7 +140,14 @@ impl Rate {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Figures {
     pub month: Option<Month>,
+    /// Cases received, a case merged into another (并单) not counted: it
+    /// is handled, and its deadlines kept, as the surviving case.
     pub total: usize,
+    /// The people behind those cases: each counted case's complainant and
+    /// those of the cases merged into it.
+    pub complainants: usize,
+    /// Cases received that are handled together with another case.
+    pub merged: usize,
     pub by_type: BTreeMap<String, usize>,
     pub by_category: BTreeMap<String, usize>,
     pub by_department: BTreeMap<String, usize>,
@@ -171,9 +178,13 @@ pub struct Figures {
 
 /// The figures of `cases` (those received in `month`), as of `now`.
 pub fn figures(rules: &Rulebook, month: Month, cases: &[&Case], now: DateTime<Utc>) -> Figures {
+    let (merged, cases): (Vec<&Case>, Vec<&Case>) =
+        cases.iter().copied().partition(|c| c.merged_into.is_some());
     let mut f = Figures {
         month: Some(month),
         total: cases.len(),
+        complainants: cases.iter().map(|c| 1 + c.merged.len()).sum(),
+        merged: merged.len(),
         ..Figures::default()
     };
     let mut handling = Vec::new();
@@ -356,6 +367,8 @@ pub fn report(rules: &Rulebook, f: &Figures, to: Vec<String>) -> Message {
     doc.title(title.clone());
     let mut line = |key: &str, value: String| doc.field(side_by_side(say(key)), value);
     line("stats.total", f.total.to_string());
+    line("stats.complainants", f.complainants.to_string());
+    line("stats.merged", f.merged.to_string());
     line("stats.accepted_on_time", f.accepted_on_time.show());
     line("stats.completed_on_time", f.completed_on_time.show());
     line(
@@ -442,6 +455,31 @@ mod tests {
     use crate::lifecycle::fixtures::*;
     use crate::lifecycle::{Actor, Command, Satisfaction, apply};
     use proptest::prelude::*;
+
+    #[test]
+    fn a_merged_case_counts_as_a_complainant_of_its_survivor() {
+        let r = rules();
+        let survivor = complaint_in(CaseState::Accepted);
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(9);
+        let again = crate::lifecycle::Case::open(
+            crate::tracking::TrackingNumber::generate("TS", t0().date_naive(), &mut rng),
+            survivor.case_type.clone(),
+            survivor.category.clone(),
+            &r,
+            t(1),
+            true,
+        )
+        .unwrap();
+        let (merged, survivor) =
+            crate::lifecycle::merge(&again, &survivor, Actor::Office, t(2), &r).unwrap();
+        let month = Month::of(t0().date_naive());
+        let f = figures(&r, month, &[&survivor, &merged], t(3));
+        assert_eq!((f.total, f.complainants, f.merged), (1, 2, 1));
+        assert_eq!(f.by_department["housing"], 1);
+        assert_eq!(f.accepted_on_time, Rate { count: 1, of: 1 });
+        let unmerged = figures(&r, month, &[&survivor.clone(), &again], t(3));
+        assert_eq!(unmerged.total, 2);
+    }
 
     #[test]
     fn figures_count_rates_and_the_median() {

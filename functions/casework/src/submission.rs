@@ -1181,6 +1181,7 @@ pub(crate) fn sample_rulebook() -> Rulebook {
         },
         retention: Retention { years: 2 },
         statistics: Statistics { working_day: 1 },
+        duplicates: crate::rules::Duplicates::default(),
         form: FormLimits::default(),
         evidence: None,
         text_messages: None,

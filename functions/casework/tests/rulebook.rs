@@ -1081,3 +1081,47 @@ fn a_severity_can_name_its_own_approver_of_extensions() {
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(found[0].starts_with(&format!("{line}:")), "{found:?}");
 }
+
+#[test]
+fn the_duplicate_window_is_the_rulebooks_and_a_bad_one_is_reported_at_its_place() {
+    let (rules, _) = parse_rules(Path::new("content/rules.toml"), SAMPLE).unwrap();
+    assert_eq!(rules.duplicates.window, TimeLimit::working_days(5));
+    let (minimal, _) = parse_rules(Path::new("r.toml"), &minimal_rules()).unwrap();
+    assert_eq!(minimal.duplicates.window, TimeLimit::working_days(5));
+    let (three, _) = parse_rules(
+        Path::new("r.toml"),
+        &merge(&minimal_rules(), "[duplicates]\nwindow = \"3 days\"\n"),
+    )
+    .unwrap();
+    assert_eq!(three.duplicates.window, TimeLimit::calendar_days(3));
+    // Each mistake on its own line: the window's (1 after the header) or
+    // the unknown key's (2 after).
+    for (section, said, below) in [
+        (
+            "[duplicates]\nwindow = \"0 working days\"\n",
+            "window of zero",
+            1,
+        ),
+        ("[duplicates]\nwindow = \"soon\"\n", "", 1),
+        (
+            "[duplicates]\nwindow = \"5 working days\"\nwithin = 3\n",
+            "within",
+            2,
+        ),
+    ] {
+        let text = merge(&minimal_rules(), section);
+        let line = text[..text.find("[duplicates]").unwrap()]
+            .matches('\n')
+            .count()
+            + 1
+            + below;
+        let diagnostics = parse_rules(Path::new("r.toml"), &text).expect_err(section);
+        let found = errors(&diagnostics);
+        assert!(
+            found
+                .iter()
+                .any(|e| e.starts_with(&format!("{line}:")) && e.contains(said)),
+            "{section}: {found:?}"
+        );
+    }
+}

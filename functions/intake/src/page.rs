@@ -251,6 +251,9 @@ pub fn status_page(
         escape(title),
         escape(&status.tracking)
     );
+    if let Some(together) = &status.handled_together {
+        let _ = writeln!(page, "<p>{}</p>", escape(together));
+    }
     let _ = writeln!(page, "<dl>");
     let mut row = |k: &str, v: &str| {
         let _ = writeln!(page, "<dt>{}</dt><dd>{}</dd>", escape(k), escape(v));

@@ -12,6 +12,11 @@
 //!   case types share (acceptance within 1 working day, the severity's
 //!   limits) are, so the status reads like that of a case of another type.
 //!   The reporter's acknowledgment mail gives every deadline.
+//!
+//! A case merged into another (并单) shows the surviving case's stage,
+//! deadlines, department and reply under its own number, with a line
+//! saying which case it is handled together with
+//! ([`public_status_together`]).
 
 use bytes::Bytes;
 use casework::lifecycle::{Case, CaseState};
@@ -35,6 +40,12 @@ pub struct PublicStatus {
     pub closed_on: Option<NaiveDate>,
     /// How many files came with it; never the files themselves.
     pub files: usize,
+    /// For a merged case: "handled together with SL-…", in `lang`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handled_together: Option<String>,
+    /// For a merged case: the surviving case's number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub together_with: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -137,6 +148,43 @@ pub fn public_status(case: &Case, rules: &Rulebook, lang: Lang) -> PublicStatus 
         reply: case.public_reply.clone(),
         closed_on: case.closed_at.map(|t| rules.calendar.local(t).date_naive()),
         files: case.evidence.len(),
+        handled_together: None,
+        together_with: None,
+    }
+}
+
+/// The public view of `case`, given the case it is merged into when it
+/// is (`survivor`, read by the caller): the survivor's progress under this
+/// case's own number, received date and files, with the line saying so.
+/// Without the survivor (not found, or not the one named), the case's own
+/// view, still saying which case it is handled with.
+pub fn public_status_together(
+    case: &Case,
+    survivor: Option<&Case>,
+    rules: &Rulebook,
+    lang: Lang,
+) -> PublicStatus {
+    let Some(into) = &case.merged_into else {
+        return public_status(case, rules, lang);
+    };
+    let own = public_status(case, rules, lang);
+    let base = match survivor.filter(|s| s.tracking == *into) {
+        Some(s) => PublicStatus {
+            tracking: own.tracking,
+            received_on: own.received_on,
+            files: own.files,
+            ..public_status(s, rules, lang)
+        },
+        None => own,
+    };
+    PublicStatus {
+        handled_together: Some(casework::wording::say_with(
+            "pages.handled_together",
+            lang,
+            &[("tracking", into.to_string())],
+        )),
+        together_with: Some(into.to_string()),
+        ..base
     }
 }
 
@@ -149,4 +197,39 @@ pub fn wants_html(req: &Request<Bytes>) -> bool {
         .get(http::header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use casestore::contract::{hours, new_case, rules, t0};
+    use casework::lifecycle::{Actor, Command, apply, merge};
+
+    #[test]
+    fn a_merged_case_shows_its_survivors_progress_under_its_own_number() {
+        let r = rules();
+        let survivor = new_case(None, t0()).case;
+        let mut later = new_case(None, hours(1)).case;
+        while later.tracking == survivor.tracking {
+            later = new_case(None, hours(1)).case;
+        }
+        let (merged, survivor) = merge(&later, &survivor, Actor::Office, hours(2), r).unwrap();
+        let department = Actor::Department(survivor.department.clone());
+        let survivor = apply(&survivor, Command::Accept, department, hours(3), r).unwrap();
+        for lang in [Lang::Zh, Lang::En] {
+            let shown = public_status_together(&merged, Some(&survivor), r, lang);
+            assert_eq!(shown.tracking, merged.tracking.to_string());
+            assert_eq!(shown.stage.code, stage_code(CaseState::Accepted));
+            assert_eq!(shown.together_with, Some(survivor.tracking.to_string()));
+            let line = shown.handled_together.unwrap();
+            assert!(line.contains(survivor.tracking.as_str()), "{line}");
+            // Without the survivor: its own view, still saying so.
+            let alone = public_status_together(&merged, None, r, lang);
+            assert_eq!(alone.stage.code, stage_code(merged.state));
+            assert!(alone.handled_together.is_some());
+        }
+        let on_its_own = public_status_together(&survivor, None, r, Lang::Zh);
+        assert_eq!(on_its_own, public_status(&survivor, r, Lang::Zh));
+        assert_eq!(on_its_own.handled_together, None);
+    }
 }

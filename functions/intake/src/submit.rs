@@ -345,6 +345,16 @@ impl<S: Store, M: Mailer> Api<S, M> {
         .await;
     }
 
+    /// The case a merged case is handled with, for its public status; on
+    /// a store failure the case's own status is shown (still naming it).
+    async fn survivor_of(
+        &self,
+        case: &casework::lifecycle::Case,
+    ) -> Option<casework::lifecycle::Case> {
+        let into = case.merged_into.as_ref()?;
+        self.store.case(into).await.ok().flatten().map(|r| r.case)
+    }
+
     pub(crate) async fn status(&self, typed: &str, lang: Lang, html: bool) -> Response<Bytes> {
         let mode = if html { Mode::Html } else { Mode::Json };
         let tracking = match TrackingNumber::parse(typed) {
@@ -356,7 +366,13 @@ impl<S: Store, M: Mailer> Api<S, M> {
             Ok(None) => return respond::failure(Failure::CaseNotFound, &mode, lang, &self.pages()),
             Err(e) => return respond::failure(store_failure(&e), &mode, lang, &self.pages()),
         };
-        let public = status::public_status(&record.case, &self.config().rules, lang);
+        let survivor = self.survivor_of(&record.case).await;
+        let public = status::public_status_together(
+            &record.case,
+            survivor.as_ref(),
+            &self.config().rules,
+            lang,
+        );
         let builder = Response::builder().status(StatusCode::OK);
         if html {
             respond::html(
@@ -407,7 +423,13 @@ impl<S: Store, M: Mailer> Api<S, M> {
         };
         match self.store.case(&tracking).await {
             Ok(Some(record)) => {
-                let public = status::public_status(&record.case, &self.config().rules, lang);
+                let survivor = self.survivor_of(&record.case).await;
+                let public = status::public_status_together(
+                    &record.case,
+                    survivor.as_ref(),
+                    &self.config().rules,
+                    lang,
+                );
                 respond::html(
                     Response::builder().status(StatusCode::OK),
                     crate::page::status_page(

@@ -73,7 +73,62 @@ pub async fn act<S: Store>(
         lifecycle::apply(&record.case, command, actor, now, rules).map_err(ActError::Refused)?;
     let mut notifications = mails(rules, links, record, &next, kind, now);
     notifications.extend(text(rules, links, record, &next, kind, now));
+    notifications.extend(
+        to_merged_complainants(rules, store, links, &next, kind, now)
+            .await
+            .map_err(ActError::Store)?,
+    );
     write(rules, store, record, next, notifications).await
+}
+
+/// The answer on a surviving case (a reply, the closure, a rejection),
+/// told in the same words to the complainant of each case merged into it
+/// (并单), under their own tracking number and status link. Queued in the
+/// survivor's write, with ids under the survivor's number. The survivor's
+/// list is re-checked against each merged case, which a merge or unmerge
+/// that stopped between its two writes may have left unsure.
+async fn to_merged_complainants<S: Store>(
+    rules: &Rulebook,
+    store: &S,
+    links: &Links<'_>,
+    next: &Case,
+    kind: ActionKind,
+    now: DateTime<Utc>,
+) -> Result<Vec<Notification>, StoreError> {
+    let answers = matches!(
+        kind,
+        ActionKind::Reply | ActionKind::Close | ActionKind::CloseUnanswered | ActionKind::Reject
+    );
+    let mut out = Vec::new();
+    if !answers {
+        return Ok(out);
+    }
+    for tracking in &next.merged {
+        let Some(merged) = store.case(tracking).await? else {
+            continue;
+        };
+        if merged.case.merged_into.as_ref() != Some(&next.tracking) {
+            continue;
+        }
+        let view = Case {
+            tracking: tracking.clone(),
+            ..next.clone()
+        };
+        let theirs = CaseRecord {
+            case: view.clone(),
+            submission: merged.submission,
+            version: merged.version,
+        };
+        let told = mails(rules, links, &theirs, &view, kind, now)
+            .into_iter()
+            .chain(text(rules, links, &theirs, &view, kind, now));
+        out.extend(told.map(|n| Notification {
+            id: format!("{}/together/{}", next.tracking, n.id),
+            tracking: next.tracking.clone(),
+            ..n
+        }));
+    }
+    Ok(out)
 }
 
 /// The complainant's survey answer: the rating (and comment) recorded,

@@ -7,13 +7,17 @@
 //! `casework::lifecycle`'s), its first mails are rendered, and all of it is
 //! stored in one write, with a fresh tracking number when one is taken;
 //! a complainant who left a mobile number gets a text receipt
-//! (`casework::texts`) queued in that same write.
+//! (`casework::texts`) queued in that same write, and so does the
+//! office's mail when the new case looks like an open one received within
+//! the rulebook's `[duplicates] window` (`casework::duplicates`): a hint
+//! for the office, which merges by hand; failing to look is logged and
+//! does not stop the filing.
 //! Nothing is sent here: the caller delivers the returned notifications
 //! (`crate::delivery`) or leaves them to the scheduler. What an answer
 //! looks like (JSON, a page, a line on a terminal) is the caller's.
 
 use crate::links::Links;
-use casestore::{Created, NewCase, Notification, Store, StoreError};
+use casestore::{CaseRecord, Created, NewCase, Notification, Store, StoreError};
 use casework::channel::Channel;
 use casework::evidence::EvidenceItem;
 use casework::lifecycle::{Case, LifecycleError};
@@ -104,6 +108,7 @@ pub async fn file_submission_with_evidence<S: Store>(
     now: DateTime<Utc>,
 ) -> Result<Filed, FileError> {
     let today = rules.calendar.local(now).date_naive();
+    let earlier = recent_cases(rules, store, now).await;
     for _ in 0..TRACKING_ATTEMPTS {
         // The generator is not Send: it lives only in this block.
         let tracking = {
@@ -119,6 +124,7 @@ pub async fn file_submission_with_evidence<S: Store>(
             evidence.clone(),
             now,
         )?;
+        let new = with_duplicate_notices(rules, new, &earlier, now);
         match store.create_case(new.clone()).await {
             Ok(Created::New(_)) => return Ok(Filed::New(new)),
             Ok(Created::Replayed(t)) => return Ok(Filed::Replayed(t)),
@@ -130,6 +136,48 @@ pub async fn file_submission_with_evidence<S: Store>(
     }
     tracing::error!("no free tracking number after {TRACKING_ATTEMPTS} attempts");
     Err(FileError::NoFreeTrackingNumber)
+}
+
+/// The cases received in the look-back before `now` that a new case could
+/// repeat; none when the store cannot say (the hint is lost, the filing
+/// goes on).
+async fn recent_cases<S: Store>(
+    rules: &Rulebook,
+    store: &S,
+    now: DateTime<Utc>,
+) -> Vec<CaseRecord> {
+    let from = now - casework::duplicates::look_back(rules.duplicates.window);
+    // `to` is exclusive: a case received this very instant is included.
+    let to = now + chrono::Duration::seconds(1);
+    match store.cases_received_between(from, to).await {
+        Ok(records) => records,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not look for possible duplicates");
+            Vec::new()
+        }
+    }
+}
+
+/// `new` with one mail to the office per open case among `earlier` that
+/// it looks like (`casework::duplicates`), in the same write as the case.
+pub fn with_duplicate_notices(
+    rules: &Rulebook,
+    mut new: NewCase,
+    earlier: &[CaseRecord],
+    now: DateTime<Utc>,
+) -> NewCase {
+    let found = casework::duplicates::possible_duplicates(
+        rules,
+        (&new.case, &new.submission),
+        earlier.iter().map(|r| (&r.case, &r.submission)),
+    );
+    for d in found {
+        let mail = messages::possible_duplicate(rules, &new.case, &d, Lang::Zh);
+        let suffix = format!("possible-duplicate/{}", d.tracking);
+        new.notifications
+            .extend(pending(&new.case, &suffix, mail, now));
+    }
+    new
 }
 
 /// A checked submission opened as a case under `tracking`, with the mails

@@ -41,6 +41,7 @@ pub mod delivery;
 pub mod evidence;
 pub mod filing;
 pub mod links;
+pub mod merging;
 pub mod monthly;
 pub mod outbox;
 pub mod planning;
@@ -53,9 +54,12 @@ pub use acting::{ActError, Acted, act, answer_survey, reroute};
 pub use delivery::deliver;
 pub use filing::{FileError, Filed, TRACKING_ATTEMPTS, file_case, file_submission};
 pub use links::Links;
+pub use merging::{MergeError, MergedPair, merge, unmerge};
 pub use receipt_mail::WithReceiptCodes;
 pub use schedule::{Options, Preview, Report};
 
+#[cfg(test)]
+mod merge_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -147,6 +147,8 @@ pub struct Rulebook {
     pub extensions: Extensions,
     pub retention: Retention,
     pub statistics: Statistics,
+    /// How far apart two alike cases may arrive to be suggested as one.
+    pub duplicates: Duplicates,
     pub form: FormLimits,
     /// What a visitor may attach to a case; `None` (no `[evidence]`
     /// section): the form offers no file field and no file is taken.
@@ -329,6 +331,15 @@ pub struct Extensions {
     /// normally the complaint office's own). `None`: a department extends
     /// its own cases.
     pub approver: Option<DepartmentId>,
+}
+
+/// When a new case is suggested to the office as a repeat of an open one
+/// (see `crate::duplicates`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Duplicates {
+    /// An open case received at most this long before the new one (any
+    /// unit a time limit takes; the rulebook says working days) counts.
+    pub window: TimeLimit,
 }
 
 /// When the monthly statistics go out.

@@ -33,6 +33,7 @@ const TOP_KEYS: &[&str] = &[
     "extensions",
     "retention",
     "statistics",
+    "duplicates",
     "form",
     "evidence",
 ];
@@ -113,6 +114,7 @@ fn read_rulebook(report: &mut Report<'_>, root: &DeTable<'_>, span: Span) -> Opt
     };
     let retention = optional_table(report, &mut top, "retention", read_retention);
     let statistics = optional_table(report, &mut top, "statistics", read_statistics);
+    let duplicates = optional_table(report, &mut top, "duplicates", read_duplicates);
     let form = optional_table(report, &mut top, "form", read_form);
     let evidence_present = top.has("evidence");
     let evidence = match top.table(report, "evidence") {
@@ -243,6 +245,7 @@ fn read_rulebook(report: &mut Report<'_>, root: &DeTable<'_>, span: Span) -> Opt
         extensions: extensions?.0,
         retention: retention?,
         statistics: statistics?,
+        duplicates: duplicates?,
         form: form?,
         evidence: evidence?,
         text_messages: text_messages?,
@@ -1204,6 +1207,33 @@ fn read_statistics(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Optio
         Some((n, _)) => Some(Statistics {
             working_day: n as u32,
         }),
+    }
+}
+
+impl Default for Duplicates {
+    fn default() -> Self {
+        Duplicates {
+            window: TimeLimit::working_days(5),
+        }
+    }
+}
+
+fn read_duplicates(report: &mut Report<'_>, mut t: TableReader<'_, '_>) -> Option<Duplicates> {
+    let present = t.has("window");
+    let window = t.time_limit(report, "window");
+    t.finish(report, &["window"]);
+    match window {
+        None if present => None,
+        None => Some(Duplicates::default()),
+        Some((limit, span)) if limit.amount == 0 => {
+            report.error(
+                &span,
+                "a window of zero would never suggest a duplicate",
+                "write e.g. `window = \"5 working days\"`, or remove the key",
+            );
+            None
+        }
+        Some((window, _)) => Some(Duplicates { window }),
     }
 }
 

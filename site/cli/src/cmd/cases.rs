@@ -1,4 +1,4 @@
-//! `hotline cases list|show|export|file|reroute|hand-back|…`: the staff's view of the
+//! `hotline cases list|show|export|file|reroute|hand-back|merge|unmerge|…`: the staff's view of the
 //! case store, and the two ways the office opens or moves a case itself.
 //!
 //! `cases file` registers a case that came in by phone, e-mail, in person,
@@ -6,7 +6,9 @@
 //! first mails as a submission to the public API (`intake`), with the
 //! channel recorded on the case; the mails wait in the store's outbox for
 //! the next reminder pass. `cases reroute` hands a case its department
-//! sent back to another department.
+//! sent back to another department. `cases merge SL-A --into SL-B` handles
+//! a repeat together with the open case it repeats (并单); `cases unmerge
+//! SL-A` undoes it.
 //!
 //! The store is the local SQLite file (`.hotline/cases.sqlite`, mail to the
 //! `.hotline/outbox/` folder) unless `--store dynamodb` is given; then the
@@ -90,6 +92,23 @@ pub enum CasesCommand {
         /// Why the case is the department's, in words it will read.
         #[arg(long)]
         note: String,
+    },
+    /// Handles a case together with the open case it repeats (并单): its
+    /// complainant hears that case's answers; it has no deadlines of its
+    /// own until unmerged.
+    Merge {
+        #[command(flatten)]
+        store: StoreArgs,
+        tracking: String,
+        /// The open case to handle it with.
+        #[arg(long)]
+        into: String,
+    },
+    /// Handles a merged case on its own again, with the deadlines it had.
+    Unmerge {
+        #[command(flatten)]
+        store: StoreArgs,
+        tracking: String,
     },
     /// Closes a case found invalid (not a matter the office can take up);
     /// the complainant is mailed the reason in their language, which is
@@ -324,6 +343,14 @@ pub fn run(root: &Path, command: CasesCommand) -> anyhow::Result<ExitCode> {
             &tracking,
             CaseCommand::HandBack { note },
         )),
+        CasesCommand::Merge {
+            store,
+            tracking,
+            into,
+        } => rt.block_on(merging(root, &rules, store.store, &tracking, Some(&into))),
+        CasesCommand::Unmerge { store, tracking } => {
+            rt.block_on(merging(root, &rules, store.store, &tracking, None))
+        }
         CasesCommand::Reject {
             store,
             tracking,
@@ -441,6 +468,40 @@ async fn reroute(
     };
     println!("{tracking} re-routed from {from} to {to}");
     send_now(root, kind, rules, &store, mails).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `hotline cases merge` (with `into`) and `hotline cases unmerge`.
+async fn merging(
+    root: &Path,
+    rules: &Rulebook,
+    kind: StoreKind,
+    tracking: &str,
+    into: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let parse = |t: &str| {
+        TrackingNumber::parse(t).map_err(|e| anyhow!("{t:?}: {}", e.message(casework::Lang::En)))
+    };
+    let tracking = parse(tracking)?;
+    let into = into.map(parse).transpose()?;
+    let store = open_store(root, kind, rules).await?;
+    let now = Utc::now();
+    let done = match &into {
+        Some(into) => {
+            stores::with_store!(&store, s => office::merge(rules, s, &tracking, into, casework::lifecycle::Actor::Office, now).await)
+        }
+        None => {
+            stores::with_store!(&store, s => office::unmerge(rules, s, &tracking, casework::lifecycle::Actor::Office, now).await)
+        }
+    };
+    let pair = done.map_err(|e| anyhow!("{tracking}: {e}"))?;
+    match into {
+        Some(into) => println!("{tracking} is now handled together with {into}"),
+        None => println!(
+            "{tracking} is handled on its own again (was with {})",
+            pair.survivor.tracking
+        ),
+    }
     Ok(ExitCode::SUCCESS)
 }
 
