@@ -536,6 +536,8 @@ mod tests {
         let sources = [
             include_str!("page.rs"),
             include_str!("page/action.rs"),
+            include_str!("page/queue.rs"),
+            include_str!("queue.rs"),
             include_str!("respond.rs"),
             include_str!("status.rs"),
             include_str!("shell.rs"),
