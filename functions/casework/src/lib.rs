@@ -42,6 +42,7 @@ pub mod messages;
 pub mod notice;
 pub mod notices;
 pub mod outgoing;
+pub mod queue_token;
 pub mod receipt;
 pub mod rules;
 pub mod stats;

@@ -136,12 +136,23 @@ pub fn failure_entry(id: &str, subject: &str, attempts: u32, error: &str) -> Ent
     Entry { title, text, html }
 }
 
-/// One mail holding every entry, to `to`.
-pub fn digest(rules: &Rulebook, kind: DigestKind, to: Vec<String>, entries: &[Entry]) -> Message {
+/// One mail holding every entry, to `to`; `queue` is the signed link to
+/// the recipients' department's page of open cases
+/// (`crate::queue_token`), shown under the intro when there is one.
+pub fn digest(
+    rules: &Rulebook,
+    kind: DigestKind,
+    to: Vec<String>,
+    entries: &[Entry],
+    queue: Option<&str>,
+) -> Message {
     let title = side_by_side(kind.title());
     let mut doc = Letter::side_by_side();
     doc.title(title.clone());
     doc.para(side_by_side(&kind.intro(rules)));
+    if let Some(url) = queue {
+        doc.link(side_by_side(say("notice.queue_link")), url.to_string());
+    }
     doc.items(
         entries
             .iter()
@@ -428,8 +439,20 @@ mod tests {
             DigestKind::Reminders,
             vec!["housing@example.org".into()],
             &entries,
+            Some("https://h.example.org/api/queue/housing?token=q1.1.a&b"),
         );
         assert_eq!(m.to, ["housing@example.org"]);
+        // The queue link, once in each part, escaped in HTML.
+        assert_eq!(m.text.matches("/queue/housing?token=").count(), 1);
+        assert!(m.html.contains("/queue/housing?token=q1.1.a&amp;b"));
+        let without = digest(
+            &rules,
+            DigestKind::Reminders,
+            vec!["housing@example.org".into()],
+            &entries,
+            None,
+        );
+        assert!(!without.text.contains("/queue/"));
         assert!(m.subject.contains("2 件 cases"), "{}", m.subject);
         assert_eq!(m.text.matches(a.tracking.as_str()).count(), 2);
         assert_eq!(m.html.matches("<li>").count(), 2);
@@ -482,7 +505,7 @@ mod tests {
         fn visitor_text_never_breaks_the_html_or_the_subject(s in "\\PC{0,40}[<>&\"'\r\n]{1,5}\\PC{0,40}") {
             let rules = rules();
             let entry = failure_entry("SL-1/new-case", &s, 5, &s);
-            let m = digest(&rules, DigestKind::Failures, vec!["office@example.org".into()], &[entry]);
+            let m = digest(&rules, DigestKind::Failures, vec!["office@example.org".into()], &[entry], None);
             let body = m
                 .html
                 .split_once("<body")

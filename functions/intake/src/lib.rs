@@ -7,7 +7,8 @@
 //! `POST /cases`, `GET /cases?tracking=` (the no-JS lookup),
 //! `GET /cases/{tracking}`, `GET|POST /cases/{tracking}/actions/{action}`
 //! (a department's signed links), `GET|POST /cases/{tracking}/survey` (the
-//! complainant's), `OPTIONS` on the first two. A caller that serves the API
+//! complainant's), `GET /queue/{department}` (a department's signed list of
+//! open cases), `OPTIONS` on the first two. A caller that serves the API
 //! under a prefix (such as `/api`) strips it before calling.
 //!
 //! What happens where:
@@ -42,6 +43,7 @@ mod evidence;
 pub mod headers;
 pub mod limit;
 pub mod page;
+mod queue;
 pub mod respond;
 pub mod routes;
 pub mod shell;
@@ -53,6 +55,8 @@ pub mod uploads;
 mod case_page_tests;
 #[cfg(test)]
 mod evidence_tests;
+#[cfg(test)]
+mod queue_tests;
 #[cfg(test)]
 mod security_tests;
 #[cfg(test)]
@@ -299,6 +303,13 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 match self.rate_limit(client_ip, limit::Scope::Public, now).await {
                     Err(f) => respond::failure(f, &Mode::Html, lang, &self.pages()),
                     Ok(()) => self.case_entry(lang),
+                }
+            }
+            // A public page, counted like the case page's form.
+            routes::Route::Queue(department) => {
+                match self.rate_limit(client_ip, limit::Scope::Public, now).await {
+                    Err(f) => respond::failure(f, &Mode::Html, lang, &self.pages()),
+                    Ok(()) => self.queue(&req, &department, now).await,
                 }
             }
             routes::Route::CaseOpen => match self.check_origin(origin.as_deref()) {

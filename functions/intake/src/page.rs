@@ -21,6 +21,8 @@ pub use casework::letter::escape_html as escape;
 
 mod action;
 pub use action::{ActionForm, ActionInput, action_done_page, action_form_page, action_title};
+mod queue;
+pub use queue::{QueueItem, QueueView, queue_page};
 
 /// The page wording for `key` in `lang`, from the strings table.
 fn w(lang: Lang, key: &str) -> &'static str {
@@ -537,6 +539,8 @@ mod tests {
         let sources = [
             include_str!("page.rs"),
             include_str!("page/action.rs"),
+            include_str!("page/queue.rs"),
+            include_str!("queue.rs"),
             include_str!("respond.rs"),
             include_str!("status.rs"),
             include_str!("shell.rs"),

@@ -34,6 +34,9 @@ pub enum Route {
     CaseEntry,
     CaseOpen,
     CaseReply,
+    /// A department's signed queue page (`GET /queue/{department}`); the
+    /// department id as typed, still unchecked.
+    Queue(String),
     /// `OPTIONS` on a path; the methods it has.
     Preflight(&'static str),
     /// A known path with a method it does not have; the `Allow` value.
@@ -52,6 +55,10 @@ impl Route {
             (["case"], _) => Route::NotAllowed("GET, POST"),
             (["case", "reply"], &Method::POST) => Route::CaseReply,
             (["case", "reply"], _) => Route::NotAllowed("POST"),
+            (["queue", department], &Method::GET) if !department.is_empty() => {
+                Route::Queue((*department).to_string())
+            }
+            (["queue", department], _) if !department.is_empty() => Route::NotAllowed("GET"),
             (["cases"], &Method::POST) => Route::SubmitCase,
             (["cases"], &Method::GET) => Route::Lookup,
             (["cases"], &Method::OPTIONS) => Route::Preflight("GET, POST, OPTIONS"),
@@ -167,6 +174,11 @@ pub const ROUTES: &[(&str, &str, &[u16])] = &[
         "/cases/{tracking}/evidence/{number}",
         &[200, 303, 400, 403, 404, 405, 410, 429, 500, 503],
     ),
+    (
+        "get",
+        "/queue/{department}",
+        &[200, 400, 403, 404, 405, 410, 429, 500, 503],
+    ),
 ];
 
 #[cfg(test)]
@@ -228,6 +240,15 @@ mod tests {
             Route::of(&Method::POST, "/cases/SL-1/evidence/2"),
             Route::NotAllowed("GET")
         );
+        assert_eq!(
+            Route::of(&Method::GET, "/queue/housing/"),
+            Route::Queue("housing".into())
+        );
+        assert_eq!(
+            Route::of(&Method::POST, "/queue/housing"),
+            Route::NotAllowed("GET")
+        );
+        assert_eq!(Route::of(&Method::GET, "/queue"), Route::Unknown);
         assert_eq!(Route::of(&Method::GET, "/cases/x/y"), Route::Unknown);
         assert_eq!(Route::of(&Method::GET, "/cases/x/actions"), Route::Unknown);
         assert_eq!(Route::of(&Method::GET, "/api/cases"), Route::Unknown);

@@ -335,11 +335,17 @@ impl<S: Store, M: Mailer> Api<S, M> {
         let config = self.config();
         // The acknowledgment's receipt code is written in as it leaves.
         let mailer = office::WithReceiptCodes::new(&self.mailer, config.action_secret.clone());
-        office::deliver(
+        // A department's digest carries its queue page's link (`crate::queue`).
+        let queue = office::delivery::QueueLinks {
+            public_base_url: &config.public_base_url,
+            action_secret: &config.action_secret,
+        };
+        office::delivery::deliver_with(
             &config.rules,
             &self.store,
             &mailer,
             notifications.to_vec(),
+            Some(queue),
             now,
         )
         .await;

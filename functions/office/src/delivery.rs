@@ -24,10 +24,13 @@
 
 use casestore::{Delivery, Notification, OutgoingMessage, Store, StoreError};
 use casework::Rulebook;
+use casework::action_token::ActionSecret;
 use casework::due::Recipients;
 use casework::lifecycle::{self, Actor, Command};
 use casework::notices::{self, DigestKind, Entry};
 use casework::outgoing::Medium;
+use casework::queue_token;
+use casework::rules::DepartmentId;
 use casework::tracking::TrackingNumber;
 use chrono::{DateTime, TimeDelta, Utc};
 use mail::{MailError, Mailer};
@@ -90,12 +93,46 @@ pub fn group(pending: Vec<Notification>) -> BTreeMap<MailKey, Vec<Notification>>
     mails
 }
 
+/// What signs the queue link in a department's digest
+/// (`casework::queue_token`): the API's public root and the link key.
+#[derive(Debug, Clone, Copy)]
+pub struct QueueLinks<'a> {
+    pub public_base_url: &'a str,
+    pub action_secret: &'a ActionSecret,
+}
+
+/// The department whose page of open cases a digest to `to` links to: the
+/// first in the rulebook whose ordinary inboxes or escalation levels hold
+/// one of the addresses (the office's own inbox gets the office's page).
+/// None for the failure summary, and for designated report staff, whose
+/// cases are acted on from their own mail only.
+pub fn queue_department<'r>(
+    rules: &'r Rulebook,
+    kind: DigestKind,
+    to: &[String],
+) -> Option<&'r DepartmentId> {
+    if kind == DigestKind::Failures {
+        return None;
+    }
+    rules
+        .departments
+        .iter()
+        .find(|d| {
+            to.iter()
+                .any(|a| d.inboxes.contains(a) || d.escalation.contains(a))
+        })
+        .map(|d| &d.id)
+}
+
 /// The mail for a group of claimed entries, and the id it is sent under
-/// (stable for the same entries, so a receiver can spot a resend).
+/// (stable for the same entries, so a receiver can spot a resend). With
+/// `queue`, a department's digest carries its queue link, signed at `now`.
 pub fn mail_for(
     rules: &Rulebook,
     key: &MailKey,
     entries: &[Notification],
+    queue: Option<QueueLinks<'_>>,
+    now: DateTime<Utc>,
 ) -> (String, OutgoingMessage) {
     match key {
         MailKey::Single(id) => (
@@ -122,7 +159,17 @@ pub fn mail_for(
                     html: n.message.html.clone(),
                 })
                 .collect();
-            let message = notices::digest(rules, *kind, to.clone(), &rendered);
+            let queue_url = queue.and_then(|q| {
+                let department = queue_department(rules, *kind, to)?;
+                Some(queue_token::queue_link(
+                    q.action_secret,
+                    q.public_base_url,
+                    department,
+                    now,
+                ))
+            });
+            let message =
+                notices::digest(rules, *kind, to.clone(), &rendered, queue_url.as_deref());
             (
                 format!("digest-{}-{:016x}", kind.key(), fnv(&ids.join("\n"))),
                 message,
@@ -167,12 +214,25 @@ pub struct Tally {
 }
 
 /// Delivers `notifications` now, mail by mail: what cannot be sent stays
-/// pending with its attempt counted, for a later pass.
+/// pending with its attempt counted, for a later pass. Digests go without
+/// a queue link; see [`deliver_with`].
 pub async fn deliver<S: Store, M: Mailer>(
     rules: &Rulebook,
     store: &S,
     mailer: &M,
     notifications: Vec<Notification>,
+    now: DateTime<Utc>,
+) -> Tally {
+    deliver_with(rules, store, mailer, notifications, None, now).await
+}
+
+/// [`deliver`], with `queue` signing each department digest's queue link.
+pub async fn deliver_with<S: Store, M: Mailer>(
+    rules: &Rulebook,
+    store: &S,
+    mailer: &M,
+    notifications: Vec<Notification>,
+    queue: Option<QueueLinks<'_>>,
     now: DateTime<Utc>,
 ) -> Tally {
     let mut tally = Tally::default();
@@ -186,19 +246,21 @@ pub async fn deliver<S: Store, M: Mailer>(
     let mut mails: Vec<_> = group(notifications).into_iter().collect();
     mails.sort_by_key(|(_, entries)| first_seen.get(&entries[0].id).copied());
     for (key, entries) in mails {
-        deliver_mail(rules, store, mailer, &key, entries, now, &mut tally).await;
+        deliver_mail(rules, store, mailer, &key, entries, queue, now, &mut tally).await;
     }
     tally
 }
 
 /// Claims, sends and records one mail (one notification, or a digest's
 /// entries).
+#[allow(clippy::too_many_arguments)]
 pub async fn deliver_mail<S: Store, M: Mailer>(
     rules: &Rulebook,
     store: &S,
     mailer: &M,
     key: &MailKey,
     entries: Vec<Notification>,
+    queue: Option<QueueLinks<'_>>,
     now: DateTime<Utc>,
     tally: &mut Tally,
 ) {
@@ -224,7 +286,7 @@ pub async fn deliver_mail<S: Store, M: Mailer>(
         return;
     }
     tally.progress = true;
-    let (mail_id, message) = mail_for(rules, key, &claimed);
+    let (mail_id, message) = mail_for(rules, key, &claimed, queue, now);
     let sent = tokio::time::timeout(SEND_TIMEOUT, mailer.send(&mail_id, &message)).await;
     let failure = match sent {
         Ok(Ok(())) => None,

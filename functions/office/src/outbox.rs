@@ -15,7 +15,7 @@
 //! read of at most a page, as left for the next run.
 
 pub use crate::delivery::{MailKey, backoff, digest_kind, group, mail_for};
-use crate::delivery::{Tally, deliver_mail};
+use crate::delivery::{QueueLinks, Tally, deliver_mail};
 use crate::schedule::{Options, Preview, Report};
 use casestore::{Notification, Store};
 use casework::Rulebook;
@@ -81,7 +81,7 @@ pub async fn send_outbox_until<S: Store, M: Mailer>(
         report.outbox_pages += 1;
         let full = page.len() >= batch;
         if options.dry_run {
-            preview(rules, page, report);
+            preview(rules, page, now, report);
             // Nothing changes in a dry run, so a second read would return
             // the same page: the rest is only counted.
             if full {
@@ -89,7 +89,11 @@ pub async fn send_outbox_until<S: Store, M: Mailer>(
             }
             return;
         }
-        let progress = send_page(rules, store, mailer, now, report, page, stop_at).await;
+        let queue = QueueLinks {
+            public_base_url: &options.public_base_url,
+            action_secret: &options.action_secret,
+        };
+        let progress = send_page(rules, store, mailer, now, queue, report, page, stop_at).await;
         if Instant::now() >= stop_at {
             // Perhaps in the middle of the page: count what is left.
             break Stop::Left;
@@ -113,9 +117,9 @@ pub async fn send_outbox_until<S: Store, M: Mailer>(
     }
 }
 
-fn preview(rules: &Rulebook, page: Vec<Notification>, report: &mut Report) {
+fn preview(rules: &Rulebook, page: Vec<Notification>, now: DateTime<Utc>, report: &mut Report) {
     for (key, entries) in group(page) {
-        let (_, message) = mail_for(rules, &key, &entries);
+        let (_, message) = mail_for(rules, &key, &entries, None, now);
         report.previews.push(Preview {
             to: message.to,
             subject: message.subject,
@@ -156,6 +160,7 @@ async fn send_page<S: Store, M: Mailer>(
     store: &S,
     mailer: &M,
     now: DateTime<Utc>,
+    queue: QueueLinks<'_>,
     report: &mut Report,
     page: Vec<Notification>,
     stop_at: Instant,
@@ -165,7 +170,17 @@ async fn send_page<S: Store, M: Mailer>(
         if Instant::now() >= stop_at {
             break;
         }
-        deliver_mail(rules, store, mailer, &key, entries, now, &mut tally).await;
+        deliver_mail(
+            rules,
+            store,
+            mailer,
+            &key,
+            entries,
+            Some(queue),
+            now,
+            &mut tally,
+        )
+        .await;
     }
     report.mails_sent += tally.mails_sent;
     report.entries_sent += tally.entries_sent;
