@@ -131,6 +131,9 @@ pub enum Action {
     HandBack,
     /// The rulebook's approver grants or refuses a request to extend.
     DecideExtension,
+    /// The office merges a new case into the open one it repeats (并单);
+    /// the link names that case in its `into` parameter.
+    Merge,
 }
 
 impl Action {
@@ -148,7 +151,12 @@ impl Action {
 
     /// The office's actions (and the approver's), signed for the office's
     /// own department or the approver.
-    pub const OFFICE: [Action; 3] = [Action::Reroute, Action::HandBack, Action::DecideExtension];
+    pub const OFFICE: [Action; 4] = [
+        Action::Reroute,
+        Action::HandBack,
+        Action::DecideExtension,
+        Action::Merge,
+    ];
 
     /// The action's name in paths and in the signed text.
     pub fn slug(self) -> &'static str {
@@ -167,6 +175,7 @@ impl Action {
             Action::Reroute => "reroute",
             Action::HandBack => "hand-back",
             Action::DecideExtension => "decide-extension",
+            Action::Merge => "merge",
         }
     }
 
@@ -438,6 +447,24 @@ pub fn office_links(
             .collect(),
         hand_back: Some(link(Action::HandBack)),
     }
+}
+
+/// The office's link to merge `case` into `into`, the open case it seems
+/// to repeat. Signed for the office's own department on `case`.
+pub fn merge_link(
+    secret: &ActionSecret,
+    base_url: &str,
+    case: &Case,
+    office: &DepartmentId,
+    into: &TrackingNumber,
+    expires_at: DateTime<Utc>,
+) -> String {
+    let holder = Holder::Department(office.clone());
+    let token = ActionToken::sign(secret, &case.tracking, &holder, Action::Merge, expires_at);
+    format!(
+        "{}&into={into}",
+        action_url(base_url, &case.tracking, Action::Merge, &token)
+    )
 }
 
 /// The approver's two links on a request to extend `case`: the decision

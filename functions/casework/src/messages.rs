@@ -821,6 +821,7 @@ pub fn possible_duplicate(
     rules: &Rulebook,
     case: &Case,
     earlier: &crate::duplicates::PossibleDuplicate,
+    merge_link: Option<&str>,
     lang: Lang,
 ) -> Message {
     use crate::duplicates::Likeness;
@@ -846,8 +847,13 @@ pub fn possible_duplicate(
         both(why, lang),
     );
     case_fields(&mut doc, rules, case);
-    // MERGE LINK: a signed "merge into …" action link goes here once the
-    // office's mails carry action links; until then, the CLI command.
+    if let Some(url) = merge_link {
+        doc.heading(both(say("mail.actions"), lang));
+        let label = say_both("mail.action_merge_into", |_| {
+            vec![("into", earlier.tracking.to_string())]
+        });
+        doc.link(both(&label, lang), url.to_string());
+    }
     doc.para(say_with(
         "mail.possible_duplicate_how_to_merge",
         lang,

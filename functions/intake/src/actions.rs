@@ -49,6 +49,7 @@ const ACTION_FIELDS: &[&str] = &[
     "department",
     "decision",
     "note",
+    "into",
 ];
 /// The fields the survey form may send.
 const SURVEY_FIELDS: &[&str] = &["version", "lang", "rating", "comment", "reopen"];
@@ -108,7 +109,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
             Err(page) => return page,
         };
         let actor = match action {
-            Action::Reroute | Action::HandBack => Actor::Office,
+            Action::Reroute | Action::HandBack | Action::Merge => Actor::Office,
             _ => Actor::Department(holder_department(&rules, action, &record.case)),
         };
         // A form shown for an older version comes back first of all, with
@@ -131,11 +132,15 @@ impl<S: Store, M: Mailer> Api<S, M> {
             let chosen = ActionInput {
                 department: respond::query_param(req, "to").unwrap_or_default(),
                 decision: respond::query_param(req, "decision").unwrap_or_default(),
+                into: respond::query_param(req, "into").unwrap_or_default(),
                 ..ActionInput::default()
             };
             return self.form(StatusCode::OK, lang, action, &record, &chosen, &[]);
         };
         let input = posted.input;
+        if action == Action::Merge {
+            return self.merge_from_link(lang, &record, &input, now).await;
+        }
         let command = match self.command(action, &record.case, &input, lang) {
             Ok(c) => c,
             Err(problem) => {
@@ -329,6 +334,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
             department: get("department").unwrap_or_default().trim().to_string(),
             decision: get("decision").unwrap_or_default().trim().to_string(),
             note: get("note").unwrap_or_default(),
+            into: get("into").unwrap_or_default().trim().to_string(),
         };
         Ok((
             Posted {
@@ -471,7 +477,8 @@ impl<S: Store, M: Mailer> Api<S, M> {
     ) -> Result<(), LifecycleError> {
         let probe = match action {
             // A download changes nothing; it is never routed here.
-            Action::Evidence | Action::CasePage => return Ok(()),
+            // Two cases: decided when the form is sent, by `merging`.
+            Action::Evidence | Action::CasePage | Action::Merge => return Ok(()),
             Action::Accept => Command::Accept,
             Action::Ask => Command::Ask {
                 question: "-".into(),
@@ -530,7 +537,9 @@ impl<S: Store, M: Mailer> Api<S, M> {
         lang: Lang,
     ) -> Result<Command, (Option<&'static str>, String)> {
         Ok(match action {
-            Action::Evidence | Action::CasePage => return Err((None, String::new())),
+            Action::Evidence | Action::CasePage | Action::Merge => {
+                return Err((None, String::new()));
+            }
             Action::Accept => Command::Accept,
             Action::Ask => Command::Ask {
                 question: input.text.clone(),
@@ -702,6 +711,68 @@ impl<S: Store, M: Mailer> Api<S, M> {
                     http::HeaderValue::from(respond::RETRY_AFTER_UNAVAILABLE),
                 );
                 Err(page)
+            }
+        }
+    }
+
+    /// The merge link's form, sent: `record` is merged into the case the
+    /// form names, both written by `office::merging`; nobody is mailed
+    /// (the complainants hear the survivor's answers).
+    async fn merge_from_link(
+        &self,
+        lang: Lang,
+        record: &CaseRecord,
+        input: &ActionInput,
+        now: DateTime<Utc>,
+    ) -> Page {
+        let action = Action::Merge;
+        let problem = |key: &str| (Some("into"), say(key).get(lang).to_string());
+        let Ok(into) = TrackingNumber::parse(&input.into) else {
+            return self.form(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                lang,
+                action,
+                record,
+                input,
+                &[problem("pages.merge_give_number")],
+            );
+        };
+        let config = self.config();
+        match office::merging::merge(
+            &config.rules,
+            &self.store,
+            &record.case.tracking,
+            &into,
+            Actor::Office,
+            now,
+        )
+        .await
+        {
+            Ok(pair) => {
+                tracing::info!(tracking = %pair.merged.tracking, into = %pair.survivor.tracking, "link action applied: merge");
+                let public = status::public_status(&pair.merged, &config.rules, lang);
+                let done = done_message(action, &pair.merged, &config.rules, lang);
+                page(
+                    StatusCode::OK,
+                    page::action_done_page(&self.pages().shells, lang, action, &public, &[&done]),
+                )
+            }
+            Err(office::merging::MergeError::NotFound(_)) => self.form(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                lang,
+                action,
+                record,
+                input,
+                &[problem("pages.merge_no_such_case")],
+            ),
+            Err(office::merging::MergeError::Refused(e)) => {
+                self.not_now(lang, action, &record.case, &e)
+            }
+            Err(office::merging::MergeError::Stale(_)) => {
+                self.conflict(lang, action, record, input)
+            }
+            Err(office::merging::MergeError::Store(e)) => {
+                respond::failure(store_failure(&e), &body::Mode::Html, lang, &self.pages())
             }
         }
     }
@@ -937,6 +1008,17 @@ fn done_message(action: Action, case: &Case, rules: &casework::Rulebook, lang: L
             )
         }
         Action::Reroute => say("pages.link_rerouted").get(lang).to_string(),
+        Action::Merge => say_with(
+            "pages.link_merged",
+            lang,
+            &[(
+                "into",
+                case.merged_into
+                    .as_ref()
+                    .map(|t| t.to_string())
+                    .unwrap_or_default(),
+            )],
+        ),
         Action::HandBack => say("pages.link_handed_back").get(lang).to_string(),
         // The request is gone either way; a moved deadline means approved.
         Action::DecideExtension => match case.extension {
@@ -956,7 +1038,7 @@ fn holder_department(
     case: &Case,
 ) -> casework::rules::DepartmentId {
     match action {
-        Action::Reroute | Action::HandBack => rules.office.department.clone(),
+        Action::Reroute | Action::HandBack | Action::Merge => rules.office.department.clone(),
         Action::DecideExtension => lifecycle::extension_approver(rules, case)
             .unwrap_or(&rules.office.department)
             .clone(),

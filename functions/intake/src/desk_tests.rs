@@ -317,3 +317,55 @@ async fn the_approver_approves_from_its_mail_and_the_complainant_hears_the_new_d
         .expect("the complainant is told");
     assert!(told.text.contains("2026-12-11"), "{}", told.text);
 }
+
+#[tokio::test]
+async fn the_office_merges_a_repeat_from_the_duplicate_mails_link() {
+    let api = api();
+    let first = submitted(&api).await;
+    let second = submitted(&api).await;
+    assert_ne!(first, second);
+    let sent = api.mailer().sent();
+    let (_, note) = sent
+        .iter()
+        .find(|(id, _)| id.starts_with(&format!("{second}/")) && id.contains("possible-duplicate"))
+        .expect("the office is told of the repeat");
+    assert_eq!(note.to, vec!["cases@example.org".to_string()]);
+    let marker = format!("{BASE}/cases/{second}/actions/merge?token=");
+    let links = links_in(&note.text, &marker);
+    assert_eq!(links.len(), 1, "{}", note.text);
+    assert!(links[0].ends_with(&format!("into={first}")), "{}", links[0]);
+    let path = path_of(&links[0]);
+
+    // Opening it changes nothing and shows the number to merge into.
+    let before = version(&api, &second).await;
+    let page = text(&call(&api, get(&path)).await);
+    assert!(page.contains(&format!("value=\"{first}\"")), "{page}");
+    assert_eq!(version(&api, &second).await, before);
+
+    // A number that is no case: the form again.
+    let r = act(&api, &path, &second, "into=SL-0000-AAA-AAA-AAA").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{}", text(&r));
+    let r = act(&api, &path, &second, &format!("into={first}")).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    let merged = stored_case(&api, &second).await;
+    assert_eq!(
+        merged.merged_into.as_ref().map(|t| t.to_string()),
+        Some(first.clone())
+    );
+    let survivor = stored_case(&api, &first).await;
+    assert!(survivor.merged.iter().any(|t| t.to_string() == second));
+    // Sent again (a double click), it finishes nothing new and changes nothing.
+    let merged_version = version(&api, &second).await;
+    let r = act(&api, &path, &second, &format!("into={first}")).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    assert_eq!(version(&api, &second).await, merged_version);
+    // A department's token for the same link is refused.
+    let r = act(
+        &api,
+        &link(&second, "water", Action::Merge),
+        &second,
+        &format!("into={first}"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "{}", text(&r));
+}

@@ -124,7 +124,7 @@ pub async fn file_submission_with_evidence<S: Store>(
             evidence.clone(),
             now,
         )?;
-        let new = with_duplicate_notices(rules, new, &earlier, now);
+        let new = with_duplicate_notices(rules, links, new, &earlier, now);
         match store.create_case(new.clone()).await {
             Ok(Created::New(_)) => return Ok(Filed::New(new)),
             Ok(Created::Replayed(t)) => return Ok(Filed::Replayed(t)),
@@ -162,6 +162,7 @@ async fn recent_cases<S: Store>(
 /// it looks like (`casework::duplicates`), in the same write as the case.
 pub fn with_duplicate_notices(
     rules: &Rulebook,
+    links: &Links<'_>,
     mut new: NewCase,
     earlier: &[CaseRecord],
     now: DateTime<Utc>,
@@ -172,7 +173,8 @@ pub fn with_duplicate_notices(
         earlier.iter().map(|r| (&r.case, &r.submission)),
     );
     for d in found {
-        let mail = messages::possible_duplicate(rules, &new.case, &d, Lang::Zh);
+        let merge = links.merge_link(rules, &new.case, &d.tracking, now);
+        let mail = messages::possible_duplicate(rules, &new.case, &d, Some(&merge), Lang::Zh);
         let suffix = format!("possible-duplicate/{}", d.tracking);
         new.notifications
             .extend(pending(&new.case, &suffix, mail, now));

@@ -65,6 +65,24 @@ impl Links<'_> {
         )
     }
 
+    /// The office's link to merge `case` into the open case `into`.
+    pub fn merge_link(
+        &self,
+        rules: &Rulebook,
+        case: &Case,
+        into: &TrackingNumber,
+        now: DateTime<Utc>,
+    ) -> String {
+        action_token::merge_link(
+            self.action_secret,
+            self.public_base_url,
+            case,
+            &rules.office.department,
+            into,
+            action_token::department_link_expiry(rules, case, now),
+        )
+    }
+
     /// The approver's links on `case`'s pending request to extend; `None`
     /// where the rulebook names no approver.
     pub fn extension_links(

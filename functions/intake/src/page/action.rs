@@ -34,6 +34,8 @@ pub struct ActionInput {
     pub decision: String,
     /// Re-route, hand back and the extension decision: the office's note.
     pub note: String,
+    /// Merge: the tracking number of the case to merge into.
+    pub into: String,
 }
 
 /// One of the forms behind the links in mails.
@@ -80,6 +82,7 @@ pub fn action_title(lang: Lang, action: Action) -> &'static str {
         Action::Reroute => w(lang, "pages.title_reroute"),
         Action::HandBack => w(lang, "pages.title_hand_back"),
         Action::DecideExtension => w(lang, "pages.title_decide_extension"),
+        Action::Merge => w(lang, "pages.title_merge"),
     }
 }
 
@@ -325,6 +328,20 @@ pub fn action_form_page(shells: &PageShells, lang: Lang, form: &ActionForm) -> S
                 form.problems,
             );
         }
+        Action::Merge => {
+            let invalid = if form.problems.iter().any(|(f, _)| *f == Some("into")) {
+                " aria-invalid=\"true\""
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                page,
+                "<p id=\"into-hint\">{}</p>\n<label for=\"into\">{}</label>\n<input type=\"text\" id=\"into\" name=\"into\" value=\"{}\" autocomplete=\"off\" aria-describedby=\"into-hint\"{invalid}>",
+                escape(w(lang, "pages.merge_explained")),
+                escape(w(lang, "pages.merge_into")),
+                escape(&input.into)
+            );
+        }
         Action::HandBack => {
             if let Some(reason) = &form.sent_back_reason {
                 given(&mut page, w(lang, "pages.sent_back_reason"), reason);
@@ -461,6 +478,7 @@ pub fn action_form_page(shells: &PageShells, lang: Lang, form: &ActionForm) -> S
         Action::Reroute => w(lang, "pages.button_reroute"),
         Action::HandBack => w(lang, "pages.button_hand_back"),
         Action::DecideExtension => w(lang, "pages.button_decide"),
+        Action::Merge => w(lang, "pages.button_merge"),
         Action::Survey | Action::Evidence | Action::CasePage => w(lang, "pages.button_survey"),
     };
     let _ = writeln!(
