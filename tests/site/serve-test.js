@@ -961,6 +961,8 @@ async function main() {
       });
     });
 
+    // The office's desk: what the queue pages below are checked with.
+    const desk = {};
     // An anonymous whistle-blower with no contact at all follows the case with the receipt code alone.
     const wb = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
     const whistle = {};
@@ -1138,6 +1140,26 @@ async function main() {
       const body = await refused.text();
       assert(refused.status === 403 && body.includes("no longer handles"), `water's old link answered ${refused.status}: ${body.slice(0, 300)}`);
       console.log(`       ${tracking}: water → sent back → housing → replied`);
+      desk.tracking = tracking;
+    });
+    await check("hotline cases queue prints housing's signed queue page: it lists the re-routed case without script, and its token does not open the office's page", async () => {
+      assert(desk.tracking, "no re-routed case");
+      for (const department of ["housing", "hotline-centre"]) {
+        const run = spawnSync(binary, ["cases", "queue", "--department", department], { cwd: server.dir, encoding: "utf8" });
+        assert(run.status === 0, `hotline cases queue --department ${department} failed: ${run.stderr}`);
+        desk[department] = run.stdout.trim();
+        assert(desk[department].startsWith(`${base}/api/queue/${department}?token=`), `the queue link is ${desk[department]}`);
+      }
+      await onPage(wb, "desk-queue", async () => {
+        const shown = await wb.goto(desk.housing);
+        assert(shown.status() === 200, `housing's queue answered ${shown.status()}`);
+        const main = await wb.textContent("main");
+        assert(main.includes(desk.tracking), `housing's queue does not list ${desk.tracking}`);
+      });
+      // The department's token on the office's address is not the office's.
+      const forged = desk.housing.replace("/queue/housing?", "/queue/hotline-centre?");
+      const res = await fetch(forged);
+      assert(res.status === 403, `housing's token on the office's queue answered ${res.status}`);
     });
     await check("with JavaScript: the thank-you page shows the receipt code, and it opens the case page", async () => {
       await onPage(page, "receipt-js", async () => {
@@ -1209,6 +1231,7 @@ async function main() {
           [`${base}/api/cases?tracking=SL-0000-AAA-AAA-AAA&lang=en`, "API lookup, nothing found"],
           [linkOf("accept"), "API accept form"],
           [linkOf("reply"), "API reply refused before accepting"],
+          ...(desk.housing ? [[desk.housing, "API queue page, a department"], [desk["hotline-centre"], "API queue page, the office"]] : []),
         ]) {
           await p.goto(url);
           await audit(label);
@@ -1224,7 +1247,7 @@ async function main() {
         assert(found.length === 0, found.join("\n"));
       });
     }
-    console.log(`       axe: ${paths.length} pages + 11 page states × ${VIEWPORTS.length} viewports = ${runs} checks, ${violations} violations`);
+    console.log(`       axe: ${paths.length} pages + 13 page states × ${VIEWPORTS.length} viewports = ${runs} checks, ${violations} violations`);
   } finally {
     if (browser) await browser.close().catch(() => {});
     await server.stop();

@@ -110,6 +110,17 @@ pub enum CasesCommand {
         store: StoreArgs,
         tracking: String,
     },
+    /// Prints a department's signed queue page link (its open cases,
+    /// soonest deadline first; the office's own department sees every
+    /// case), valid a week: what its digests carry, for when one is
+    /// wanted now.
+    Queue {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The department's id in the rulebook, e.g. `housing`.
+        #[arg(long)]
+        department: String,
+    },
     /// Closes a case found invalid (not a matter the office can take up);
     /// the complainant is mailed the reason in their language, which is
     /// also the case's public status note.
@@ -350,6 +361,26 @@ pub fn run(root: &Path, command: CasesCommand) -> anyhow::Result<ExitCode> {
         } => rt.block_on(merging(root, &rules, store.store, &tracking, Some(&into))),
         CasesCommand::Unmerge { store, tracking } => {
             rt.block_on(merging(root, &rules, store.store, &tracking, None))
+        }
+        CasesCommand::Queue { store, department } => {
+            if rules.department(&department).is_none() {
+                let known: Vec<&str> = rules.departments.iter().map(|d| d.id.as_str()).collect();
+                bail!(
+                    "--department {department}: no such department; the rulebook has {}",
+                    known.join(", ")
+                );
+            }
+            let links = stores::StaffLinks::for_store(root, store.store)?;
+            println!(
+                "{}",
+                casework::queue_token::queue_link(
+                    &links.action_secret,
+                    &links.public_base_url,
+                    &DepartmentId::new(department),
+                    Utc::now(),
+                )
+            );
+            Ok(ExitCode::SUCCESS)
         }
         CasesCommand::Reject {
             store,
