@@ -1,7 +1,9 @@
 //! `GET /queue/{department}?token=…`: the page behind the link in a
 //! department's digest mail, listing its open cases soonest deadline first
 //! with each case's action links; the office's page lists every open case,
-//! what waits for the office (sent back, an extension asked) on top.
+//! what waits for the office (sent back, an extension asked, a possible
+//! repeat of another open case) on top, each with the office's own links
+//! (re-route or hand back, approve or refuse, merge).
 //!
 //! The token (`casework::queue_token`) is checked before the store is
 //! read, so a link that is not ours learns nothing, and it is signed for
@@ -78,15 +80,18 @@ impl<S: Store, M: Mailer> Api<S, M> {
             }
         };
         let links = self.links(&config);
-        let mut cases: Vec<&Case> = records
+        let mut cases: Vec<&casestore::CaseRecord> = records
             .iter()
-            .map(|r| &r.case)
-            .filter(|c| listed(c, &department, office))
+            .filter(|r| listed(&r.case, &department, office))
             .collect();
-        cases.sort_by_key(|c| (next_due(c).is_none(), next_due(c), c.received_at));
+        cases.sort_by_key(|r| {
+            let c = &r.case;
+            (next_due(c).is_none(), next_due(c), c.received_at)
+        });
         let items: Vec<QueueItem> = cases
             .into_iter()
-            .map(|case| {
+            .map(|record| {
+                let case = &record.case;
                 let acts = case.department == department && case.state.is_with_department();
                 let report = withheld(rules, case);
                 QueueItem {
@@ -99,6 +104,11 @@ impl<S: Store, M: Mailer> Api<S, M> {
                         .map(|r| local_time(rules, r.new_due)),
                     links: if acts && !report {
                         in_mail_order(links.department_links(rules, case, now))
+                    } else {
+                        Vec::new()
+                    },
+                    office_links: if office {
+                        office_links(rules, &links, record, &records, lang, now)
                     } else {
                         Vec::new()
                     },
@@ -160,6 +170,73 @@ impl<S: Store, M: Mailer> Api<S, M> {
             ),
         }
     }
+}
+
+/// The office's own links on `record`: re-route or hand back a case sent
+/// back, decide a request to extend that the office approves, and merge a
+/// case that looks like an earlier open one (`casework::duplicates`).
+fn office_links(
+    rules: &Rulebook,
+    links: &office::links::Links<'_>,
+    record: &casestore::CaseRecord,
+    all: &[casestore::CaseRecord],
+    lang: Lang,
+    now: DateTime<Utc>,
+) -> Vec<(String, String)> {
+    let case = &record.case;
+    let mut out = Vec::new();
+    if case.state == CaseState::SentBack {
+        let desk = links.office_links(rules, case, now);
+        for (id, url) in desk.reroute {
+            let name = rules
+                .department(id.as_str())
+                .map_or(id.to_string(), |d| d.name.get(lang).to_string());
+            out.push((
+                say_with("pages.queue_reroute_to", lang, &[("department", name)]),
+                url,
+            ));
+        }
+        if let Some(url) = desk.hand_back {
+            out.push((say("pages.queue_hand_back").get(lang).to_string(), url));
+        }
+    }
+    let approves =
+        casework::lifecycle::extension_approver(rules, case) == Some(&rules.office.department);
+    if case.extension_request.is_some()
+        && approves
+        && let Some(decide) = links.extension_links(rules, case, now)
+    {
+        out.push((
+            say("pages.queue_approve").get(lang).to_string(),
+            decide.approve,
+        ));
+        out.push((
+            say("pages.queue_refuse").get(lang).to_string(),
+            decide.refuse,
+        ));
+    }
+    if case.merged_into.is_none() && case.merged.is_empty() {
+        let earlier = all
+            .iter()
+            .filter(|r| r.case.received_at < case.received_at)
+            .map(|r| (&r.case, &r.submission));
+        if let Some(d) =
+            casework::duplicates::possible_duplicates(rules, (case, &record.submission), earlier)
+                .into_iter()
+                .next()
+        {
+            let url = links.merge_link(rules, case, &d.tracking, now);
+            out.push((
+                say_with(
+                    "pages.queue_merge_into",
+                    lang,
+                    &[("into", d.tracking.to_string())],
+                ),
+                url,
+            ));
+        }
+    }
+    out
 }
 
 /// Whether `case` is on `department`'s page: open, and its own, or any

@@ -157,8 +157,25 @@ async fn the_office_sees_every_open_case_with_its_own_work_on_top() {
     }
     let at = page.find(water.as_str()).expect("listed");
     assert!(at > all);
-    // Not the office's cases to act on: no department's links.
-    assert!(!page.contains("/actions/"), "{page}");
+    // Not the office's cases to act on: no department's links; the
+    // office's own ones for what waits for it.
+    for department_action in ["accept", "reply", "close", "send-back"] {
+        assert!(
+            !page.contains(&format!("/actions/{department_action}?")),
+            "{department_action}: {page}"
+        );
+    }
+    assert!(
+        page.contains(&format!("/cases/{sent_back}/actions/reroute?token=")),
+        "{page}"
+    );
+    assert!(page.contains(&format!("/cases/{sent_back}/actions/hand-back?token=")));
+    assert!(
+        page.contains(&format!(
+            "/cases/{extension}/actions/decide-extension?token="
+        )),
+        "{page}"
+    );
     assert!(
         !page.contains("需要现场勘查"),
         "the reason is the department's"
@@ -212,4 +229,37 @@ async fn a_departments_digest_carries_its_queue_link() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::GONE);
+}
+
+#[tokio::test]
+async fn a_possible_repeat_is_on_the_offices_page_with_its_merge_link() {
+    let api = api();
+    let first = filed(&api, "water-supply").await;
+    let repeat = filed(&api, "water-supply").await;
+    // The test clock stands still: the first came a minute earlier.
+    change(&api, &first, |c| c.received_at -= TimeDelta::minutes(1)).await;
+    let r = call(
+        &api,
+        get(&queue_uri("hotline-centre", "hotline-centre", later())),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    let page = text(&r);
+    let all = page.find("All open cases").expect("the second section");
+    let at = page.find(repeat.as_str()).expect("listed");
+    assert!(at < all, "the repeat on top: {page}");
+    assert!(
+        page.contains(&format!("/cases/{repeat}/actions/merge?token="))
+            && page.contains(&format!("into={first}")),
+        "{page}"
+    );
+    assert!(page.contains(&format!("May repeat {first}")), "{page}");
+    // The earlier case is not a repeat of the later one.
+    assert!(
+        !page.contains(&format!("/cases/{first}/actions/merge?")),
+        "{page}"
+    );
+    // A department's page carries no office link.
+    let r = call(&api, get(&queue_uri("water", "water", later()))).await;
+    assert!(!text(&r).contains("/actions/merge?"), "{}", text(&r));
 }

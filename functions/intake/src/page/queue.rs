@@ -27,6 +27,10 @@ pub struct QueueItem {
     /// The case's action links for this department, in the mail's order;
     /// empty when the viewer may not act on it from here.
     pub links: Vec<(Action, String)>,
+    /// The office's page only: the office's own links on it (re-route,
+    /// hand back, decide an extension, merge a repeat), as (label, URL);
+    /// a case with any is on top.
+    pub office_links: Vec<(String, String)>,
     /// A whistle-blowing report: listed without links.
     pub report: bool,
 }
@@ -57,10 +61,9 @@ pub fn queue_page(shells: &PageShells, lang: Lang, view: &QueueView<'_>) -> Stri
         &[("day", view.valid_until.to_string())],
     );
     let _ = writeln!(page, "<p>{}</p>", escape(&intro));
-    let (first, rest): (Vec<&QueueItem>, Vec<&QueueItem>) = view
-        .items
-        .iter()
-        .partition(|i| view.office && (i.sent_back || i.extension_asked.is_some()));
+    let (first, rest): (Vec<&QueueItem>, Vec<&QueueItem>) = view.items.iter().partition(|i| {
+        view.office && (i.sent_back || i.extension_asked.is_some() || !i.office_links.is_empty())
+    });
     if view.office {
         section(
             &mut page,
@@ -114,6 +117,26 @@ fn entry(page: &mut String, lang: Lang, item: &QueueItem, office: bool) {
     let _ = writeln!(page, "</dl>");
     if item.sent_back {
         let _ = writeln!(page, "<p>{}</p>", escape(w(lang, "pages.queue_sent_back")));
+    }
+    if !item.office_links.is_empty() {
+        let _ = writeln!(
+            page,
+            "<ul class=\"actions\" aria-label=\"{}\">",
+            escape(&format!(
+                "{} {}",
+                w(lang, "pages.queue_office_actions"),
+                s.tracking
+            ))
+        );
+        for (label, url) in &item.office_links {
+            let _ = writeln!(
+                page,
+                "<li><a href=\"{}\">{}</a></li>",
+                escape(url),
+                escape(label)
+            );
+        }
+        let _ = writeln!(page, "</ul>");
     }
     if item.report {
         let _ = writeln!(page, "<p>{}</p>", escape(w(lang, "pages.queue_report")));
