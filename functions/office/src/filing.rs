@@ -167,12 +167,17 @@ pub fn with_duplicate_notices(
     earlier: &[CaseRecord],
     now: DateTime<Utc>,
 ) -> NewCase {
+    // One note per new case, about the earliest open case it looks like
+    // (the one to merge into): a burst of reports of one burst main must
+    // not mail the office once for every pair of them.
+    let mut by_arrival: Vec<&CaseRecord> = earlier.iter().collect();
+    by_arrival.sort_by_key(|r| r.case.received_at);
     let found = casework::duplicates::possible_duplicates(
         rules,
         (&new.case, &new.submission),
-        earlier.iter().map(|r| (&r.case, &r.submission)),
+        by_arrival.into_iter().map(|r| (&r.case, &r.submission)),
     );
-    for d in found {
+    for d in found.into_iter().take(1) {
         let merge = links.merge_link(rules, &new.case, &d.tracking, now);
         let mail = messages::possible_duplicate(rules, &new.case, &d, Some(&merge), Lang::Zh);
         let suffix = format!("possible-duplicate/{}", d.tracking);

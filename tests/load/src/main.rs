@@ -406,7 +406,8 @@ fn plan(args: &Args, seed: u64) -> Vec<Job> {
             "name": format!("测试用户{i}"),
             "phone": format!("138{:08}", i),
             "email": format!("visitor{i}@example.net"),
-            "location": "幸福路12号",
+            // Each its own place: distinct cases, not repeats of one.
+            "location": format!("幸福路{i}号"),
             "description": format!("第{i}号测试投诉：小区的自来水连续三天发黄，有明显异味。"),
             "language": if i % 3 == 0 { "en" } else { "zh" },
             "idempotency_key": key,
