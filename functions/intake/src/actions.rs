@@ -431,29 +431,13 @@ impl<S: Store, M: Mailer> Api<S, M> {
 
     fn refused(&self, lang: Lang, e: &TokenError) -> Page {
         let nothing = say("pages.link_nothing_changed").get(lang);
-        let config = self.config();
-        let hotline = &config.rules.office.hotline;
         match e {
             TokenError::Malformed | TokenError::BadSignature => self.notice(
                 lang,
                 StatusCode::FORBIDDEN,
                 &[say("pages.link_link_not_valid_may").get(lang), nothing],
             ),
-            TokenError::Expired { expired_at } => {
-                let day = self
-                    .config()
-                    .rules
-                    .calendar
-                    .local(*expired_at)
-                    .date_naive()
-                    .to_string();
-                let text = say_with(
-                    "pages.link_expired",
-                    lang,
-                    &[("day", day), ("hotline", hotline.to_string())],
-                );
-                self.notice(lang, StatusCode::GONE, &[&text, nothing])
-            }
+            TokenError::Expired { expired_at } => self.expired(lang, *expired_at),
             TokenError::WrongHolder { .. } => self.notice(
                 lang,
                 StatusCode::FORBIDDEN,
@@ -463,6 +447,28 @@ impl<S: Store, M: Mailer> Api<S, M> {
                 ],
             ),
         }
+    }
+
+    /// The page for a signed link (a case's or a queue's) that ran out on
+    /// `expired_at`: the day, and the hotline to call.
+    pub(crate) fn expired(&self, lang: Lang, expired_at: DateTime<Utc>) -> Page {
+        let config = self.config();
+        let day = config
+            .rules
+            .calendar
+            .local(expired_at)
+            .date_naive()
+            .to_string();
+        let text = say_with(
+            "pages.link_expired",
+            lang,
+            &[
+                ("day", day),
+                ("hotline", config.rules.office.hotline.to_string()),
+            ],
+        );
+        let nothing = say("pages.link_nothing_changed").get(lang);
+        self.notice(lang, StatusCode::GONE, &[&text, nothing])
     }
 
     /// Whether `action` could be done now, whatever is typed: a refusal

@@ -89,8 +89,8 @@ impl<S: Store, M: Mailer> Api<S, M> {
             (next_due(c).is_none(), next_due(c), c.received_at)
         });
         let items: Vec<QueueItem> = cases
-            .into_iter()
-            .map(|record| {
+            .iter()
+            .map(|&record| {
                 let case = &record.case;
                 let acts = case.department == department && case.state.is_with_department();
                 let report = withheld(rules, case);
@@ -108,7 +108,7 @@ impl<S: Store, M: Mailer> Api<S, M> {
                         Vec::new()
                     },
                     office_links: if office {
-                        office_links(rules, &links, record, &records, lang, now)
+                        office_links(rules, &links, record, &cases, lang, now)
                     } else {
                         Vec::new()
                     },
@@ -143,26 +143,8 @@ impl<S: Store, M: Mailer> Api<S, M> {
             TokenError::WrongHolder { .. } => "wrong holder",
         };
         tracing::warn!(reason, "queue link refused");
-        let nothing = say("pages.link_nothing_changed").get(lang);
         match e {
-            TokenError::Expired { expired_at } => {
-                let config = self.config();
-                let day = config
-                    .rules
-                    .calendar
-                    .local(*expired_at)
-                    .date_naive()
-                    .to_string();
-                let text = say_with(
-                    "pages.link_expired",
-                    lang,
-                    &[
-                        ("day", day),
-                        ("hotline", config.rules.office.hotline.clone()),
-                    ],
-                );
-                self.notice(lang, StatusCode::GONE, &[&text, nothing])
-            }
+            TokenError::Expired { expired_at } => self.expired(lang, *expired_at),
             _ => self.notice(
                 lang,
                 StatusCode::FORBIDDEN,
@@ -174,12 +156,13 @@ impl<S: Store, M: Mailer> Api<S, M> {
 
 /// The office's own links on `record`: re-route or hand back a case sent
 /// back, decide a request to extend that the office approves, and merge a
-/// case that looks like an earlier open one (`casework::duplicates`).
+/// case that looks like an earlier one of `open`, the page's open cases
+/// (`casework::duplicates`).
 fn office_links(
     rules: &Rulebook,
     links: &office::links::Links<'_>,
     record: &casestore::CaseRecord,
-    all: &[casestore::CaseRecord],
+    open: &[&casestore::CaseRecord],
     lang: Lang,
     now: DateTime<Utc>,
 ) -> Vec<(String, String)> {
@@ -216,7 +199,9 @@ fn office_links(
         ));
     }
     if case.merged_into.is_none() && case.merged.is_empty() {
-        let earlier = all
+        // Only open cases can be repeated: the listed ones, not every record
+        // the page read.
+        let earlier = open
             .iter()
             .filter(|r| r.case.received_at < case.received_at)
             .map(|r| (&r.case, &r.submission));

@@ -119,46 +119,48 @@ fn entry(page: &mut String, lang: Lang, item: &QueueItem, office: bool) {
         let _ = writeln!(page, "<p>{}</p>", escape(w(lang, "pages.queue_sent_back")));
     }
     if !item.office_links.is_empty() {
-        let _ = writeln!(
+        let office = item
+            .office_links
+            .iter()
+            .map(|(l, u)| (l.as_str(), u.as_str()));
+        link_list(
             page,
-            "<ul class=\"actions\" aria-label=\"{}\">",
-            escape(&format!(
-                "{} {}",
-                w(lang, "pages.queue_office_actions"),
-                s.tracking
-            ))
+            w(lang, "pages.queue_office_actions"),
+            &s.tracking,
+            office,
         );
-        for (label, url) in &item.office_links {
-            let _ = writeln!(
-                page,
-                "<li><a href=\"{}\">{}</a></li>",
-                escape(url),
-                escape(label)
-            );
-        }
-        let _ = writeln!(page, "</ul>");
     }
     if item.report {
         let _ = writeln!(page, "<p>{}</p>", escape(w(lang, "pages.queue_report")));
     } else if !item.links.is_empty() {
-        let _ = writeln!(
-            page,
-            "<ul class=\"actions\" aria-label=\"{}\">",
-            escape(&format!(
-                "{} {}",
-                w(lang, "pages.queue_actions"),
-                s.tracking
-            ))
-        );
-        for (action, url) in &item.links {
-            let _ = writeln!(
-                page,
-                "<li><a href=\"{}\">{}</a></li>",
-                escape(url),
-                escape(super::action_title(lang, *action))
-            );
-        }
-        let _ = writeln!(page, "</ul>");
+        let own = item
+            .links
+            .iter()
+            .map(|(a, u)| (super::action_title(lang, *a), u.as_str()));
+        link_list(page, w(lang, "pages.queue_actions"), &s.tracking, own);
     }
     let _ = writeln!(page, "</li>");
+}
+
+/// A case's list of action links, labelled "`label` `tracking`".
+fn link_list<'a>(
+    page: &mut String,
+    label: &str,
+    tracking: &str,
+    links: impl Iterator<Item = (&'a str, &'a str)>,
+) {
+    let _ = writeln!(
+        page,
+        "<ul class=\"actions\" aria-label=\"{}\">",
+        escape(&format!("{label} {tracking}"))
+    );
+    for (text, url) in links {
+        let _ = writeln!(
+            page,
+            "<li><a href=\"{}\">{}</a></li>",
+            escape(url),
+            escape(text)
+        );
+    }
+    let _ = writeln!(page, "</ul>");
 }
