@@ -35,6 +35,7 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "contract")]
 #[doc(hidden)]
 pub mod contract;
+pub mod deadline;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
 pub mod evidence;

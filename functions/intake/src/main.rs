@@ -62,9 +62,16 @@ async fn main() -> Result<(), Error> {
         )
         .await,
     );
-    let store = casestore::dynamodb::DynamoStore::from_env(deployment.table.clone()).await;
+    // Every store call ends by the invocation's deadline (see `handle`).
+    let store = casestore::deadline::Bounded::new(
+        casestore::dynamodb::DynamoStore::from_env(deployment.table.clone()).await,
+    );
     let config = config_from_env(deployment)?;
-    let store = store.with_retention_years(config.rules.retention.years);
+    let store = casestore::deadline::Bounded::new(
+        store
+            .inner
+            .with_retention_years(config.rules.retention.years),
+    );
     let mut api = Api::with_default_form(config, store, mailer);
     if let Some(bucket) = evidence_bucket_from_env().await {
         api = api.with_evidence_bucket(bucket);
@@ -88,6 +95,7 @@ async fn handle<S: casestore::Store, M: mail::Mailer>(
     origin_secret: Option<&str>,
     event: Request,
 ) -> Result<Response<Body>, Error> {
+    let deadline = answer_deadline(&event);
     let header = |name: &str| event.headers().get(name).and_then(|v| v.to_str().ok());
     let client_ip = intake::limit::client_address(
         source_ip(&event),
@@ -104,7 +112,11 @@ async fn handle<S: casestore::Store, M: mail::Mailer>(
     };
     parts.uri = strip_prefix(&parts.uri, prefix);
     let req = http::Request::from_parts(parts, body);
-    let response = api.handle(req, client_ip, chrono::Utc::now()).await;
+    let work = api.handle(req, client_ip, chrono::Utc::now());
+    let response = match deadline {
+        Some(deadline) => casestore::deadline::within(deadline, work).await,
+        None => work.await,
+    };
     let (parts, body) = response.into_parts();
     let body = match String::from_utf8(body.to_vec()) {
         Ok(text) if text.is_empty() => Body::Empty,
@@ -112,6 +124,24 @@ async fn handle<S: casestore::Store, M: mail::Mailer>(
         Err(e) => Body::Binary(e.into_bytes()),
     };
     Ok(Response::from_parts(parts, body))
+}
+
+/// Time kept back from the invocation's deadline for the answer to reach
+/// the runtime: past the deadline Lambda cuts the function off, and the
+/// visitor sees an error even for a case that was stored.
+const ANSWER_MARGIN: Duration = Duration::from_millis(500);
+
+/// When this event's work must end: the invocation's deadline less
+/// [`ANSWER_MARGIN`]. Store calls still running then give up (503 with
+/// Retry-After, like a store outage), and mail that cannot be sent by
+/// then stays pending for the remind function's outbox pass.
+fn answer_deadline(event: &Request) -> Option<tokio::time::Instant> {
+    let ctx = event.lambda_context_ref()?;
+    let left = ctx
+        .deadline()
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_default();
+    Some(tokio::time::Instant::now() + left.saturating_sub(ANSWER_MARGIN))
 }
 
 fn source_ip(event: &Request) -> Option<IpAddr> {

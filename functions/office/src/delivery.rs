@@ -43,6 +43,12 @@ use std::time::Duration;
 pub const SEND_LEASE: TimeDelta = TimeDelta::minutes(2);
 /// The longest one send may take (and so hold up an answer that waits for it).
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Under a request's time limit (`casestore::deadline`), the time kept
+/// back from a send for recording its outcome and answering.
+pub const RECORD_MARGIN: Duration = Duration::from_secs(1);
+/// Under a request's time limit, the least time worth starting a send with:
+/// with less, the mail is left pending, unclaimed, for the next pass.
+pub const LEAST_SEND_TIME: Duration = Duration::from_secs(1);
 /// Attempts before a mail is given up and reported to the office.
 pub const MAX_ATTEMPTS: u32 = 5;
 
@@ -206,6 +212,9 @@ pub struct Tally {
     pub queued: usize,
     /// Texts left for the morning: due outside the sending hours.
     pub deferred: usize,
+    /// Entries not tried because the request's time limit was near
+    /// (`casestore::deadline`): still pending, unclaimed.
+    pub left_for_later: usize,
     /// Whether any entry changed state or was found taken by another
     /// sender (so reading the outbox again gives something new).
     pub progress: bool,
@@ -271,6 +280,22 @@ pub async fn deliver_mail<S: Store, M: Mailer>(
         defer_texts(store, entries, now, opening, tally).await;
         return;
     }
+    let send_timeout = match casestore::deadline::remaining() {
+        None => SEND_TIMEOUT,
+        Some(left) => match left.checked_sub(RECORD_MARGIN) {
+            Some(time) if time >= LEAST_SEND_TIME => time.min(SEND_TIMEOUT),
+            // Not claimed, so nothing waits for a lease: the next outbox
+            // pass sends it.
+            _ => {
+                tally.left_for_later += entries.len();
+                tracing::info!(
+                    entries = entries.len(),
+                    "mail left pending: the request's time limit is near"
+                );
+                return;
+            }
+        },
+    };
     let mut claimed = Vec::new();
     for n in entries {
         match store.claim_notification(&n.id, now, now + SEND_LEASE).await {
@@ -287,7 +312,7 @@ pub async fn deliver_mail<S: Store, M: Mailer>(
     }
     tally.progress = true;
     let (mail_id, message) = mail_for(rules, key, &claimed, queue, now);
-    let sent = tokio::time::timeout(SEND_TIMEOUT, mailer.send(&mail_id, &message)).await;
+    let sent = tokio::time::timeout(send_timeout, mailer.send(&mail_id, &message)).await;
     let failure = match sent {
         Ok(Ok(())) => None,
         Ok(Err(e)) => Some(e),
