@@ -132,6 +132,33 @@ async fn hanging_endpoint(listener: TcpListener) {
     }
 }
 
+/// An endpoint that answers every request with `reply` (a whole HTTP/1.1
+/// response) and counts the requests: a throttling AWS service.
+async fn canned_endpoint(listener: TcpListener, reply: String, count: Arc<Mutex<u32>>) {
+    while let Ok((mut stream, _)) = listener.accept().await {
+        let reply = reply.clone();
+        let count = Arc::clone(&count);
+        tokio::spawn(async move {
+            let mut buf = Vec::new();
+            while read_request(&mut stream, &mut buf).await.is_some() {
+                *count.lock().unwrap() += 1;
+                if stream.write_all(reply.as_bytes()).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+fn aws_error(status: &str, error_type: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {status}\r\ncontent-type: application/x-amz-json-1.0\r\n\
+         x-amzn-errortype: {error_type}\r\nx-amzn-requestid: local\r\n\
+         content-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
 /// An HTTP API (payload 2.0) event for a JSON submission to `/api/cases`.
 fn submission_event() -> String {
     let body = serde_json::json!({
@@ -179,33 +206,34 @@ fn submission_event() -> String {
     .to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_answer_beats_the_deadline_when_mail_hangs() {
-    let (client, table) = casestore::testing::fresh_table("deadline")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+/// What one invocation of the real binary came to.
+struct Invocation {
+    took: Duration,
+    answer: serde_json::Value,
+}
+
+/// Runs the intake binary for one submission event, with `env` on top of
+/// a working configuration; panics with the function's log if no answer
+/// reached the runtime.
+async fn invoke(table: &str, env: &[(&str, String)]) -> Invocation {
     let runtime = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let runtime_addr = runtime.local_addr().unwrap();
-    let mail = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let mail_addr = mail.local_addr().unwrap();
     let answers = Arc::new(Mutex::new(Answers::default()));
     tokio::spawn(runtime_api(
         runtime,
         submission_event(),
         Arc::clone(&answers),
     ));
-    tokio::spawn(hanging_endpoint(mail));
 
     let log = tempfile_path();
-    let env: HashMap<&str, String> = HashMap::from([
+    let mut vars: HashMap<&str, String> = HashMap::from([
         ("AWS_LAMBDA_RUNTIME_API", runtime_addr.to_string()),
         ("AWS_LAMBDA_FUNCTION_NAME", "intake".into()),
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256".into()),
         ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/intake".into()),
         ("AWS_LAMBDA_LOG_STREAM_NAME", "local".into()),
-        ("AWS_ENDPOINT_URL_SESV2", format!("http://{mail_addr}")),
-        ("HOTLINE_TABLE", table.clone()),
+        ("HOTLINE_TABLE", table.to_string()),
         ("HOTLINE_SITE_ORIGIN", "https://12345.example.org".into()),
         ("HOTLINE_PUBLIC_BASE_URL", "https://api.example.org".into()),
         ("HOTLINE_MAIL_FROM", "noreply@example.org".into()),
@@ -218,9 +246,10 @@ async fn the_answer_beats_the_deadline_when_mail_hangs() {
             "test action secret, 32 bytes min".into(),
         ),
     ]);
+    vars.extend(env.iter().cloned());
     let started = Instant::now();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_intake"))
-        .envs(env)
+        .envs(vars)
         .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
         .stderr(Stdio::from(
             std::fs::File::create(log.with_extension("err")).unwrap(),
@@ -240,37 +269,49 @@ async fn the_answer_beats_the_deadline_when_mail_hangs() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let _ = child.kill().await;
-    let logs = || {
-        format!(
-            "{}\n{}",
-            std::fs::read_to_string(&log).unwrap_or_default(),
-            std::fs::read_to_string(log.with_extension("err")).unwrap_or_default()
-        )
-    };
+    let logs = format!(
+        "{}\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default(),
+        std::fs::read_to_string(log.with_extension("err")).unwrap_or_default()
+    );
+    let _ = std::fs::remove_file(&log);
+    let _ = std::fs::remove_file(log.with_extension("err"));
     let error = answers.lock().unwrap().error.clone();
     let Some((at, body)) = answered else {
-        panic!(
-            "no answer reached the runtime (error: {error:?}); the function's log:\n{}",
-            logs()
-        );
+        panic!("no answer reached the runtime (error: {error:?}); the function's log:\n{logs}");
     };
     let took = at - started;
     assert!(
         took < TIMEOUT,
-        "answered after {took:?}, past the {TIMEOUT:?} timeout; log:\n{}",
-        logs()
+        "answered after {took:?}, past the {TIMEOUT:?} timeout; log:\n{logs}"
     );
     let answer: serde_json::Value = serde_json::from_str(&body).expect("the answer is JSON");
-    assert_eq!(answer["statusCode"], 201, "{answer}\n{}", logs());
-    let case: serde_json::Value =
-        serde_json::from_str(answer["body"].as_str().expect("a body")).expect("a JSON body");
-    let tracking = case["tracking"]
-        .as_str()
-        .expect("a tracking number")
-        .to_string();
+    Invocation { took, answer }
+}
 
-    // Stored, and its mail pending (not lost, not marked sent).
-    let store = DynamoStore::new(client, table);
+fn body_of(answer: &serde_json::Value) -> serde_json::Value {
+    serde_json::from_str(answer["body"].as_str().expect("a body")).expect("a JSON body")
+}
+
+fn header_of<'a>(answer: &'a serde_json::Value, name: &str) -> Option<&'a str> {
+    answer["headers"]
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))?
+        .1
+        .as_str()
+}
+
+/// A store on a new table, and the table's name for the function.
+async fn fresh_table() -> (DynamoStore, String) {
+    let (client, table) = casestore::testing::fresh_table("deadline")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    (DynamoStore::new(client, table.clone()), table)
+}
+
+/// The answered case is stored and at least `mails` of its mails pending.
+async fn stored_with_mail_pending(store: &DynamoStore, tracking: &str, mails: usize) -> usize {
     let record = store
         .case(&tracking.parse().expect("a tracking number"))
         .await
@@ -279,18 +320,110 @@ async fn the_answer_beats_the_deadline_when_mail_hangs() {
     assert_eq!(record.case.tracking.to_string(), tracking);
     let far = chrono::Utc::now() + chrono::Duration::days(1);
     let pending = store.pending_notifications(far, 100).await.expect("outbox");
+    let mine = pending
+        .iter()
+        .filter(|n| n.tracking.to_string() == tracking)
+        .count();
     assert!(
-        pending
-            .iter()
-            .filter(|n| n.tracking.to_string() == tracking)
-            .count()
-            >= 2,
-        "the department's mail and the acknowledgment stay pending: {:?}",
+        mine >= mails,
+        "the case's mails stay pending: {:?}",
         pending.iter().map(|n| &n.id).collect::<Vec<_>>()
     );
+    mine
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_answer_beats_the_deadline_when_mail_hangs() {
+    let (store, table) = fresh_table().await;
+    let mail = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mail_addr = mail.local_addr().unwrap();
+    tokio::spawn(hanging_endpoint(mail));
+    let run = invoke(
+        &table,
+        &[("AWS_ENDPOINT_URL_SESV2", format!("http://{mail_addr}"))],
+    )
+    .await;
+    assert_eq!(run.answer["statusCode"], 201, "{}", run.answer);
+    let tracking = body_of(&run.answer)["tracking"]
+        .as_str()
+        .expect("a tracking number")
+        .to_string();
+    // The department's mail and the acknowledgment.
+    let pending = stored_with_mail_pending(&store, &tracking, 2).await;
     eprintln!(
-        "answered in {took:?} with the mail endpoint hanging; {} mails pending",
-        pending.len()
+        "answered in {:?} with the mail endpoint hanging; {pending} mails pending",
+        run.took
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttled_table_is_503_with_retry_after_in_time() {
+    let (_store, table) = fresh_table().await;
+    let dynamo = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dynamo_addr = dynamo.local_addr().unwrap();
+    let requests = Arc::new(Mutex::new(0));
+    let reply = aws_error(
+        "400 Bad Request",
+        "ProvisionedThroughputExceededException",
+        r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"Rate of requests exceeds the allowed throughput."}"#,
+    );
+    tokio::spawn(canned_endpoint(dynamo, reply, Arc::clone(&requests)));
+    let run = invoke(
+        &table,
+        &[("AWS_ENDPOINT_URL_DYNAMODB", format!("http://{dynamo_addr}"))],
+    )
+    .await;
+    assert_eq!(run.answer["statusCode"], 503, "never a 500: {}", run.answer);
+    assert!(
+        header_of(&run.answer, "retry-after").is_some(),
+        "{}",
+        run.answer
+    );
+    let requests = *requests.lock().unwrap();
+    // The SDK's standard retries (at most 3 attempts a call, with jittered
+    // backoff) over the few calls a submission makes, not a storm: 14 to 17
+    // when this was written.
+    assert!(
+        (3..=30).contains(&requests),
+        "{requests} requests to the throttled table"
+    );
+    eprintln!(
+        "throttled table: 503 after {:?}, {requests} requests",
+        run.took
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttled_mail_is_left_pending_and_the_case_answered() {
+    let (store, table) = fresh_table().await;
+    let ses = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let ses_addr = ses.local_addr().unwrap();
+    let requests = Arc::new(Mutex::new(0));
+    let reply = aws_error(
+        "429 Too Many Requests",
+        "TooManyRequestsException",
+        r#"{"message":"Maximum sending rate exceeded."}"#,
+    );
+    tokio::spawn(canned_endpoint(ses, reply, Arc::clone(&requests)));
+    let run = invoke(
+        &table,
+        &[("AWS_ENDPOINT_URL_SESV2", format!("http://{ses_addr}"))],
+    )
+    .await;
+    assert_eq!(run.answer["statusCode"], 201, "{}", run.answer);
+    let tracking = body_of(&run.answer)["tracking"]
+        .as_str()
+        .expect("a tracking number")
+        .to_string();
+    let pending = stored_with_mail_pending(&store, &tracking, 2).await;
+    let requests = *requests.lock().unwrap();
+    assert!(
+        (2..=12).contains(&requests),
+        "{requests} requests to the throttled mail service"
+    );
+    eprintln!(
+        "throttled mail: 201 after {:?}, {requests} sends tried, {pending} mails pending",
+        run.took
     );
 }
 
