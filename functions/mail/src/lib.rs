@@ -24,7 +24,7 @@ mod smtp;
 pub mod text;
 
 pub use eml::{render_eml, render_eml_at};
-pub use outbox::OutboxMailer;
+pub use outbox::{OutboxMailer, SENT_LOG};
 #[cfg(feature = "ses")]
 pub use ses::SesMailer;
 #[cfg(feature = "sms")]

@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Writes `<folder>/<notification id>.eml`; sending the same notification
-/// again replaces its file rather than adding a second one.
+/// again replaces its file rather than adding a second one. Every send is
+/// also a line of `<folder>/sent.log` (time and notification id), so a
+/// mail sent twice — after a crash between sending and recording — shows
+/// as what it would be for a real recipient: two mails.
 #[derive(Debug)]
 pub struct OutboxMailer {
     dir: PathBuf,
@@ -16,6 +19,9 @@ pub struct OutboxMailer {
     /// Makes temporary names unique between concurrent sends in one process.
     counter: AtomicU64,
 }
+
+/// The file, in the outbox folder, that lists every send.
+pub const SENT_LOG: &str = "sent.log";
 
 impl OutboxMailer {
     /// `from` is the sender as it appears in the `From` header, e.g.
@@ -49,8 +55,33 @@ impl OutboxMailer {
         let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, &target));
         if result.is_err() {
             let _ = std::fs::remove_file(&tmp);
+            return result;
         }
-        result
+        self.log_sent(id);
+        Ok(())
+    }
+
+    /// The send log's path.
+    pub fn sent_log(&self) -> PathBuf {
+        self.dir.join(SENT_LOG)
+    }
+
+    /// One line per send, written in one append. A failure here is not a
+    /// failed send (the mail is in the folder), so it is only reported.
+    fn log_sent(&self, id: &str) {
+        use std::io::Write as _;
+        let line = format!("{} {id}\n", chrono::Utc::now().to_rfc3339());
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.sent_log())
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+        if let Err(e) = appended {
+            eprintln!(
+                "warning: could not add to the outbox's send log: {}",
+                e.kind()
+            );
+        }
     }
 }
 
@@ -117,8 +148,20 @@ mod tests {
         names.sort();
         assert_eq!(
             names,
-            vec!["SL-2611-K7Q-X9M-3DZ_2Fnew-case_2Fhousing.eml", "other.eml"]
+            vec![
+                "SL-2611-K7Q-X9M-3DZ_2Fnew-case_2Fhousing.eml",
+                "other.eml",
+                SENT_LOG
+            ]
         );
+        // The resend replaced the file, and the log shows both sends.
+        let log = std::fs::read_to_string(outbox.sent_log()).unwrap();
+        let sends: Vec<&str> = log
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .map(|(_, id)| id)
+            .collect();
+        assert_eq!(sends, vec![id, id, "other"]);
         let raw = std::fs::read_to_string(outbox.path_for(id)).unwrap();
         assert_eq!(read::header(&raw, "Subject").as_deref(), Some("第二次"));
         assert!(read::header(&raw, "Date").is_some());

@@ -10,11 +10,13 @@
 //!   cargo run --release -p hotline-load -- --store sqlite      (10,000 submissions)
 //!   cargo run --release -p hotline-load -- --store dynamodb    (needs the local endpoint)
 //!   cargo run --release -p hotline-load -- --against 127.0.0.1:1111  (a running `hotline serve`)
+//!   cargo run --release -p hotline-load -- --kill-serve target/release/hotline --kills 5
 //!
 //! Why this file is long: the harness's one scenario (set-up, the burst with replays, the outages, the checks and the report) reads top to bottom; its client and faults are modules of their own.
 
 mod client;
 mod faults;
+mod kill;
 
 use anyhow::{Context as _, anyhow, bail};
 use axum::body::Body;
@@ -80,6 +82,14 @@ struct Args {
     /// route, and no outage is staged.
     #[arg(long)]
     against: Option<SocketAddr>,
+    /// Run this `hotline` binary's `serve` as a child and SIGKILL it
+    /// `--kills` times mid-burst, restarting it each time (see kill.rs);
+    /// the outage options do not apply.
+    #[arg(long)]
+    kill_serve: Option<PathBuf>,
+    /// Kills in a `--kill-serve` run.
+    #[arg(long, default_value_t = 5)]
+    kills: usize,
 }
 
 /// One submission to send.
@@ -136,6 +146,22 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
+    if let Some(hotline) = args.kill_serve.clone() {
+        let content = args
+            .rules
+            .parent()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("content"));
+        return kill::run(kill::Plan {
+            hotline,
+            content,
+            submissions: args.submissions,
+            kills: args.kills,
+            connections: args.connections,
+            replays: args.replays,
+        })
+        .await;
+    }
     let text = std::fs::read_to_string(&args.rules)
         .with_context(|| format!("reading {}", args.rules.display()))?;
     let (mut rules, _) = casework::rules::parse_rules(&args.rules, &text)
