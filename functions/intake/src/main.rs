@@ -62,16 +62,11 @@ async fn main() -> Result<(), Error> {
         )
         .await,
     );
-    // Every store call ends by the invocation's deadline (see `handle`).
-    let store = casestore::deadline::Bounded::new(
-        casestore::dynamodb::DynamoStore::from_env(deployment.table.clone()).await,
-    );
+    let store = casestore::dynamodb::DynamoStore::from_env(deployment.table.clone()).await;
     let config = config_from_env(deployment)?;
-    let store = casestore::deadline::Bounded::new(
-        store
-            .inner
-            .with_retention_years(config.rules.retention.years),
-    );
+    // Every store call ends by the invocation's deadline (see `handle`).
+    let store =
+        casestore::deadline::Bounded::new(store.with_retention_years(config.rules.retention.years));
     let mut api = Api::with_default_form(config, store, mailer);
     if let Some(bucket) = evidence_bucket_from_env().await {
         api = api.with_evidence_bucket(bucket);

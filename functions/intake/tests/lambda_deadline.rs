@@ -289,6 +289,27 @@ async fn invoke(table: &str, env: &[(&str, String)]) -> Invocation {
     Invocation { took, answer }
 }
 
+/// Invokes the function with the service behind `variable` (an SDK
+/// endpoint variable) served by `endpoint` on a fresh local port.
+async fn invoke_against<F, Fut>(table: &str, variable: &str, endpoint: F) -> Invocation
+where
+    F: FnOnce(TcpListener) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(endpoint(listener));
+    invoke(table, &[(variable, format!("http://{addr}"))]).await
+}
+
+/// The tracking number a 201 answer carries.
+fn tracking_of(answer: &serde_json::Value) -> String {
+    body_of(answer)["tracking"]
+        .as_str()
+        .expect("a tracking number")
+        .to_string()
+}
+
 fn body_of(answer: &serde_json::Value) -> serde_json::Value {
     serde_json::from_str(answer["body"].as_str().expect("a body")).expect("a JSON body")
 }
@@ -335,19 +356,9 @@ async fn stored_with_mail_pending(store: &DynamoStore, tracking: &str, mails: us
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_answer_beats_the_deadline_when_mail_hangs() {
     let (store, table) = fresh_table().await;
-    let mail = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let mail_addr = mail.local_addr().unwrap();
-    tokio::spawn(hanging_endpoint(mail));
-    let run = invoke(
-        &table,
-        &[("AWS_ENDPOINT_URL_SESV2", format!("http://{mail_addr}"))],
-    )
-    .await;
+    let run = invoke_against(&table, "AWS_ENDPOINT_URL_SESV2", hanging_endpoint).await;
     assert_eq!(run.answer["statusCode"], 201, "{}", run.answer);
-    let tracking = body_of(&run.answer)["tracking"]
-        .as_str()
-        .expect("a tracking number")
-        .to_string();
+    let tracking = tracking_of(&run.answer);
     // The department's mail and the acknowledgment.
     let pending = stored_with_mail_pending(&store, &tracking, 2).await;
     eprintln!(
@@ -359,19 +370,16 @@ async fn the_answer_beats_the_deadline_when_mail_hangs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_throttled_table_is_503_with_retry_after_in_time() {
     let (_store, table) = fresh_table().await;
-    let dynamo = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let dynamo_addr = dynamo.local_addr().unwrap();
     let requests = Arc::new(Mutex::new(0));
     let reply = aws_error(
         "400 Bad Request",
         "ProvisionedThroughputExceededException",
         r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"Rate of requests exceeds the allowed throughput."}"#,
     );
-    tokio::spawn(canned_endpoint(dynamo, reply, Arc::clone(&requests)));
-    let run = invoke(
-        &table,
-        &[("AWS_ENDPOINT_URL_DYNAMODB", format!("http://{dynamo_addr}"))],
-    )
+    let counter = Arc::clone(&requests);
+    let run = invoke_against(&table, "AWS_ENDPOINT_URL_DYNAMODB", |l| {
+        canned_endpoint(l, reply, counter)
+    })
     .await;
     assert_eq!(run.answer["statusCode"], 503, "never a 500: {}", run.answer);
     assert!(
@@ -396,25 +404,19 @@ async fn a_throttled_table_is_503_with_retry_after_in_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttled_mail_is_left_pending_and_the_case_answered() {
     let (store, table) = fresh_table().await;
-    let ses = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let ses_addr = ses.local_addr().unwrap();
     let requests = Arc::new(Mutex::new(0));
     let reply = aws_error(
         "429 Too Many Requests",
         "TooManyRequestsException",
         r#"{"message":"Maximum sending rate exceeded."}"#,
     );
-    tokio::spawn(canned_endpoint(ses, reply, Arc::clone(&requests)));
-    let run = invoke(
-        &table,
-        &[("AWS_ENDPOINT_URL_SESV2", format!("http://{ses_addr}"))],
-    )
+    let counter = Arc::clone(&requests);
+    let run = invoke_against(&table, "AWS_ENDPOINT_URL_SESV2", |l| {
+        canned_endpoint(l, reply, counter)
+    })
     .await;
     assert_eq!(run.answer["statusCode"], 201, "{}", run.answer);
-    let tracking = body_of(&run.answer)["tracking"]
-        .as_str()
-        .expect("a tracking number")
-        .to_string();
+    let tracking = tracking_of(&run.answer);
     let pending = stored_with_mail_pending(&store, &tracking, 2).await;
     let requests = *requests.lock().unwrap();
     assert!(
